@@ -1,0 +1,1 @@
+return await Trawl.Cli.TrawlCli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Logging;
+using Trawl.Downloader;
+using Trawl.Frontier;
+using Trawl.Items;
+using Trawl.Middleware;
+
+namespace Trawl.Engine;
+
+/// <summary>
+/// Options of one crawl run. Defaults suit a polite crawl of one site; every option is validated once,
+/// when the run starts, with a message that names it.
+/// </summary>
+public sealed class CrawlOptions
+{
+    /// <summary>How many requests may be in flight at once, across all domains.</summary>
+    /// <value>The default is 16.</value>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>How many requests may be in flight at once to one domain.</summary>
+    /// <value>The default is 8.</value>
+    public int ConcurrencyPerDomain { get; set; } = 8;
+
+    /// <summary>The most pages to fetch; the run stops (finished, not paused) once reached. <see langword="null"/> for no limit.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public long? Limit { get; set; }
+
+    /// <summary>The most items to produce; the run stops once reached. <see langword="null"/> for no limit.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public long? ItemLimit { get; set; }
+
+    /// <summary>Requests deeper than this are not scheduled. <see langword="null"/> for no limit.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public int? MaxDepth { get; set; }
+
+    /// <summary>The output file. The format comes from its extension: <c>.jsonl</c>, <c>.json</c> or <c>.csv</c>.</summary>
+    /// <value>The default is <see langword="null"/>: items are kept in <see cref="CrawlResult.Items"/>.</value>
+    public string? Output { get; set; }
+
+    /// <summary>Item pipelines, run in order on every item before it is exported.</summary>
+    public IList<ItemPipeline> Pipelines { get; } = [];
+
+    /// <summary>Downloader middleware, run in order on requests and in reverse order on responses.</summary>
+    public IList<DownloaderMiddleware> Middleware { get; } = [];
+
+    /// <summary>The downloader's settings.</summary>
+    public DownloaderOptions Downloader { get; } = new();
+
+    /// <summary>Which failures are retried, how often, and how long to wait.</summary>
+    public RetryOptions Retry { get; } = new();
+
+    /// <summary>
+    /// A frontier to use instead of the in-memory one, for example a Redis frontier. Its owner disposes it.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: a new in-memory frontier (or the job directory's, when <see cref="JobDir"/> is set).</value>
+    public IFrontier? Frontier { get; set; }
+
+    /// <summary>The job directory of a durable crawl. <see langword="null"/> for an in-memory crawl.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? JobDir { get; set; }
+
+    /// <summary>An alias of <see cref="JobDir"/> for users coming from Scrapling.</summary>
+    public string? CrawlDir
+    {
+        get => JobDir;
+        set => JobDir = value;
+    }
+
+    /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
+    /// <value>The default is 100,000.</value>
+    public int MaxResultItems { get; set; } = 100_000;
+
+    /// <summary>How many items may wait for the pipelines and exporter before callbacks are held back.</summary>
+    /// <value>The default is 1,024.</value>
+    public int ItemBufferSize { get; set; } = 1024;
+
+    /// <summary>How often <see cref="Progress"/> is told about the crawl.</summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Told about the crawl every <see cref="ProgressInterval"/>, and once at the end.</summary>
+    public IProgress<CrawlProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Whether Ctrl+C and SIGTERM pause the crawl: the first pauses gracefully, the second stops at once.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool HandleSignals { get; set; } = true;
+
+    /// <summary>Cancelling this token stops the crawl at once, abandoning in-flight requests.</summary>
+    public CancellationToken AbortToken { get; set; }
+
+    /// <summary>The clock for delays, leases and retries.</summary>
+    /// <value>The default is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where the crawl logs.</summary>
+    /// <value>The default is <see langword="null"/>: no logging.</value>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Checks every option and throws one <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        Require(Concurrency >= 1, nameof(Concurrency), "must be at least 1");
+        Require(ConcurrencyPerDomain >= 1, nameof(ConcurrencyPerDomain), "must be at least 1");
+        Require(Limit is null or > 0, nameof(Limit), "must be positive");
+        Require(ItemLimit is null or > 0, nameof(ItemLimit), "must be positive");
+        Require(MaxDepth is null or >= 0, nameof(MaxDepth), "must not be negative");
+        Require(MaxResultItems >= 0, nameof(MaxResultItems), "must not be negative");
+        Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
+        Require(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
+        Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
+        Downloader.Validate();
+        Retry.Validate();
+    }
+
+    internal static void Require(bool condition, string option, string problem)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"Crawl option {option} {problem}.", option);
+        }
+    }
+}

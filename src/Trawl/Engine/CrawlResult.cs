@@ -1,0 +1,32 @@
+using Trawl.Items;
+
+namespace Trawl.Engine;
+
+/// <summary>How a crawl run ended.</summary>
+public sealed class CrawlResult
+{
+    /// <summary>
+    /// <see langword="true"/> when the run stopped before the frontier was exhausted: paused by a signal or the
+    /// cancellation token, or aborted. A durable job can be resumed.
+    /// </summary>
+    public required bool Paused { get; init; }
+
+    /// <summary>Why the run stopped early, when <see cref="Paused"/> is set; otherwise <see langword="null"/>.</summary>
+    public string? PauseReason { get; init; }
+
+    /// <summary>Whether a page or item limit ended the run.</summary>
+    public bool LimitReached { get; init; }
+
+    /// <summary>The run's counters.</summary>
+    public required CrawlStats Stats { get; init; }
+
+    /// <summary>
+    /// The items, after pipelines, when no exporter was configured. Holds at most
+    /// <see cref="CrawlOptions.MaxResultItems"/> items; <see cref="ItemList.Truncated"/> tells whether more were dropped.
+    /// Empty when an exporter was configured.
+    /// </summary>
+    public required ItemList Items { get; init; }
+
+    /// <summary>The job directory of a durable crawl, or <see langword="null"/>.</summary>
+    public string? JobDirectory { get; init; }
+}

@@ -1,0 +1,41 @@
+namespace Trawl.Engine;
+
+/// <summary>Counters of one crawl run, as a snapshot.</summary>
+public sealed class CrawlStats
+{
+    /// <summary>Download attempts made (retries included).</summary>
+    public long Requests { get; init; }
+
+    /// <summary>Responses received, by HTTP status.</summary>
+    public IReadOnlyDictionary<int, long> ResponsesByStatus { get; init; } = new Dictionary<int, long>();
+
+    /// <summary>Requests completed as done (fetched and parsed).</summary>
+    public long Pages { get; init; }
+
+    /// <summary>Items produced by callbacks and committed.</summary>
+    public long Items { get; init; }
+
+    /// <summary>Items written to the exporter or kept in the result, after pipelines.</summary>
+    public long ItemsExported { get; init; }
+
+    /// <summary>Items dropped by a pipeline.</summary>
+    public long ItemsDropped { get; init; }
+
+    /// <summary>Requests retried.</summary>
+    public long Retries { get; init; }
+
+    /// <summary>Requests that failed for good.</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Requests skipped on purpose (robots.txt, scope).</summary>
+    public long Skipped { get; init; }
+
+    /// <summary>Errors by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>. Retried attempts count too.</summary>
+    public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Wall-clock time of the run.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Pages per second over the run.</summary>
+    public double PagesPerSecond => Elapsed.TotalSeconds > 0 ? Pages / Elapsed.TotalSeconds : 0;
+}

@@ -1,0 +1,40 @@
+namespace Trawl.Engine;
+
+/// <summary>Which failed requests are retried, how many times, and with what backoff.</summary>
+public sealed class RetryOptions
+{
+    /// <summary>How many times a failed request is retried before it is marked failed.</summary>
+    /// <value>The default is 2.</value>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>HTTP statuses that are retried.</summary>
+    /// <value>The default is 500, 502, 503, 504, 522, 524, 408 and 429.</value>
+    public ISet<int> HttpStatuses { get; } = new HashSet<int> { 500, 502, 503, 504, 522, 524, 408, 429 };
+
+    /// <summary>Whether network errors (timeouts, refused or reset connections, DNS failures) are retried.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool RetryNetworkErrors { get; set; } = true;
+
+    /// <summary>The wait before the first retry; each further retry waits twice as long, up to <see cref="MaxBackoff"/>.</summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan Backoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between retries.</summary>
+    /// <value>The default is 60 seconds.</value>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Returns the wait before retry number <paramref name="retry"/> (1-based).</summary>
+    public TimeSpan BackoffFor(int retry)
+    {
+        var factor = Math.Pow(2, Math.Clamp(retry - 1, 0, 30));
+        var wait = TimeSpan.FromTicks((long)Math.Min(Backoff.Ticks * factor, MaxBackoff.Ticks));
+        return wait;
+    }
+
+    internal void Validate()
+    {
+        CrawlOptions.Require(MaxRetries >= 0, "Retry.MaxRetries", "must not be negative");
+        CrawlOptions.Require(Backoff >= TimeSpan.Zero, "Retry.Backoff", "must not be negative");
+        CrawlOptions.Require(MaxBackoff >= Backoff, "Retry.MaxBackoff", "must be at least Retry.Backoff");
+    }
+}

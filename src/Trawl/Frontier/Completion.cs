@@ -1,0 +1,87 @@
+using Trawl.Http;
+
+namespace Trawl.Frontier;
+
+/// <summary>How a leased request ended.</summary>
+public enum CompletionStatus
+{
+    /// <summary>Fetched and parsed. Its discovered requests and items are committed.</summary>
+    Done,
+
+    /// <summary>Failed for a reason worth retrying; goes back to pending, due at <see cref="Completion.RetryAt"/>.</summary>
+    Retry,
+
+    /// <summary>Failed for good (attempts exhausted, or not retryable).</summary>
+    Failed,
+
+    /// <summary>Not fetched on purpose (for example disallowed by robots.txt or out of scope).</summary>
+    Skipped,
+}
+
+/// <summary>The outcome of one lease, applied by <see cref="IFrontier.CompleteAsync"/>.</summary>
+public sealed class Completion
+{
+    private Completion(Lease lease, CompletionStatus status)
+    {
+        Lease = lease;
+        Status = status;
+    }
+
+    /// <summary>The lease being completed.</summary>
+    public Lease Lease { get; }
+
+    /// <summary>How the request ended.</summary>
+    public CompletionStatus Status { get; }
+
+    /// <summary>Requests found while parsing (only for <see cref="CompletionStatus.Done"/>).</summary>
+    public IReadOnlyList<Request> Discovered { get; private init; } = [];
+
+    /// <summary>Items produced, each as UTF-8 JSON (only for <see cref="CompletionStatus.Done"/>).</summary>
+    public IReadOnlyList<byte[]> Items { get; private init; } = [];
+
+    /// <summary>The HTTP status of the response, when there was one.</summary>
+    public int? HttpStatus { get; private init; }
+
+    /// <summary>A short error kind such as <c>timeout</c>, <c>dns</c> or <c>http_503</c>, for failures, retries and skips.</summary>
+    public string? ErrorKind { get; private init; }
+
+    /// <summary>A human-readable error message, for failures, retries and skips.</summary>
+    public string? Error { get; private init; }
+
+    /// <summary>When a retried request becomes due again.</summary>
+    public DateTimeOffset RetryAt { get; private init; }
+
+    /// <summary>The request was fetched and parsed.</summary>
+    public static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items) =>
+        new(lease, CompletionStatus.Done) { HttpStatus = httpStatus, Discovered = discovered, Items = items };
+
+    /// <summary>The request failed and is retried at <paramref name="retryAt"/>.</summary>
+    public static Completion Retry(Lease lease, string errorKind, string error, DateTimeOffset retryAt, int? httpStatus = null) =>
+        new(lease, CompletionStatus.Retry) { ErrorKind = errorKind, Error = error, RetryAt = retryAt, HttpStatus = httpStatus };
+
+    /// <summary>The request failed for good.</summary>
+    public static Completion Failed(Lease lease, string errorKind, string error, int? httpStatus = null) =>
+        new(lease, CompletionStatus.Failed) { ErrorKind = errorKind, Error = error, HttpStatus = httpStatus };
+
+    /// <summary>The request was skipped on purpose.</summary>
+    public static Completion Skipped(Lease lease, string reasonKind, string reason) =>
+        new(lease, CompletionStatus.Skipped) { ErrorKind = reasonKind, Error = reason };
+}
+
+/// <summary>What <see cref="IFrontier.CompleteAsync"/> committed.</summary>
+/// <param name="Accepted">For each completion, in order, whether its lease was still held and it was applied.</param>
+/// <param name="Items">The committed items, in commit order, with their sequence numbers.</param>
+/// <param name="Added">How many discovered requests were new and scheduled.</param>
+public sealed record CompletionResult(IReadOnlyList<bool> Accepted, IReadOnlyList<CommittedItem> Items, int Added);
+
+/// <summary>An item committed to the frontier.</summary>
+/// <param name="Sequence">Its position in the crawl's item log, increasing from 1.</param>
+/// <param name="Json">The item as UTF-8 JSON.</param>
+public readonly record struct CommittedItem(long Sequence, byte[] Json);
+
+/// <summary>Requests counted by status.</summary>
+public sealed record FrontierCounts(long Pending, long InProgress, long Done, long Failed, long Skipped)
+{
+    /// <summary>All requests ever scheduled.</summary>
+    public long Total => Pending + InProgress + Done + Failed + Skipped;
+}

@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Trawl.Spiders;
+
+namespace Trawl.Http;
+
+/// <summary>
+/// A request to fetch one URL, and the name of the spider callback that parses its response.
+/// </summary>
+/// <remarks>
+/// Everything a request holds serializes to JSON (<see cref="RequestJson"/>), so a job directory or a
+/// Redis frontier can store it and a later process can restore it. The callback is recorded by method
+/// name, never as a delegate or a type name.
+/// </remarks>
+public sealed class Request
+{
+    private RequestFingerprint? _fingerprint;
+
+    /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
+    public Request(string url)
+        : this(ParseAbsolute(url))
+    {
+    }
+
+    /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
+    public Request(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"'{url}' is not an absolute http or https URL.", nameof(url));
+        }
+
+        Url = url;
+    }
+
+    /// <summary>Creates a GET request whose response is parsed by <paramref name="callback"/>, a method of the spider.</summary>
+    public Request(string url, SpiderCallback callback)
+        : this(url)
+    {
+        Callback = SpiderCallbacks.NameOf(callback);
+    }
+
+    /// <summary>The absolute URL to fetch.</summary>
+    public Uri Url { get; }
+
+    /// <summary>The HTTP method.</summary>
+    /// <value>The default is <c>GET</c>.</value>
+    public string Method { get; init; } = "GET";
+
+    /// <summary>Request headers, added to the downloader's defaults. Names compare case-insensitively.</summary>
+    public Dictionary<string, string> Headers { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The request body, or <see langword="null"/> for none.</summary>
+    public byte[]? Body { get; init; }
+
+    /// <summary>Higher runs sooner. Requests of equal priority run in the order they were scheduled.</summary>
+    /// <value>The default is 0.</value>
+    public int Priority { get; init; }
+
+    /// <summary>How many links away from a start request this request is. Start requests have depth 0.</summary>
+    public int Depth { get; init; }
+
+    /// <summary>
+    /// Free-form data carried from the request to its response. Values must serialize with System.Text.Json;
+    /// scheduling a request whose meta does not fails at once and names the key. After a restore,
+    /// values come back as <see cref="JsonElement"/>; read them with <see cref="GetMeta{T}"/>.
+    /// </summary>
+    public Dictionary<string, object?> Meta { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>When <see langword="true"/>, the request is scheduled even if its fingerprint was seen before.</summary>
+    public bool DontFilter { get; init; }
+
+    /// <summary>
+    /// The name of the spider method that parses the response, or <see langword="null"/> for
+    /// <see cref="Spider.ParseAsync"/>.
+    /// </summary>
+    public string? Callback { get; init; }
+
+    /// <summary>The stable fingerprint of this request: SHA-1 over method, canonical URL and body.</summary>
+    public RequestFingerprint Fingerprint => _fingerprint ??= RequestFingerprint.Compute(Method, Url, Body);
+
+    /// <summary>Reads a meta value as <typeparamref name="T"/>, whether it is the original object or a restored JSON value.</summary>
+    public T? GetMeta<T>(string key)
+    {
+        if (!Meta.TryGetValue(key, out var value) || value is null)
+        {
+            return default;
+        }
+
+        return value switch
+        {
+            T typed => typed,
+            JsonElement element => element.Deserialize<T>(),
+            _ => JsonSerializer.SerializeToElement(value).Deserialize<T>(),
+        };
+    }
+
+    /// <summary>Returns a copy of this request with another URL, keeping everything else.</summary>
+    public Request WithUrl(Uri url) => new(url)
+    {
+        Method = Method,
+        Headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase),
+        Body = Body,
+        Priority = Priority,
+        Depth = Depth,
+        Meta = new Dictionary<string, object?>(Meta, StringComparer.Ordinal),
+        DontFilter = DontFilter,
+        Callback = Callback,
+    };
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Method} {Url}";
+
+    private static Uri ParseAbsolute(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
+        {
+            throw new ArgumentException($"'{url}' is not an absolute URL.", nameof(url));
+        }
+
+        return uri;
+    }
+}

@@ -1,0 +1,206 @@
+using System.Text;
+
+namespace Trawl.Http;
+
+/// <summary>
+/// Turns equivalent URLs into one canonical string, for request fingerprints.
+/// </summary>
+/// <remarks>
+/// The canonical form:
+/// <list type="bullet">
+/// <item>lower-cases the scheme and host;</item>
+/// <item>drops the default port (80 for http, 443 for https);</item>
+/// <item>drops the fragment;</item>
+/// <item>writes an empty path as <c>/</c>;</item>
+/// <item>sorts query parameters by name, then value (ordinal), and drops empty <c>&amp;&amp;</c> segments;</item>
+/// <item>normalises percent-encoding: escapes of unreserved characters (<c>A-Z a-z 0-9 - . _ ~</c>) are decoded,
+/// other escapes are upper-cased, and characters that must be escaped (spaces, non-ASCII as UTF-8) are escaped.</item>
+/// </list>
+/// Path case, trailing slashes and <c>+</c> in queries are kept as they are, since servers may tell them apart.
+/// Canonicalizing a canonical URL returns it unchanged.
+/// </remarks>
+public static class UrlCanonicalizer
+{
+    /// <summary>Returns the canonical form of an absolute URL.</summary>
+    public static string Canonicalize(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri)
+        {
+            throw new ArgumentException($"'{url}' is not absolute.", nameof(url));
+        }
+
+        var builder = new StringBuilder(url.OriginalString.Length + 8);
+        builder.Append(url.Scheme.ToLowerInvariant()).Append("://");
+        var userInfo = url.UserInfo;
+        if (userInfo.Length > 0)
+        {
+            AppendNormalized(builder, userInfo, QueryPart.None);
+            builder.Append('@');
+        }
+
+        builder.Append(url.IdnHost.ToLowerInvariant());
+        if (!url.IsDefaultPort && url.Port >= 0)
+        {
+            builder.Append(':').Append(url.Port);
+        }
+
+        var path = url.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped);
+        if (path.Length == 0)
+        {
+            builder.Append('/');
+        }
+        else
+        {
+            if (path[0] != '/')
+            {
+                builder.Append('/');
+            }
+
+            AppendNormalized(builder, path, QueryPart.None);
+        }
+
+        var query = url.GetComponents(UriComponents.Query, UriFormat.UriEscaped);
+        if (query.Length > 0)
+        {
+            AppendSortedQuery(builder, query);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Canonicalizes a URL string; returns <see langword="false"/> when it is not an absolute URL.</summary>
+    public static bool TryCanonicalize(string? url, out string canonical)
+    {
+        canonical = string.Empty;
+        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        try
+        {
+            canonical = Canonicalize(uri);
+            return true;
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private enum QueryPart
+    {
+        None,
+        Query,
+    }
+
+    private static void AppendSortedQuery(StringBuilder builder, string query)
+    {
+        var pairs = new List<(string Name, string Value, bool HasValue)>();
+        var normalized = new StringBuilder();
+        foreach (var segment in query.Split('&'))
+        {
+            if (segment.Length == 0)
+            {
+                continue;
+            }
+
+            var equals = segment.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? segment : segment[..equals];
+            var value = equals < 0 ? string.Empty : segment[(equals + 1)..];
+            normalized.Clear();
+            AppendNormalized(normalized, name, QueryPart.Query);
+            var canonicalName = normalized.ToString();
+            normalized.Clear();
+            AppendNormalized(normalized, value, QueryPart.Query);
+            pairs.Add((canonicalName, normalized.ToString(), equals >= 0));
+        }
+
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        pairs.Sort(static (x, y) =>
+        {
+            var byName = string.CompareOrdinal(x.Name, y.Name);
+            return byName != 0 ? byName : string.CompareOrdinal(x.Value, y.Value);
+        });
+        builder.Append('?');
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append('&');
+            }
+
+            builder.Append(pairs[i].Name);
+            if (pairs[i].HasValue)
+            {
+                builder.Append('=').Append(pairs[i].Value);
+            }
+        }
+    }
+
+    private static void AppendNormalized(StringBuilder builder, string text, QueryPart part)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '%' && i + 2 < text.Length && IsHex(text[i + 1]) && IsHex(text[i + 2]))
+            {
+                var decoded = (char)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]));
+                if (IsUnreserved(decoded))
+                {
+                    builder.Append(decoded);
+                }
+                else
+                {
+                    builder.Append('%').Append(char.ToUpperInvariant(text[i + 1])).Append(char.ToUpperInvariant(text[i + 2]));
+                }
+
+                i += 2;
+            }
+            else if (IsUnreserved(c) || IsAllowedDelimiter(c, part))
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                // Escape everything else as UTF-8, including a stray '%' that starts no valid escape.
+                var rune = char.IsSurrogatePair(text, i) ? new Rune(text[i], text[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
+                var count = rune.EncodeToUtf8(utf8);
+                for (var b = 0; b < count; b++)
+                {
+                    builder.Append('%').Append(HexDigit(utf8[b] >> 4)).Append(HexDigit(utf8[b] & 0xF));
+                }
+            }
+        }
+    }
+
+    private static bool IsUnreserved(char c) =>
+        char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~';
+
+    // Sub-delimiters and the path/query characters that RFC 3986 allows unescaped. In a query
+    // part '&' and '=' are structure, so they never reach here unescaped.
+    private static bool IsAllowedDelimiter(char c, QueryPart part) => c switch
+    {
+        '!' or '$' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or ':' or '@' => true,
+        '/' => true,
+        '?' => part == QueryPart.Query,
+        '&' or '=' => part == QueryPart.None,
+        _ => false,
+    };
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    private static char HexDigit(int value) => (char)(value < 10 ? '0' + value : 'A' + value - 10);
+}

@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trawl.Engine;
+using Trawl.Http;
+
+namespace Trawl.Spiders;
+
+/// <summary>
+/// The base class of every spider: where a crawl starts and how its pages are parsed.
+/// </summary>
+/// <example>
+/// <code>
+/// public sealed class QuotesSpider : Spider
+/// {
+///     public override string Name => "quotes";
+///     public override IEnumerable&lt;string&gt; StartUrls => ["https://quotes.toscrape.com/"];
+///
+///     public override async IAsyncEnumerable&lt;object&gt; ParseAsync(Response response, [EnumeratorCancellation] CancellationToken ct)
+///     {
+///         foreach (var quote in response.Css("div.quote"))
+///             yield return new { text = quote.Css("span.text::text").Get(), author = quote.Css("small.author::text").Get() };
+///         var next = response.Css("li.next a::attr(href)").Get();
+///         if (next is not null) yield return response.Follow(next, ParseAsync);
+///     }
+/// }
+/// </code>
+/// </example>
+public abstract class Spider
+{
+    private ILogger _logger = NullLogger.Instance;
+
+    /// <summary>The spider's name: it names the job directory and the Redis keys of its crawl.</summary>
+    /// <value>The default is the class name.</value>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>The URLs the crawl starts from. Each becomes a request parsed by <see cref="ParseAsync"/>.</summary>
+    public virtual IEnumerable<string> StartUrls => [];
+
+    /// <summary>The spider's own key/value store, persisted by durable jobs and restored on resume.</summary>
+    public SpiderState State { get; } = new();
+
+    /// <summary>The logger of the running crawl.</summary>
+    public ILogger Logger
+    {
+        get => _logger;
+        internal set => _logger = value ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// Returns the first requests of a crawl. Not called when a durable job resumes.
+    /// </summary>
+    /// <remarks>The default makes one request from each of <see cref="StartUrls"/>.</remarks>
+    public virtual IEnumerable<Request> StartRequests()
+    {
+        foreach (var url in StartUrls)
+        {
+            yield return new Request(url);
+        }
+    }
+
+    /// <summary>Parses a response: yields items and requests. The default callback.</summary>
+    public abstract IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lets a spider adjust the crawl's options before the crawl starts (for example its own
+    /// concurrency or delay). Called once, before options are validated.
+    /// </summary>
+    public virtual void ConfigureOptions(CrawlOptions options)
+    {
+    }
+
+    /// <summary>Called once before the first request. <paramref name="resuming"/> is true when a durable job resumes.</summary>
+    public virtual ValueTask OnStartAsync(bool resuming, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Called once when the crawl ends, whether it finished or paused.</summary>
+    public virtual ValueTask OnCloseAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Runs this spider until its frontier is exhausted or the crawl is paused.
+    /// </summary>
+    /// <param name="options">The crawl's options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">
+    /// Cancelling it pauses the crawl gracefully: no new requests are taken, in-flight ones finish, and the
+    /// result has <see cref="CrawlResult.Paused"/> set. Cancel <see cref="CrawlOptions.AbortToken"/> to stop at once.
+    /// </param>
+    public Task<CrawlResult> RunAsync(CrawlOptions? options = null, CancellationToken cancellationToken = default) =>
+        Crawler.RunAsync(this, options ?? new CrawlOptions(), cancellationToken);
+}
