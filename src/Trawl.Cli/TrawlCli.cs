@@ -1,11 +1,71 @@
+using System.CommandLine;
 using System.Reflection;
+using Trawl.Cli.Commands;
+using Trawl.Cli.Hosting;
+using Trawl.Items;
+using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli;
 
 /// <summary>The trawl command line, for the <c>trawl</c> tool and for console apps that host their own spiders.</summary>
+/// <example>
+/// A console app with its own spiders gets every trawl command, with its spiders chosen by name:
+/// <code>return await TrawlCli.RunAsync(args, typeof(QuotesSpider).Assembly);</code>
+/// and then <c>dotnet run -- crawl quotes -o quotes.jsonl</c>.
+/// </example>
 public static class TrawlCli
 {
     /// <summary>Runs the trawl command line with the spiders found in <paramref name="spiderAssemblies"/>.</summary>
-    /// <returns>The process exit code (see <see cref="ExitCodes"/>).</returns>
-    public static Task<int> RunAsync(string[] args, params Assembly[] spiderAssemblies) => throw new NotImplementedException();
+    /// <returns>The process exit code: see <see cref="ExitCodes"/>.</returns>
+    public static Task<int> RunAsync(string[] args, params Assembly[] spiderAssemblies) =>
+        RunAsync(args, Console.Out, Console.Error, spiderAssemblies);
+
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, params Assembly[] spiderAssemblies)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var catalog = new SpiderCatalog(spiderAssemblies);
+        var root = new RootCommand("Trawl: web crawls that survive Ctrl+C, kill -9 and reboots, and resume where they stopped.")
+        {
+            CrawlCommand.Create(catalog, output),
+            SpidersCommand.Create(catalog, output),
+            DemoCommand.Create(output),
+            SandboxCommand.Create(output),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await error.WriteLineAsync($"trawl: {parse.Errors[0].Message}").ConfigureAwait(false);
+            await error.WriteLineAsync("Run 'trawl --help' or 'trawl COMMAND --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                // The engine handles Ctrl+C and SIGTERM itself: first pause, second stop.
+                ProcessTerminationTimeout = null,
+                EnableDefaultExceptionHandler = false,
+                Output = output,
+                Error = error,
+            };
+            return await parse.InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException)
+        {
+            await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        catch (ItemExportException ex)
+        {
+            await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            await error.WriteLineAsync($"trawl: error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
 }

@@ -65,6 +65,22 @@ public sealed class CrawlOptions
         set => JobDir = value;
     }
 
+    /// <summary>
+    /// The longest a finished request waits before it is committed to a durable frontier: the most finished
+    /// work a crash can cost. Completions are committed in groups within this bound (sooner when the crawl would
+    /// otherwise wait for them). <see cref="TimeSpan.Zero"/> commits every completion on its own.
+    /// </summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The delay between two requests to the same domain, scaled by a random factor in [0.5, 1.5) unless <see cref="RandomizeDownloadDelay"/> is off.</summary>
+    /// <value>The default is zero.</value>
+    public TimeSpan DownloadDelay { get; set; }
+
+    /// <summary>Whether <see cref="DownloadDelay"/> is scaled by a random factor in [0.5, 1.5), as Scrapy does.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool RandomizeDownloadDelay { get; set; } = true;
+
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxResultItems { get; set; } = 100_000;
@@ -107,6 +123,8 @@ public sealed class CrawlOptions
         Require(MaxDepth is null or >= 0, nameof(MaxDepth), "must not be negative");
         Require(MaxResultItems >= 0, nameof(MaxResultItems), "must not be negative");
         Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
+        Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
+        Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
         Require(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
         Downloader.Validate();

@@ -2,9 +2,16 @@ using Trawl.Spiders;
 
 namespace Trawl.Engine;
 
-/// <summary>Runs a spider: the crawl engine.</summary>
+/// <summary>Runs a spider: validates its options, builds the engine and runs it.</summary>
 internal static class Crawler
 {
-    public static Task<CrawlResult> RunAsync(Spider spider, CrawlOptions options, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public static async Task<CrawlResult> RunAsync(Spider spider, CrawlOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spider);
+        ArgumentNullException.ThrowIfNull(options);
+        spider.ConfigureOptions(options);
+        options.Validate();
+        await using var engine = await CrawlEngine.CreateAsync(spider, options, cancellationToken).ConfigureAwait(false);
+        return await engine.RunAsync().ConfigureAwait(false);
+    }
 }

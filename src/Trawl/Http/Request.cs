@@ -14,6 +14,7 @@ namespace Trawl.Http;
 public sealed class Request
 {
     private RequestFingerprint? _fingerprint;
+    private int _depth;
 
     /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
@@ -60,7 +61,11 @@ public sealed class Request
     public int Priority { get; init; }
 
     /// <summary>How many links away from a start request this request is. Start requests have depth 0.</summary>
-    public int Depth { get; init; }
+    public int Depth
+    {
+        get => _depth;
+        init => _depth = value;
+    }
 
     /// <summary>
     /// Free-form data carried from the request to its response. Values must serialize with System.Text.Json;
@@ -80,6 +85,15 @@ public sealed class Request
 
     /// <summary>The stable fingerprint of this request: SHA-1 over method, canonical URL and body.</summary>
     public RequestFingerprint Fingerprint => _fingerprint ??= RequestFingerprint.Compute(Method, Url, Body);
+
+    /// <summary>Sets the depth of a request yielded by a callback to one more than its parent's, unless it is already deeper.</summary>
+    internal void DeepenTo(int depth)
+    {
+        if (_depth < depth)
+        {
+            _depth = depth;
+        }
+    }
 
     /// <summary>Reads a meta value as <typeparamref name="T"/>, whether it is the original object or a restored JSON value.</summary>
     public T? GetMeta<T>(string key)

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using Trawl.Cli.Hosting;
+using Trawl.Spiders;
+using Trawl.Spiders.Declarative;
+
+namespace Trawl.Cli.Commands;
+
+/// <summary><c>trawl crawl</c>: runs a C# spider by name, a spider JSON file, or a spider described by flags.</summary>
+internal static class CrawlCommand
+{
+    public static Command Create(SpiderCatalog catalog, TextWriter output)
+    {
+        var spiderArgument = new Argument<string?>("spider")
+        {
+            Description = "A spider name (see 'trawl spiders') or a spider JSON file. Leave out to describe the spider with flags.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var start = new Option<string[]>("--start", "-s") { Description = "A start URL (repeatable).", HelpName = "URL" };
+        var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
+        var allow = new Option<string[]>("--allow", "-a") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
+        var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
+        var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x) (repeatable).", HelpName = "NAME=SELECTOR" };
+        var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
+        var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules).", HelpName = "NAME" };
+        var settings = new CrawlSettingsOptions();
+
+        var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
+        {
+            spiderArgument, start, startFile, allow, deny, follow, fields, name, spiderArgs,
+        };
+        settings.AddTo(command);
+        command.SetAction(async (parse, _) =>
+        {
+            var spiderName = parse.GetValue(spiderArgument);
+            var declarativeFlags = parse.GetValue(start)?.Length > 0 || parse.GetValue(startFile) is not null || parse.GetValue(allow)?.Length > 0
+                || parse.GetValue(deny)?.Length > 0 || parse.GetValue(follow) is not null || parse.GetValue(fields)?.Length > 0 || parse.GetValue(name) is not null;
+
+            Spider spider;
+            if (spiderName is not null && !LooksLikeFile(spiderName))
+            {
+                spider = catalog.Create(spiderName) ?? throw new CliUsageException(UnknownSpider(spiderName, catalog));
+                if (declarativeFlags)
+                {
+                    throw new CliUsageException($"--start, --allow, --deny, --follow, --field and --name describe a declarative spider; '{spiderName}' is a C# spider and takes none of them.");
+                }
+
+                SpiderArguments.Apply(spider, parse.GetValue(spiderArgs) ?? []);            }
+            else
+            {
+                var definition = spiderName is null ? new DeclarativeSpiderDefinition() : LoadDefinition(spiderName);
+                definition.Start.AddRange(parse.GetValue(start) ?? []);
+                definition.StartFile = parse.GetValue(startFile) ?? definition.StartFile;
+                definition.Allow.AddRange(parse.GetValue(allow) ?? []);
+                definition.Deny.AddRange(parse.GetValue(deny) ?? []);
+                definition.Follow = parse.GetValue(follow) ?? definition.Follow;
+                definition.Name = parse.GetValue(name) ?? definition.Name;
+                foreach (var field in parse.GetValue(fields) ?? [])
+                {
+                    var equals = field.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0)
+                    {
+                        throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
+                    }
+
+                    definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+                }
+
+                if (parse.GetValue(spiderArgs)?.Length > 0)
+                {
+                    throw new CliUsageException("--arg sets properties of a C# spider; a declarative spider takes --start, --allow, --field and the like.");
+                }
+
+                spider = NewDeclarative(definition);
+            }
+
+            var options = settings.Build(parse);
+            return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static bool LooksLikeFile(string value) =>
+        value.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || value.Contains('/', StringComparison.Ordinal) || File.Exists(value);
+
+    private static DeclarativeSpiderDefinition LoadDefinition(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliUsageException($"Spider file '{path}' does not exist.");
+        }
+
+        try
+        {
+            return DeclarativeSpiderDefinition.Load(path);
+        }
+        catch (SpiderDefinitionException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+    }
+
+    private static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
+    {
+        try
+        {
+            return new DeclarativeSpider(definition);
+        }
+        catch (SpiderDefinitionException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+    }
+
+    private static string UnknownSpider(string name, SpiderCatalog catalog)
+    {
+        var known = catalog.Names.ToList();
+        return known.Count == 0
+            ? $"Unknown spider '{name}': this program has no C# spiders. Describe a spider with --start/--allow/--field, or pass a spider .json file."
+            : $"Unknown spider '{name}'. Known spiders: {string.Join(", ", known)}.";
+    }
+}

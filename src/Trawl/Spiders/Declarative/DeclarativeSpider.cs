@@ -1,0 +1,207 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Trawl.Http;
+using Trawl.Selectors;
+
+namespace Trawl.Spiders.Declarative;
+
+/// <summary>
+/// Runs a <see cref="DeclarativeSpiderDefinition"/>: every fetched page yields one item (<c>url</c> plus one member
+/// per field), and links matching the allow rules and no deny rule are followed.
+/// </summary>
+public sealed class DeclarativeSpider : Spider
+{
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
+    private readonly Regex[] _allow;
+    private readonly Regex[] _deny;
+    private readonly HashSet<string> _startHosts;
+    private readonly string[] _startUrls;
+    private readonly KeyValuePair<string, string>[] _fields;
+    private readonly string _follow;
+
+    /// <summary>Validates a definition and builds the spider.</summary>
+    /// <exception cref="SpiderDefinitionException">Something in the definition is invalid; the message says what.</exception>
+    public DeclarativeSpider(DeclarativeSpiderDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        _startUrls = [.. ReadStartUrls(definition)];
+        if (_startUrls.Length == 0)
+        {
+            throw new SpiderDefinitionException("No start URL: give at least one with --start URL or --start-file FILE (\"start\" in a spider file).");
+        }
+
+        _startHosts = new HashSet<string>(_startUrls.Select(url => new Uri(url).IdnHost), StringComparer.OrdinalIgnoreCase);
+        _allow = [.. definition.Allow.Select(pattern => Compile(pattern, "allow"))];
+        _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
+        _follow = ValidateSelector(definition.Follow, "follow");
+        _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
+        Name = string.IsNullOrWhiteSpace(definition.Name) ? StableName(_startUrls[0], definition.Allow) : ValidateName(definition.Name);
+    }
+
+    /// <inheritdoc />
+    public override string Name { get; }
+
+    /// <inheritdoc />
+    public override IEnumerable<string> StartUrls => _startUrls;
+
+    /// <summary>The names of the fields each item has besides <c>url</c>, in order.</summary>
+    public IEnumerable<string> FieldNames => _fields.Select(field => field.Key);
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>
+        Parse(response, cancellationToken).ToAsyncEnumerable();
+
+    private IEnumerable<object> Parse(Response response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var isHtml = response.IsHtml;
+        var item = new JsonObject { ["url"] = response.Url.AbsoluteUri };
+        foreach (var (name, selector) in _fields)
+        {
+            item[name] = isHtml ? response.Css(selector).Get()?.Trim() : null;
+        }
+
+        yield return item;
+        if (!isHtml)
+        {
+            yield break;
+        }
+
+        foreach (var link in response.Css(_follow))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var href = link.Attrib("href") ?? link.Attrib("src");
+            if (href is null || response.UrlJoin(href) is not { } url)
+            {
+                continue;
+            }
+
+            var absolute = url.GetLeftPart(UriPartial.Query);
+            if (IsAllowed(absolute))
+            {
+                yield return new Request(new Uri(absolute)) { Depth = response.Request.Depth + 1 };
+            }
+        }
+    }
+
+    /// <summary>Whether a link is followed: it matches an allow rule (or, with none, is on a start host) and no deny rule.</summary>
+    public bool IsAllowed(string absoluteUrl)
+    {
+        ArgumentNullException.ThrowIfNull(absoluteUrl);
+        bool allowed;
+        if (_allow.Length == 0)
+        {
+            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && _startHosts.Contains(uri.IdnHost);
+        }
+        else
+        {
+            allowed = _allow.Any(regex => SafeMatch(regex, absoluteUrl));
+        }
+
+        return allowed && !_deny.Any(regex => SafeMatch(regex, absoluteUrl));
+    }
+
+    private static bool SafeMatch(Regex regex, string input)
+    {
+        try
+        {
+            return regex.IsMatch(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static IEnumerable<string> ReadStartUrls(DeclarativeSpiderDefinition definition)
+    {
+        var urls = new List<string>(definition.Start);
+        if (definition.StartFile is { } file)
+        {
+            try
+            {
+                urls.AddRange(File.ReadLines(file).Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new SpiderDefinitionException($"Cannot read start file '{file}': {ex.Message}");
+            }
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in urls)
+        {
+            var url = raw.Trim();
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.IdnHost.Length == 0)
+            {
+                throw new SpiderDefinitionException($"Invalid start URL '{raw}': a start URL must be an absolute http:// or https:// URL.");
+            }
+
+            if (seen.Add(uri.AbsoluteUri))
+            {
+                yield return uri.AbsoluteUri;
+            }
+        }
+    }
+
+    private static Regex Compile(string pattern, string what)
+    {
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, RegexTimeout);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SpiderDefinitionException($"Invalid {what} regular expression '{pattern}': {ex.Message}");
+        }
+    }
+
+    private static string ValidateSelector(string selector, string what)
+    {
+        if (string.IsNullOrWhiteSpace(selector))
+        {
+            throw new SpiderDefinitionException($"The {what} selector is empty.");
+        }
+
+        try
+        {
+            CssQuery.Validate(selector);
+            return selector;
+        }
+        catch (SelectorSyntaxException ex)
+        {
+            throw new SpiderDefinitionException($"Invalid {what} selector: {ex.Message}");
+        }
+    }
+
+    private static string ValidateFieldName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || string.Equals(name, "url", StringComparison.Ordinal))
+        {
+            throw new SpiderDefinitionException($"Invalid field name '{name}': it must be non-empty and not 'url' (every item has a url).");
+        }
+
+        return name;
+    }
+
+    private static string ValidateName(string name)
+    {
+        if (name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) || name.StartsWith('.'))
+        {
+            throw new SpiderDefinitionException($"Invalid spider name '{name}': use letters, digits, '-', '_' and '.', not starting with '.'.");
+        }
+
+        return name;
+    }
+
+    // The same start host and allow rules always give the same name, so re-running a command finds its job.
+    private static string StableName(string firstStart, IEnumerable<string> allow)
+    {
+        var host = new Uri(firstStart).IdnHost;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', allow.Prepend(host))));
+        var slug = new string([.. host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-')]);
+        return $"{slug}-{Convert.ToHexStringLower(hash)[..8]}";
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Trawl.Spiders.Declarative;
+
+/// <summary>
+/// A spider described as data: where to start, which links to follow, and which fields to extract. The JSON file
+/// form is documented in the README ("Declarative spiders"); <c>trawl crawl</c> builds the same thing from flags.
+/// </summary>
+public sealed class DeclarativeSpiderDefinition
+{
+    /// <summary>The spider's name; it names the job directory and Redis keys.</summary>
+    /// <value>The default is <see langword="null"/>: a stable name is derived from the first start host and the allow rules.</value>
+    public string? Name { get; set; }
+
+    /// <summary>Start URLs.</summary>
+    public List<string> Start { get; set; } = [];
+
+    /// <summary>A file of start URLs, one per line; blank lines and lines starting with <c>#</c> are ignored.</summary>
+    public string? StartFile { get; set; }
+
+    /// <summary>Regular expressions; a link is followed when its absolute URL matches any of them.</summary>
+    /// <value>The default is empty: links on the start URLs' hosts are followed.</value>
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public List<string> Allow { get; set; } = [];
+
+    /// <summary>Regular expressions; a link matching any of them is not followed, even when allowed.</summary>
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public List<string> Deny { get; set; } = [];
+
+    /// <summary>The CSS selector of the links to follow.</summary>
+    /// <value>The default is <c>a[href]</c>.</value>
+    public string Follow { get; set; } = "a[href]";
+
+    /// <summary>Fields of each item: name to selector (CSS with <c>::text</c> or <c>::attr(name)</c>).</summary>
+    public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Reads a definition from a JSON file.</summary>
+    /// <exception cref="SpiderDefinitionException">The file cannot be read, is not valid JSON, or has unknown or mistyped members.</exception>
+    public static DeclarativeSpiderDefinition Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SpiderDefinitionException($"Cannot read spider file '{path}': {ex.Message}");
+        }
+
+        try
+        {
+            var definition = JsonSerializer.Deserialize<DeclarativeSpiderDefinition>(text, JsonOptions)
+                ?? throw new SpiderDefinitionException($"Spider file '{path}' holds null, not a spider definition.");
+            if (definition.StartFile is { } startFile && !Path.IsPathRooted(startFile))
+            {
+                definition.StartFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", startFile);
+            }
+
+            return definition;
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
+            throw new SpiderDefinitionException($"Spider file '{path}' is not a valid spider definition{where}: {FirstSentence(ex.Message)}");
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end > 0 ? message[..(end + 1)] : message;
+    }
+
+    private sealed class StringOrArrayConverter : JsonConverter<List<string>>
+    {
+        public override List<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                return [reader.GetString()!];
+            }
+
+            return JsonSerializer.Deserialize<List<string>>(ref reader) ?? [];
+        }
+
+        public override void Write(Utf8JsonWriter writer, List<string> value, JsonSerializerOptions options) =>
+            JsonSerializer.Serialize(writer, value);
+    }
+}
+
+/// <summary>A declarative spider definition is invalid: bad JSON, a bad regular expression or selector, or a bad start URL.</summary>
+public sealed class SpiderDefinitionException : Exception
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public SpiderDefinitionException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message for the user and its cause.</summary>
+    public SpiderDefinitionException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
