@@ -40,6 +40,10 @@ internal static class DownloadErrors
                 HttpRequestException http => FromHttpRequestError(http.HttpRequestError),
                 HttpIOException httpIo => FromHttpRequestError(httpIo.HttpRequestError),
                 InvalidDataException => DownloadError.Protocol,
+
+                // BrotliStream reports corrupt input as an InvalidOperationException rather than InvalidDataException.
+                InvalidOperationException { Source: { } source } when source.StartsWith("System.IO.Compression", StringComparison.Ordinal)
+                    => DownloadError.Protocol,
                 AuthenticationException => DownloadError.Network,
                 _ => null,
             };

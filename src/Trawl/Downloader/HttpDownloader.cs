@@ -56,6 +56,10 @@ public sealed class HttpDownloader : IDownloader
     private readonly int _maxResponseSize;
     private readonly int _maxRedirects;
     private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
+
+    // Disposing the handler does not end requests already waiting on a connection, so Dispose cancels them. Never
+    // disposed itself: it has no timer, and a download racing with Dispose may still register on it.
+    private readonly CancellationTokenSource _disposing = new();
     private readonly int _maxPooledTimeoutSources;
     private int _pooledTimeoutSources;
     private volatile bool _disposed;
@@ -109,6 +113,9 @@ public sealed class HttpDownloader : IDownloader
     /// <value>The default is <see langword="null"/>: every http(s) target is allowed.</value>
     public Func<Uri, bool>? RedirectFilter { get; init; }
 
+    /// <summary>How many timeout sources wait in the pool for reuse; for tests.</summary>
+    internal int PooledTimeoutSources => Volatile.Read(ref _pooledTimeoutSources);
+
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -122,7 +129,8 @@ public sealed class HttpDownloader : IDownloader
         }
 
         var timeoutSource = RentTimeoutSource();
-        var registration = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeoutSource);
+        var registration = cancellationToken.UnsafeRegister(CancelSource, timeoutSource);
+        var disposeRegistration = _disposing.Token.UnsafeRegister(CancelSource, timeoutSource);
         timeoutSource.CancelAfter(_timeout);
         var token = timeoutSource.Token;
 
@@ -234,8 +242,9 @@ public sealed class HttpDownloader : IDownloader
         }
         finally
         {
-            // The registration goes first: once it is disposed the caller's token can no longer touch the source.
+            // The registrations go first: once they are disposed nothing else can cancel the source.
             registration.Dispose();
+            disposeRegistration.Dispose();
             ReturnTimeoutSource(timeoutSource);
         }
     }
@@ -249,12 +258,15 @@ public sealed class HttpDownloader : IDownloader
         }
 
         _disposed = true;
+        _disposing.Cancel();
         _invoker.Dispose();
         while (_timeoutSources.TryDequeue(out var source))
         {
             source.Dispose();
         }
     }
+
+    private static void CancelSource(object? source) => ((CancellationTokenSource)source!).Cancel();
 
     private static bool IsRedirect(int status) => status is 301 or 302 or 303 or 307 or 308;
 
