@@ -37,6 +37,9 @@ public enum DownloadError
 
     /// <summary>The download was cancelled.</summary>
     Cancelled,
+
+    /// <summary>The request could not be sent as given: an invalid method or header. Retrying cannot help.</summary>
+    InvalidRequest,
 }
 
 /// <summary>The outcome of one download: a response, or an error with its kind. Never an exception.</summary>
@@ -84,6 +87,7 @@ public readonly struct DownloadResult
         DownloadError.Protocol => "protocol",
         DownloadError.Network => "network",
         DownloadError.Cancelled => "cancelled",
+        DownloadError.InvalidRequest => "invalid_request",
         _ => "unknown",
     };
 

@@ -1,0 +1,503 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trawl.Http;
+
+namespace Trawl.Downloader;
+
+/// <summary>
+/// The HTTP downloader: one pooled, keep-alive connection set per downloader, content decoding (gzip, deflate,
+/// brotli), redirects followed by hand, a total timeout and a streaming size limit. Every failure comes back as a
+/// <see cref="DownloadResult"/>; HTTP error statuses (404, 503…) are responses, not failures.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Create one per crawl and share it: it is safe for concurrent use, and its connections are reused across
+/// requests. Disposing it closes them.
+/// </para>
+/// <para>
+/// Headers: the request's own headers win; a request without one gets <see cref="DownloaderOptions.UserAgent"/>,
+/// and default <c>Accept</c> and <c>Accept-Language</c> headers. <c>Accept-Encoding</c> is set by the decoder.
+/// </para>
+/// <para>
+/// Redirects (301, 302, 303, 307, 308 with a Location) are followed up to <see cref="DownloaderOptions.MaxRedirects"/>.
+/// 303 turns any method but HEAD into GET, and 301 and 302 turn POST into GET, as browsers do; the body is then
+/// dropped. 307 and 308 keep method and body. A URL met twice in one chain fails at once as
+/// <see cref="DownloadError.Redirects"/>; a target that is not http(s), or that <see cref="RedirectFilter"/>
+/// refuses, fails as <see cref="DownloadError.RedirectBlocked"/>. <c>Authorization</c> and <c>Cookie</c> headers of
+/// the request are not sent to another origin.
+/// </para>
+/// <para>
+/// Proxies: none are used, not even the system's. Per-request proxies will need one connection pool per proxy,
+/// since a handler has one proxy; they plug in where the downloader picks its invoker for a request.
+/// </para>
+/// </remarks>
+public sealed class HttpDownloader : IDownloader
+{
+    private const string DefaultAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    private const string DefaultAcceptLanguage = "en";
+
+    // Content headers live on HttpContent, not on the request; without a body they have nowhere to go.
+    private static readonly FrozenSet<string> ContentHeaderNames = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase,
+        "Allow", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length", "Content-Location",
+        "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified");
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly CookieContainer? _cookies;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly string _userAgent;
+    private readonly TimeSpan _timeout;
+    private readonly int _maxResponseSize;
+    private readonly int _maxRedirects;
+    private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
+
+    // Disposing the handler does not end requests already waiting on a connection, so Dispose cancels them. Never
+    // disposed itself: it has no timer, and a download racing with Dispose may still register on it.
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly int _maxPooledTimeoutSources;
+    private int _pooledTimeoutSources;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a downloader with its own connection pool.</summary>
+    /// <param name="options">The settings; read once, here. Later changes to the object have no effect.</param>
+    /// <param name="logger">Where failures (debug) and fetches (trace) are logged; <see langword="null"/> for nowhere.</param>
+    /// <param name="cookies">
+    /// A cookie jar to send from and store into, for every hop of every download; <see langword="null"/> to send no
+    /// cookies but the ones a request sets itself. The caller owns it and may persist it.
+    /// </param>
+    /// <param name="timeProvider">The clock of the total timeout; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public HttpDownloader(DownloaderOptions options, ILogger? logger = null, CookieContainer? cookies = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _userAgent = options.UserAgent;
+        _timeout = options.Timeout;
+        _maxResponseSize = (int)Math.Min(options.MaxResponseSize, Array.MaxLength);
+        _maxRedirects = options.MaxRedirects;
+        _maxPooledTimeoutSources = Math.Clamp(options.MaxConnectionsPerServer * 4, 64, 1024);
+        _cookies = cookies;
+        _logger = logger ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+
+        var handler = new SocketsHttpHandler
+        {
+            // Recycle connections now and then so DNS changes are noticed; keep idle ones long enough to be reused.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+            ConnectTimeout = options.ConnectTimeout,
+            AutomaticDecompression = DecompressionMethods.All,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            Proxy = null,
+
+            // Crawled sites are third parties: do not hand them our trace ids.
+            ActivityHeadersPropagator = null,
+        };
+        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>
+    /// Decides whether a redirect may be followed to the given absolute http(s) URL; <see langword="false"/> ends the
+    /// download as <see cref="DownloadError.RedirectBlocked"/>, naming the target. Called concurrently; must be quick.
+    /// If it throws, the redirect is blocked and the exception logged.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: every http(s) target is allowed.</value>
+    public Func<Uri, bool>? RedirectFilter { get; init; }
+
+    /// <summary>How many timeout sources wait in the pool for reuse; for tests.</summary>
+    internal int PooledTimeoutSources => Volatile.Read(ref _pooledTimeoutSources);
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Fail(request, request.Url, DownloadError.Cancelled, exception: null);
+        }
+
+        var timeoutSource = RentTimeoutSource();
+        var registration = cancellationToken.UnsafeRegister(CancelSource, timeoutSource);
+        var disposeRegistration = _disposing.Token.UnsafeRegister(CancelSource, timeoutSource);
+        timeoutSource.CancelAfter(_timeout);
+        var token = timeoutSource.Token;
+
+        var url = request.Url;
+        var method = request.Method;
+        var body = request.Body;
+        List<Uri>? chain = null;
+        try
+        {
+            while (true)
+            {
+                HttpRequestMessage message;
+                try
+                {
+                    message = BuildMessage(request, url, method, body, sameOrigin: chain is null || IsSameOrigin(request.Url, url));
+                }
+                catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+                {
+                    return Fail(request, url, DownloadError.InvalidRequest, ex);
+                }
+
+                using (message)
+                {
+                    using var response = await _invoker.SendAsync(message, token).ConfigureAwait(false);
+                    StoreCookies(url, response);
+
+                    var status = (int)response.StatusCode;
+                    if (IsRedirect(status) && response.Headers.Location is { } location)
+                    {
+                        if (!Uri.TryCreate(url, location, out var target))
+                        {
+                            return Fail(request, url, DownloadError.Protocol, exception: null, $"Invalid redirect Location from {UrlRedaction.UrlForLog(url)}.");
+                        }
+
+                        chain ??= [];
+                        chain.Add(url);
+                        var blocked = CheckRedirect(request, url, target, chain);
+                        if (blocked is { } failure)
+                        {
+                            return failure;
+                        }
+
+                        if (_logger.IsEnabled(LogLevel.Trace))
+                        {
+                            Log.Redirected(_logger, status, UrlRedaction.UrlForLog(url), UrlRedaction.UrlForLog(target));
+                        }
+
+                        if (ChangesToGet(status, method))
+                        {
+                            method = HttpMethod.Get.Method;
+                            body = null;
+                        }
+
+                        url = target;
+                        continue;
+                    }
+
+                    var content = response.Content;
+                    if (content.Headers.ContentLength > _maxResponseSize)
+                    {
+                        return Fail(request, url, DownloadError.TooLarge, exception: null,
+                            $"Response from {UrlRedaction.UrlForLog(url)} announces {content.Headers.ContentLength} bytes, over the limit of {_maxResponseSize}.");
+                    }
+
+                    byte[]? bytes;
+                    if (string.Equals(method, HttpMethod.Head.Method, StringComparison.OrdinalIgnoreCase))
+                    {
+                        bytes = [];
+                    }
+                    else
+                    {
+                        var stream = await content.ReadAsStreamAsync(token).ConfigureAwait(false);
+                        await using (stream.ConfigureAwait(false))
+                        {
+                            bytes = await ResponseBodyReader.ReadAsync(stream, content.Headers.ContentLength, _maxResponseSize, token).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (bytes is null)
+                    {
+                        return Fail(request, url, DownloadError.TooLarge, exception: null,
+                            $"Response from {UrlRedaction.UrlForLog(url)} is over the limit of {_maxResponseSize} bytes.");
+                    }
+
+                    var result = new Response(request, url, status, MergeHeaders(response), bytes, chain);
+                    if (_logger.IsEnabled(LogLevel.Trace))
+                    {
+                        Log.Downloaded(_logger, method, UrlRedaction.UrlForLog(url), status, bytes.Length, chain?.Count ?? 0);
+                    }
+
+                    return DownloadResult.Success(result);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            if (_disposed)
+            {
+                return Fail(request, url, DownloadError.Cancelled, ex, $"Download of {UrlRedaction.UrlForLog(url)} stopped: the downloader was disposed.");
+            }
+
+            var callerCancelled = cancellationToken.IsCancellationRequested;
+            var timedOut = !callerCancelled && timeoutSource.IsCancellationRequested;
+            var kind = DownloadErrors.Classify(ex, callerCancelled, timedOut);
+            var message = timedOut
+                ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {_timeout.TotalSeconds:0.###} s."
+                : DownloadErrors.Describe(kind, url, ex);
+            return Fail(request, url, kind, ex, message);
+        }
+        finally
+        {
+            // The registrations go first: once they are disposed nothing else can cancel the source.
+            registration.Dispose();
+            disposeRegistration.Dispose();
+            ReturnTimeoutSource(timeoutSource);
+        }
+    }
+
+    /// <summary>Closes all pooled connections. In-flight downloads end as <see cref="DownloadError.Cancelled"/> or another failure.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _disposing.Cancel();
+        _invoker.Dispose();
+        while (_timeoutSources.TryDequeue(out var source))
+        {
+            source.Dispose();
+        }
+    }
+
+    private static void CancelSource(object? source) => ((CancellationTokenSource)source!).Cancel();
+
+    private static bool IsRedirect(int status) => status is 301 or 302 or 303 or 307 or 308;
+
+    private static bool ChangesToGet(int status, string method) => status switch
+    {
+        303 => !string.Equals(method, HttpMethod.Head.Method, StringComparison.OrdinalIgnoreCase),
+        301 or 302 => string.Equals(method, HttpMethod.Post.Method, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    private static bool IsSameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && a.Port == b.Port;
+
+    private static Dictionary<string, IReadOnlyList<string>> MergeHeaders(HttpResponseMessage response)
+    {
+        // NonValidated hands out the raw strings without parsing them into typed header values.
+        var headers = response.Headers.NonValidated;
+        var contentHeaders = response.Content.Headers.NonValidated;
+        var merged = new Dictionary<string, IReadOnlyList<string>>(headers.Count + contentHeaders.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in headers)
+        {
+            merged[name] = ToArray(values);
+        }
+
+        foreach (var (name, values) in contentHeaders)
+        {
+            merged[name] = merged.TryGetValue(name, out var existing) ? [.. existing, .. ToArray(values)] : ToArray(values);
+        }
+
+        return merged;
+    }
+
+    private static string[] ToArray(HeaderStringValues values)
+    {
+        var array = new string[values.Count];
+        var i = 0;
+        foreach (var value in values)
+        {
+            array[i++] = value;
+        }
+
+        return array;
+    }
+
+    private HttpRequestMessage BuildMessage(Request request, Uri url, string method, byte[]? body, bool sameOrigin)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Parse(method), url);
+        try
+        {
+            if (body is not null)
+            {
+                message.Content = new ByteArrayContent(body);
+            }
+
+            string? requestCookie = null;
+            foreach (var (name, value) in request.Headers)
+            {
+                if (!sameOrigin && (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
+
+                if (string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                {
+                    requestCookie = value;
+                    continue;
+                }
+
+                if (ContentHeaderNames.Contains(name))
+                {
+                    // The length is the body's; other content headers only mean something with a body.
+                    if (message.Content is { } content && !string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                    {
+                        content.Headers.Remove(name);
+                        AddHeader(content.Headers, name, value);
+                    }
+
+                    continue;
+                }
+
+                AddHeader(message.Headers, name, value);
+            }
+
+            var jarCookie = _cookies?.GetCookieHeader(url);
+            var cookie = string.IsNullOrEmpty(jarCookie) ? requestCookie : string.IsNullOrEmpty(requestCookie) ? jarCookie : $"{requestCookie}; {jarCookie}";
+            if (!string.IsNullOrEmpty(cookie))
+            {
+                AddHeader(message.Headers, "Cookie", cookie);
+            }
+
+            var headers = message.Headers;
+            if (!headers.Contains("User-Agent"))
+            {
+                headers.TryAddWithoutValidation("User-Agent", _userAgent);
+            }
+
+            if (!headers.Contains("Accept"))
+            {
+                headers.TryAddWithoutValidation("Accept", DefaultAccept);
+            }
+
+            if (!headers.Contains("Accept-Language"))
+            {
+                headers.TryAddWithoutValidation("Accept-Language", DefaultAcceptLanguage);
+            }
+
+            return message;
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
+    }
+
+    private static void AddHeader(HttpHeaders headers, string name, string value)
+    {
+        // Values go out as given (no parsing on the hot path); a name that is not a valid token, or a value that would
+        // break the header block, makes the request invalid rather than silently different.
+        if (value.AsSpan().IndexOfAny('\r', '\n') >= 0 || !headers.TryAddWithoutValidation(name, value))
+        {
+            throw new FormatException($"The request header '{name}' is not valid.");
+        }
+    }
+
+    private DownloadResult? CheckRedirect(Request request, Uri from, Uri target, List<Uri> chain)
+    {
+        if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+        {
+            return Fail(request, from, DownloadError.RedirectBlocked, exception: null,
+                $"Redirect from {UrlRedaction.UrlForLog(from)} to a {target.Scheme} URL ({UrlRedaction.UrlForLog(target)}) is not followed.");
+        }
+
+        foreach (var seen in chain)
+        {
+            if (seen == target)
+            {
+                return Fail(request, from, DownloadError.Redirects, exception: null,
+                    $"Redirect loop: {UrlRedaction.UrlForLog(from)} redirects back to {UrlRedaction.UrlForLog(target)}.");
+            }
+        }
+
+        if (chain.Count > _maxRedirects)
+        {
+            return Fail(request, from, DownloadError.Redirects, exception: null,
+                $"More than {_maxRedirects} redirects from {UrlRedaction.UrlForLog(request.Url)}.");
+        }
+
+        if (RedirectFilter is { } filter)
+        {
+            bool allowed;
+            try
+            {
+                allowed = filter(target);
+            }
+            catch (Exception ex)
+            {
+                Log.RedirectFilterFailed(_logger, UrlRedaction.UrlForLog(target), ex);
+                allowed = false;
+            }
+
+            if (!allowed)
+            {
+                return Fail(request, from, DownloadError.RedirectBlocked, exception: null,
+                    $"Redirect from {UrlRedaction.UrlForLog(from)} to {UrlRedaction.UrlForLog(target)} is refused by the redirect filter.");
+            }
+        }
+
+        return null;
+    }
+
+    private void StoreCookies(Uri url, HttpResponseMessage response)
+    {
+        if (_cookies is null || !response.Headers.NonValidated.TryGetValues("Set-Cookie", out var values))
+        {
+            return;
+        }
+
+        foreach (var value in values)
+        {
+            try
+            {
+                _cookies.SetCookies(url, value);
+            }
+            catch (CookieException ex)
+            {
+                Log.CookieRejected(_logger, UrlRedaction.UrlForLog(url), ex.Message);
+            }
+        }
+    }
+
+    private DownloadResult Fail(Request request, Uri url, DownloadError kind, Exception? exception, string? message = null)
+    {
+        message ??= DownloadErrors.Describe(kind, url, exception);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.DownloadFailed(_logger, request.Method, UrlRedaction.UrlForLog(url), DownloadResult.KindName(kind), message, exception);
+        }
+
+        return DownloadResult.Failure(kind, message);
+    }
+
+    // Timeout sources are pooled: a source whose timer did not fire can be reset and reused, which saves a
+    // source, a timer and a linked registration list per download.
+    private CancellationTokenSource RentTimeoutSource()
+    {
+        if (_timeoutSources.TryDequeue(out var source))
+        {
+            Interlocked.Decrement(ref _pooledTimeoutSources);
+            return source;
+        }
+
+        return new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
+    }
+
+    private void ReturnTimeoutSource(CancellationTokenSource source)
+    {
+        if (!_disposed && source.TryReset())
+        {
+            if (Interlocked.Increment(ref _pooledTimeoutSources) <= _maxPooledTimeoutSources)
+            {
+                _timeoutSources.Enqueue(source);
+                return;
+            }
+
+            Interlocked.Decrement(ref _pooledTimeoutSources);
+        }
+
+        source.Dispose();
+    }
+}
