@@ -79,7 +79,7 @@ internal static partial class ProgressDisplay
     private static string Elapsed(TimeSpan elapsed) =>
         elapsed.TotalHours >= 1 ? elapsed.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : elapsed.TotalMinutes >= 1 ? elapsed.ToString(@"m\:ss", CultureInfo.InvariantCulture) : $"{elapsed.TotalSeconds:0}s";
 
-    [LoggerMessage(2000, LogLevel.Information, "Progress: {Pages} pages, {Items} items, {Rate:0} pages/s, {Queued} queued, {InFlight} in flight, {Errors} errors")]
+    [LoggerMessage(5000, LogLevel.Information, "Progress: {Pages} pages, {Items} items, {Rate:0} pages/s, {Queued} queued, {InFlight} in flight, {Errors} errors")]
     private static partial void LogProgress(ILogger logger, long pages, long items, double rate, long queued, int inFlight, long errors);
 
     private sealed class LiveReporter(Action<CrawlProgress> update) : IProgress<CrawlProgress>

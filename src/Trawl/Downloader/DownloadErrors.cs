@@ -1,3 +1,4 @@
+using Trawl.Logging;
 using System.Net.Sockets;
 using System.Security.Authentication;
 

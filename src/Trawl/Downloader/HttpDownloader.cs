@@ -1,3 +1,4 @@
+using Trawl.Logging;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Net;

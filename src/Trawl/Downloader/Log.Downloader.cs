@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Trawl;
 
 // The downloader's part of the library's one log-message class. Event ids 2000-2099 belong to the downloader.
-// Every URL passed here has gone through UrlRedaction.UrlForLog first.
+// Every URL passed here has gone through Logging.UrlRedaction.UrlForLog first.
 internal static partial class Log
 {
     [LoggerMessage(EventId = 2000, Level = LogLevel.Trace, Message = "Fetched {Method} {Url}: {Status}, {Bytes} bytes, {Redirects} redirects")]

@@ -91,7 +91,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 Logger = logger,
             },
             options.AbortToken).ConfigureAwait(false);
-        var downloader = new HttpDownloader(options.Downloader, logger);
+        var downloader = new HttpDownloader(options.Downloader, logger, cookies: null, options.TimeProvider);
         var setup = new CrawlSetup(logger, frontier, options.Frontier is null, durable, Resuming: false, downloader, feed, pauseToken);
         return new CrawlEngine(spider, options, setup);
     }
@@ -381,7 +381,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         _stats.Response(response.Status);
-        Log.Fetched(_logger, response.Status, LogUrl.Redact(response.Url));
         if (response.Status is < 200 or >= 300)
         {
             var kind = "http_" + response.Status;
@@ -434,7 +433,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             // A failing callback fails its request, with the error, and the crawl goes on.
             var kind = ex is UnknownCallbackException ? "unknown_callback" : "callback";
             _stats.Error(kind);
-            Log.CallbackFailed(_logger, ex, request.Callback ?? nameof(Spider.ParseAsync), LogUrl.Redact(request.Url));
+            Log.CallbackFailed(_logger, ex, request.Callback ?? nameof(Spider.ParseAsync), UrlRedaction.UrlForLog(request.Url));
             _stats.Failed();
             return Completion.Failed(lease, kind, $"{ex.GetType().Name}: {ex.Message}", response.Status);
         }
@@ -463,14 +462,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         var wait = _options.Retry.BackoffFor(retriesSoFar + 1);
-        Log.Retrying(_logger, LogUrl.Redact(lease.Request.Url), lease.Attempt, kind, message, wait);
+        Log.Retrying(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message, wait);
         _stats.Retry();
         return Completion.Retry(lease, kind, message, _time.GetUtcNow() + wait, status);
     }
 
     private Completion Fail(Lease lease, string kind, string message, int? status)
     {
-        Log.RequestFailed(_logger, LogUrl.Redact(lease.Request.Url), lease.Attempt, kind, message);
+        Log.RequestFailed(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message);
         _stats.Failed();
         return Completion.Failed(lease, kind, message, status);
     }

@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Logging;
 
-namespace Trawl.Logging;
+namespace Trawl;
 
-/// <summary>Every log message of the core library, with stable event ids. URLs are logged through <see cref="LogUrl"/>.</summary>
+/// <summary>
+/// Every log message of the core library, with stable event ids: 1000-1999 the engine, 2000-2099 the downloader.
+/// URLs are logged through <see cref="Logging.UrlRedaction.UrlForLog"/>, never raw.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Information, "Spider {Spider} started ({Mode}).")]
@@ -19,9 +22,6 @@ internal static partial class Log
 
     [LoggerMessage(1004, LogLevel.Information, "{Limit} reached; finishing in-flight requests.")]
     public static partial void LimitReached(ILogger logger, string limit);
-
-    [LoggerMessage(1100, LogLevel.Debug, "Fetched {Status} {Url}")]
-    public static partial void Fetched(ILogger logger, int status, string url);
 
     [LoggerMessage(1101, LogLevel.Information, "Retrying {Url} (attempt {Attempt} failed: {Kind}: {Error}); next try in {Wait}.")]
     public static partial void Retrying(ILogger logger, string url, int attempt, string kind, string error, TimeSpan wait);

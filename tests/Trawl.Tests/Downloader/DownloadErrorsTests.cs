@@ -1,3 +1,4 @@
+using Trawl.Logging;
 using System.Net.Sockets;
 using Trawl.Downloader;
 

@@ -1,4 +1,4 @@
-namespace Trawl.Downloader;
+namespace Trawl.Logging;
 
 /// <summary>Makes URLs safe to log: no user name or password, no query string, no fragment.</summary>
 internal static class UrlRedaction
