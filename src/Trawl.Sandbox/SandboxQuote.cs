@@ -1,6 +1,7 @@
 namespace Trawl.Sandbox;
 
 /// <summary>One quote of the quotes section, as a spider should extract it.</summary>
+/// <remarks>Record equality compares <see cref="Tags"/> by reference; compare tags with <c>SequenceEqual</c>.</remarks>
 /// <param name="Page">The quotes page that shows it, from 1 (<c>/quotes/page/{Page}/</c>).</param>
 /// <param name="Number">Its number across the whole section, from 1. Quote texts end with it, so every text is unique.</param>
 /// <param name="Text">

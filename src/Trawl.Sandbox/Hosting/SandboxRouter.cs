@@ -75,7 +75,7 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
         var slash = rest.IndexOf('/');
         var name = (slash < 0 ? rest : rest[..slash]).ToString();
         var argument = slash < 0 ? null : rest[(slash + 1)..].ToString();
-        if (!Traps.Traps.Handlers.TryGetValue(name, out var handler))
+        if (!TrapEndpoints.Handlers.TryGetValue(name, out var handler))
         {
             await NotFoundAsync(context).ConfigureAwait(false);
             return;

@@ -7,7 +7,7 @@ using Trawl.Sandbox.Site;
 namespace Trawl.Sandbox.Traps;
 
 /// <summary>Traps that misbehave in their bodies: huge, compressed, link-stuffed or in legacy encodings.</summary>
-internal static partial class Traps
+internal static partial class TrapEndpoints
 {
     /// <summary>How many bytes <c>/trap/gzip-bomb</c> inflates to.</summary>
     internal const long GzipBombInflatedSize = 1L << 30;

@@ -7,7 +7,7 @@ using Trawl.Sandbox.Site;
 
 namespace Trawl.Sandbox.Traps;
 
-/// <summary>Marks a method of <see cref="Traps"/> as the handler of <c>/trap/{name}</c> and <c>/trap/{name}/{argument}</c>.</summary>
+/// <summary>Marks a method of <see cref="TrapEndpoints"/> as the handler of <c>/trap/{name}</c> and <c>/trap/{name}/{argument}</c>.</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 internal sealed class TrapAttribute(string name) : Attribute
 {
@@ -88,10 +88,10 @@ internal sealed class TrapContext(HttpContext http, string? argument, SiteModel 
 /// The misbehaving endpoints under <c>/trap/</c>. To add one, write a static method taking a <see cref="TrapContext"/>
 /// and returning a <see cref="Task"/>, and mark it with <see cref="TrapAttribute"/>; it is found by reflection.
 /// </summary>
-internal static partial class Traps
+internal static partial class TrapEndpoints
 {
     /// <summary>The trap handlers by name.</summary>
-    public static FrozenDictionary<string, TrapHandler> Handlers { get; } = typeof(Traps)
+    public static FrozenDictionary<string, TrapHandler> Handlers { get; } = typeof(TrapEndpoints)
         .GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
         .Select(method => (Method: method, Attribute: method.GetCustomAttribute<TrapAttribute>()))
         .Where(found => found.Attribute is not null)

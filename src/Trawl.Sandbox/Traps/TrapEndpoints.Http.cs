@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Trawl.Sandbox.Traps;
 
 /// <summary>Traps that misbehave at the HTTP level: odd statuses, delays, hangs, redirects and dropped connections.</summary>
-internal static partial class Traps
+internal static partial class TrapEndpoints
 {
     /// <summary>
     /// <c>/trap/status/{code}</c>: answers with status <c>code</c> (200 to 599) and a small page (no body for 204,
