@@ -1,13 +1,9 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,27 +46,23 @@ public sealed class SandboxServer : IAsyncDisposable
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
     private readonly WebApplication _app;
-    private readonly SandboxRouter _router;
-    private readonly ConcurrentDictionary<string, StrongBox<int>> _counts = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<SandboxRequest>? _log;
+    private readonly RequestRecorder _recorder;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lazy<Task> _stop;
-    private long _totalRequests;
 
-    private SandboxServer(WebApplication app, SandboxRouter router, bool logRequests)
+    private SandboxServer(WebApplication app, RequestRecorder recorder, Uri baseUrl)
     {
         _app = app;
-        _router = router;
-        _log = logRequests ? new ConcurrentQueue<SandboxRequest>() : null;
+        _recorder = recorder;
+        BaseUrl = baseUrl;
         _stop = new Lazy<Task>(StopCoreAsync);
-        BaseUrl = null!;
     }
 
     /// <summary>The site's base URL, ending in <c>/</c>, for example <c>http://127.0.0.1:54321/</c>.</summary>
-    public Uri BaseUrl { get; private set; }
+    public Uri BaseUrl { get; }
 
     /// <summary>How many requests the server has received, whatever their path or outcome.</summary>
-    public long TotalRequests => Interlocked.Read(ref _totalRequests);
+    public long TotalRequests => _recorder.Total;
 
     /// <summary>
     /// Starts a server for the site <paramref name="options"/> describe and returns once it listens.
@@ -95,12 +87,22 @@ public sealed class SandboxServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var recorder = new RequestRecorder(site.Options.EnableRequestLog);
         var router = new SandboxRouter(site, app.Lifetime.ApplicationStopping);
-        var server = new SandboxServer(app, router, site.Options.EnableRequestLog);
-        app.Run(server.HandleAsync);
+        app.Run(context =>
+        {
+            recorder.Record(context);
+            return router.HandleAsync(context);
+        });
+
+        Uri baseUrl;
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+                .Select(a => new Uri(a))
+                .First();
+            baseUrl = new UriBuilder(Uri.UriSchemeHttp, UrlHost(address), bound.Port).Uri;
         }
         catch
         {
@@ -108,30 +110,25 @@ public sealed class SandboxServer : IAsyncDisposable
             throw;
         }
 
-        var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
-            .Select(a => new Uri(a))
-            .First();
-        server.BaseUrl = new UriBuilder(Uri.UriSchemeHttp, UrlHost(address), bound.Port).Uri;
-        router.BaseUrl = server.BaseUrl.AbsoluteUri;
-        return server;
+        router.BaseUrl = baseUrl.AbsoluteUri;
+        return new SandboxServer(app, recorder, baseUrl);
     }
 
     /// <summary>How many requests had exactly this request target, for example <c>/pages/3</c> or <c>/trap/slow?ms=5</c>.</summary>
     public int FetchCount(string pathAndQuery)
     {
         ArgumentNullException.ThrowIfNull(pathAndQuery);
-        return _counts.TryGetValue(pathAndQuery, out var count) ? Volatile.Read(ref count.Value) : 0;
+        return _recorder.Count(pathAndQuery);
     }
 
     /// <summary>A snapshot of the request count of every request target received so far.</summary>
-    public IReadOnlyDictionary<string, int> FetchCounts() =>
-        _counts.ToDictionary(pair => pair.Key, pair => Volatile.Read(ref pair.Value.Value), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> FetchCounts() => _recorder.Counts();
 
     /// <summary>
     /// A snapshot of the requests received so far, in arrival order; empty when
     /// <see cref="SandboxOptions.EnableRequestLog"/> is off.
     /// </summary>
-    public IReadOnlyList<SandboxRequest> RequestLog() => _log?.ToArray() ?? [];
+    public IReadOnlyList<SandboxRequest> RequestLog() => _recorder.Log();
 
     /// <summary>
     /// Waits until the server stops (it stops when disposed). Cancelling <paramref name="cancellationToken"/> stops
@@ -154,26 +151,6 @@ public sealed class SandboxServer : IAsyncDisposable
     /// to 5 seconds to finish. Safe to call more than once.
     /// </summary>
     public async ValueTask DisposeAsync() => await _stop.Value.ConfigureAwait(false);
-
-    private Task HandleAsync(HttpContext context)
-    {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target[0] != '/')
-        {
-            target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
-        }
-
-        Interlocked.Increment(ref _totalRequests);
-        var count = _counts.GetOrAdd(target, static _ => new StrongBox<int>());
-        Interlocked.Increment(ref count.Value);
-        if (_log is not null)
-        {
-            var userAgent = context.Request.Headers.UserAgent;
-            _log.Enqueue(new SandboxRequest(target, Stopwatch.GetTimestamp(), userAgent.Count == 0 ? null : userAgent.ToString()));
-        }
-
-        return _router.HandleAsync(context);
-    }
 
     private async Task StopCoreAsync()
     {
