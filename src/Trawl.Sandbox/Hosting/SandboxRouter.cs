@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Trawl.Sandbox.Site;
+using Trawl.Sandbox.Traps;
+
+namespace Trawl.Sandbox.Hosting;
+
+/// <summary>Answers one request: a page of the site, <c>/robots.txt</c>, a trap, or 404.</summary>
+internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
+{
+    private const string HtmlType = "text/html; charset=utf-8";
+
+    private static readonly byte[] NotFoundBody =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Not found</title>\n</head>\n<body>\n<h1>404 Not Found</h1>\n</body>\n</html>\n"u8.ToArray();
+
+    private readonly byte[]? _robots = site.Options.RobotsTxt is { } robots ? System.Text.Encoding.UTF8.GetBytes(robots) : null;
+
+    /// <summary>The base URL absolute links start with, ending in <c>/</c>; set once the server knows its port.</summary>
+    public string? BaseUrl { get; set; }
+
+    public Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, HEAD";
+            return Task.CompletedTask;
+        }
+
+        var path = request.Path.Value ?? "/";
+        if (path.StartsWith("/trap/", StringComparison.Ordinal))
+        {
+            return HandleTrapAsync(context, path);
+        }
+
+        if (path == "/robots.txt")
+        {
+            return _robots is null ? NotFoundAsync(context) : WriteAsync(context, _robots, "text/plain; charset=utf-8", context.RequestAborted);
+        }
+
+        var page = SiteRoutes.Render(site, path, BaseUrl ?? BaseUrlOf(context));
+        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page);
+    }
+
+    private static string BaseUrlOf(HttpContext context) =>
+        new UriBuilder(Uri.UriSchemeHttp, context.Connection.LocalIpAddress?.ToString() ?? "127.0.0.1", context.Connection.LocalPort).Uri.AbsoluteUri;
+
+    private static async Task WritePageAsync(HttpContext context, PooledBytes page)
+    {
+        using (page)
+        {
+            context.Response.ContentType = HtmlType;
+            context.Response.ContentLength = page.Length;
+            await context.Response.Body.WriteAsync(page.Memory, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteAsync(HttpContext context, byte[] body, string contentType, CancellationToken cancellationToken)
+    {
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, cancellationToken).AsTask();
+    }
+
+    private static Task NotFoundAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return WriteAsync(context, NotFoundBody, HtmlType, context.RequestAborted);
+    }
+
+    private async Task HandleTrapAsync(HttpContext context, string path)
+    {
+        var rest = path.AsSpan("/trap/".Length);
+        var slash = rest.IndexOf('/');
+        var name = (slash < 0 ? rest : rest[..slash]).ToString();
+        var argument = slash < 0 ? null : rest[(slash + 1)..].ToString();
+        if (!TrapEndpoints.Handlers.TryGetValue(name, out var handler))
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Headers[HeaderNames.CacheControl] = "no-store";
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        await handler(new TrapContext(context, argument, site, aborted.Token)).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Trawl.Sandbox.Hosting;
+using Trawl.Sandbox.Site;
+
+namespace Trawl.Sandbox;
+
+/// <summary>
+/// The sandbox site served by Kestrel over plain HTTP/1.1, with request counts and a request log for tests.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Routes: <c>/</c>, <c>/pages/{i}</c> and the quotes section under <c>/quotes/</c> (see <see cref="SandboxSite"/>);
+/// <c>/robots.txt</c> (from <see cref="SandboxOptions.RobotsTxt"/>); and the misbehaving endpoints:
+/// </para>
+/// <list type="bullet">
+/// <item><c>/trap/status/{code}</c>: that status (200–599) and a small page; <c>?retry-after=s</c> adds Retry-After.</item>
+/// <item><c>/trap/slow?ms=N</c>: answers after N milliseconds (default 1,000).</item>
+/// <item><c>/trap/hang</c>: never answers; the connection is dropped once the client gives up or the server stops.</item>
+/// <item><c>/trap/large?mb=N</c>: exactly N MiB (default 1) of HTML, chunked, without Content-Length.</item>
+/// <item><c>/trap/redirect/{n}</c>: n redirects ending at <c>/pages/0</c>; <c>?status=301|302|303|307|308</c> (default 302).</item>
+/// <item><c>/trap/redirect-loop</c>: redirects to itself, query included.</item>
+/// <item><c>/trap/gzip-bomb</c>: about 1 MiB of <c>Content-Encoding: gzip</c> that inflates to 1 GiB of zeros.</item>
+/// <item><c>/trap/reset</c>: promises 64 KiB, sends 8 KiB, then drops the connection.</item>
+/// <item><c>/trap/links?n=N</c>: a page of N links (default 100) to synthetic pages.</item>
+/// <item><c>/trap/charset/{name}?declare=header|meta|both|none</c>: a page encoded in a legacy charset
+/// (<see cref="SandboxSite.CharsetNames"/>), declared where asked (default: the Content-Type header only).</item>
+/// </list>
+/// <para>
+/// Every other path answers 404, methods other than GET and HEAD answer 405. Pages are rendered on each request,
+/// not cached, so very large sites cost no memory. The server writes nothing to the console and leaves Ctrl+C and
+/// SIGTERM to its host process.
+/// </para>
+/// </remarks>
+public sealed class SandboxServer : IAsyncDisposable
+{
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebApplication _app;
+    private readonly RequestRecorder _recorder;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lazy<Task> _stop;
+
+    private SandboxServer(WebApplication app, RequestRecorder recorder, Uri baseUrl)
+    {
+        _app = app;
+        _recorder = recorder;
+        BaseUrl = baseUrl;
+        _stop = new Lazy<Task>(StopCoreAsync);
+    }
+
+    /// <summary>The site's base URL, ending in <c>/</c>, for example <c>http://127.0.0.1:54321/</c>.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>How many requests the server has received, whatever their path or outcome.</summary>
+    public long TotalRequests => _recorder.Total;
+
+    /// <summary>
+    /// Starts a server for the site <paramref name="options"/> describe and returns once it listens.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="IOException">The address or port could not be bound.</exception>
+    public static async Task<SandboxServer> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default)
+    {
+        var site = new SiteModel(options);
+        SandboxOptions.TryParseHost(site.Options.Host, out var address);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(SandboxServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, SilentHostLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Slow readers are part of what the sandbox is for; Kestrel must not cut them off.
+            kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Listen(address, site.Options.Port, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        var app = builder.Build();
+        var recorder = new RequestRecorder(site.Options.EnableRequestLog);
+        var router = new SandboxRouter(site, app.Lifetime.ApplicationStopping);
+        app.Run(context =>
+        {
+            recorder.Record(context);
+            return router.HandleAsync(context);
+        });
+
+        Uri baseUrl;
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+                .Select(a => new Uri(a))
+                .First();
+            baseUrl = new UriBuilder(Uri.UriSchemeHttp, UrlHost(address), bound.Port).Uri;
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        router.BaseUrl = baseUrl.AbsoluteUri;
+        return new SandboxServer(app, recorder, baseUrl);
+    }
+
+    /// <summary>How many requests had exactly this request target, for example <c>/pages/3</c> or <c>/trap/slow?ms=5</c>.</summary>
+    public int FetchCount(string pathAndQuery)
+    {
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        return _recorder.Count(pathAndQuery);
+    }
+
+    /// <summary>A snapshot of the request count of every request target received so far.</summary>
+    public IReadOnlyDictionary<string, int> FetchCounts() => _recorder.Counts();
+
+    /// <summary>
+    /// A snapshot of the requests received so far, in arrival order; empty when
+    /// <see cref="SandboxOptions.EnableRequestLog"/> is off.
+    /// </summary>
+    public IReadOnlyList<SandboxRequest> RequestLog() => _recorder.Log();
+
+    /// <summary>
+    /// Waits until the server stops (it stops when disposed). Cancelling <paramref name="cancellationToken"/> stops
+    /// it, and the wait then ends normally once it has stopped.
+    /// </summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _stop.Value.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops the server: open requests to the endpoints that wait (hang, slow) are dropped at once, others get up
+    /// to 5 seconds to finish. Safe to call more than once.
+    /// </summary>
+    public async ValueTask DisposeAsync() => await _stop.Value.ConfigureAwait(false);
+
+    private async Task StopCoreAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(ShutdownTimeout);
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _stopped.TrySetResult();
+        }
+    }
+
+    private static string UrlHost(IPAddress address)
+    {
+        if (address.Equals(IPAddress.Any))
+        {
+            address = IPAddress.Loopback;
+        }
+        else if (address.Equals(IPAddress.IPv6Any))
+        {
+            address = IPAddress.IPv6Loopback;
+        }
+
+        return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+    }
+}
