@@ -34,14 +34,7 @@ internal static class SandboxCommand
             await using var server = await SandboxServer.StartAsync(options, stop.Token).ConfigureAwait(false);
             await output.WriteLineAsync($"Serving {options.Pages:N0} pages at {server.BaseUrl} (Ctrl+C to stop).").ConfigureAwait(false);
             await output.FlushAsync(stop.Token).ConfigureAwait(false);
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
+            await server.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
             return ExitCodes.Finished;
         });
         return command;
