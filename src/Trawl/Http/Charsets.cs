@@ -46,6 +46,13 @@ internal static class Charsets
 
     static Charsets()
     {
+        for (var codePage = 1250; codePage <= 1258; codePage++)
+        {
+            WebLabels.TryAdd($"cp{codePage}", codePage);
+            WebLabels.TryAdd($"x-cp{codePage}", codePage);
+            WebLabels.TryAdd($"windows-{codePage}", codePage);
+        }
+
         // Registers windows-125x, iso-8859-x, shift_jis, gbk, euc-kr, big5 and the rest with Encoding.GetEncoding.
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
     }

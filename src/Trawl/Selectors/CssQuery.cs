@@ -473,30 +473,75 @@ public sealed class CssQuery
 
         foreach (var compound in SplitCompounds(trimmed))
         {
-            ISelector? parsed;
-            lock (SelectorParserGate)
-            {
-                parsed = SelectorParser.ParseSelector(compound);
-            }
-
-            if (parsed is not null)
+            if (TryParse(compound))
             {
                 continue;
             }
 
-            var hint = compound.Contains(":text", StringComparison.OrdinalIgnoreCase) || compound.Contains(":attr", StringComparison.OrdinalIgnoreCase)
+            // Point at the simple selector that is wrong ("div:frobnicate" gives ":frobnicate"), else the compound.
+            var part = SplitSimpleSelectors(compound).FirstOrDefault(simple => !TryParse(simple)) ?? compound;
+            var hint = part.Contains(":text", StringComparison.OrdinalIgnoreCase) || part.Contains(":attr", StringComparison.OrdinalIgnoreCase)
                 ? " (pseudo-elements take two colons: ::text, ::attr(name))"
-                : compound.Length > 1 && compound[0] is '#' or '.' && char.IsAsciiDigit(compound[1])
+                : part.Length > 1 && part[0] is '#' or '.' && char.IsAsciiDigit(part[1])
                     ? " (an id or class name cannot start with a digit unless it is escaped)"
-                    : compound.Contains('[', StringComparison.Ordinal)
+                    : part.StartsWith('[')
                         ? " (check the attribute selector: [name], [name=value] or [name=\"value with spaces\"])"
-                        : compound.Contains(':', StringComparison.Ordinal)
+                        : part.StartsWith(':')
                             ? " (check the pseudo-class name and its argument)"
                             : string.Empty;
-            return $"'{compound}' is not a valid selector{hint}";
+            return $"'{part}' is not a valid selector{hint}";
         }
 
         return $"the combinators in '{trimmed}' are not valid (put ' ', '>', '+' or '~' between two selectors)";
+    }
+
+    private static bool TryParse(string selector)
+    {
+        lock (SelectorParserGate)
+        {
+            return SelectorParser.ParseSelector(selector) is not null;
+        }
+    }
+
+    // Splits a compound before each top-level '.', '#', '[' and ':': "a.b:not(.c)" gives "a", ".b" and ":not(.c)".
+    private static List<string> SplitSimpleSelectors(string compound)
+    {
+        var parts = new List<string>();
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < compound.Length; i++)
+        {
+            var c = compound[i];
+            if (c == '\\')
+            {
+                i++;
+                continue;
+            }
+
+            if (c is '"' or '\'')
+            {
+                i = SkipString(compound, i);
+                continue;
+            }
+
+            if (depth == 0 && c is '.' or '#' or '[' or ':' && i > start && compound[i - 1] != ':')
+            {
+                parts.Add(compound[start..i]);
+                start = i;
+            }
+
+            if (c is '(' or '[')
+            {
+                depth++;
+            }
+            else if (c is ')' or ']')
+            {
+                depth--;
+            }
+        }
+
+        parts.Add(compound[start..]);
+        return parts;
     }
 
     // Splits at top-level whitespace and combinators: "div.a > p:not(.b)" gives "div.a" and "p:not(.b)".
