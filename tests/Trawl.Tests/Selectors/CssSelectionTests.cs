@@ -157,6 +157,24 @@ public sealed class CssSelectionTests
     }
 
     [Fact]
+    public void NestedQuery_LeftCombinatorsMayMatchAncestorsOutsideTheElement()
+    {
+        // As in the DOM's querySelectorAll, and unlike parsel: documented in CssQuery.
+        var inner = TestResponses.Html("<section><div id=inner><p>x</p></div></section>").Css("#inner")[0];
+
+        inner.Css("section p::text").Get().ShouldBe("x");
+    }
+
+    [Fact]
+    public void ListCss_SkipsStringItems()
+    {
+        var response = TestResponses.Html("<p>a<b>1</b></p>");
+        var mixed = response.Css("p::text, p");
+
+        mixed.Css("b::text").GetAll().ShouldBe(["1"]);
+    }
+
+    [Fact]
     public void Groups_ComeInDocumentOrderWithoutDuplicates()
     {
         var response = TestResponses.Html("<h2>first</h2><h1>title</h1><h2>second</h2>");
