@@ -1,4 +1,6 @@
 using System.Text;
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
 using Trawl.Selectors;
 using Trawl.Spiders;
 
@@ -7,8 +9,29 @@ namespace Trawl.Http;
 /// <summary>
 /// A downloaded response: status, headers, body, and lazily parsed HTML for selectors.
 /// </summary>
+/// <remarks>
+/// <see cref="Text"/> is decoded and the HTML parsed at most once, on first use, and both are safe to reach from
+/// several threads. The parsed document itself is read by <see cref="Selector"/>s; use one response's selectors from
+/// one thread at a time.
+/// </remarks>
 public sealed class Response
 {
+    /// <summary>
+    /// The longest link, in characters, that <see cref="UrlJoin"/>, <see cref="Follow"/> and <see cref="FollowAll(SelectorList, SpiderCallback?)"/>
+    /// accept: 8 KB, the limit of common servers and proxies. Longer links are almost always traps or garbage.
+    /// </summary>
+    public const int MaxUrlLength = 8192;
+
+    private const string DefaultLinkQuery = "a[href]";
+
+    private readonly Lock _gate = new();
+    private readonly string? _headerCharset;
+    private Encoding? _encoding;
+    private int _bomLength;
+    private string? _text;
+    private IHtmlDocument? _document;
+    private Uri? _baseUrl;
+
     /// <summary>Creates a response. The downloader makes these; tests and middleware may too.</summary>
     public Response(Request request, Uri url, int status, IReadOnlyDictionary<string, IReadOnlyList<string>> headers, ReadOnlyMemory<byte> body, IReadOnlyList<Uri>? redirectChain = null)
     {
@@ -21,6 +44,8 @@ public sealed class Response
         Headers = headers;
         Body = body;
         RedirectChain = redirectChain ?? [];
+        (ContentType, _headerCharset) = ContentTypes.Parse(HeaderValue(headers, "Content-Type"));
+        IsHtml = ContentType.Length > 0 ? ContentTypes.IsHtmlMediaType(ContentType) : ContentTypes.LooksLikeHtml(body.Span);
     }
 
     /// <summary>The request this response answers.</summary>
@@ -45,30 +70,339 @@ public sealed class Response
     public Dictionary<string, object?> Meta => Request.Meta;
 
     /// <summary>The media type from the Content-Type header, lower-cased, or an empty string.</summary>
-    public string ContentType => throw new NotImplementedException();
+    /// <value>For example <c>text/html</c>; empty when the header is missing or malformed.</value>
+    public string ContentType { get; }
 
     /// <summary>Whether the body is HTML (or XHTML), judged by the Content-Type header or, without one, by sniffing.</summary>
-    public bool IsHtml => throw new NotImplementedException();
+    /// <remarks>
+    /// With a Content-Type, only <c>text/html</c> and <c>application/xhtml+xml</c> are HTML. Without one, the body is
+    /// HTML when it starts (after a BOM and whitespace) with <c>&lt;!doctype html</c>, <c>&lt;html</c>, a comment or
+    /// another common HTML start tag, as browsers sniff it.
+    /// </remarks>
+    public bool IsHtml { get; }
 
     /// <summary>The encoding used to decode <see cref="Text"/>: from the Content-Type header, a BOM, or a meta charset, else UTF-8.</summary>
-    public Encoding Encoding => throw new NotImplementedException();
+    /// <remarks>
+    /// The order is the browsers': a byte-order mark, then the Content-Type charset, then (for HTML) a
+    /// <c>&lt;meta charset&gt;</c> or <c>&lt;meta http-equiv="Content-Type" content="…; charset=…"&gt;</c> in the first
+    /// 4 KB, then UTF-8. An unknown or unsupported label is skipped. Legacy encodings (windows-1251, iso-8859-x,
+    /// shift_jis, gbk, euc-kr, big5, …) are supported; labels mean what the WHATWG Encoding Standard says, so
+    /// <c>iso-8859-1</c> decodes as windows-1252. Bytes the encoding cannot decode become U+FFFD.
+    /// </remarks>
+    public Encoding Encoding
+    {
+        get
+        {
+            var encoding = Volatile.Read(ref _encoding);
+            if (encoding is not null)
+            {
+                return encoding;
+            }
 
-    /// <summary>The body decoded to text with <see cref="Encoding"/>.</summary>
-    public string Text => throw new NotImplementedException();
+            lock (_gate)
+            {
+                if (_encoding is null)
+                {
+                    var detected = Charsets.Detect(_headerCharset, Body.Span, prescanMeta: IsHtml, out var bomLength);
+                    _bomLength = bomLength;
+                    Volatile.Write(ref _encoding, detected);
+                }
+
+                return _encoding;
+            }
+        }
+    }
+
+    /// <summary>The body decoded to text with <see cref="Encoding"/>, without a byte-order mark. Decoded once, on first use.</summary>
+    public string Text
+    {
+        get
+        {
+            var text = Volatile.Read(ref _text);
+            if (text is not null)
+            {
+                return text;
+            }
+
+            var encoding = Encoding;
+            lock (_gate)
+            {
+                if (_text is null)
+                {
+                    Volatile.Write(ref _text, encoding.GetString(Body.Span[_bomLength..]));
+                }
+
+                return _text;
+            }
+        }
+    }
 
     /// <summary>The URL relative links resolve against: the document's <c>&lt;base href&gt;</c> if any, else <see cref="Url"/>.</summary>
-    public Uri BaseUrl => throw new NotImplementedException();
+    /// <remarks>
+    /// The first <c>&lt;base&gt;</c> with an href counts, resolved against <see cref="Url"/>; it is ignored unless it
+    /// gives an http(s) URL. A response that is not HTML has no base element.
+    /// </remarks>
+    public Uri BaseUrl => _baseUrl ??= FindBaseUrl();
+
+    /// <summary>The number of times this response parsed its HTML: 0 or 1.</summary>
+    internal int ParseCount { get; private set; }
+
+    /// <summary>The parsed HTML document, parsed on first use.</summary>
+    /// <exception cref="NotSupportedException">The response is not HTML (<see cref="IsHtml"/>).</exception>
+    internal IHtmlDocument Document
+    {
+        get
+        {
+            var document = Volatile.Read(ref _document);
+            if (document is not null)
+            {
+                return document;
+            }
+
+            if (!IsHtml)
+            {
+                throw new NotSupportedException(
+                    $"CSS selectors need an HTML response, but {Url} is {(ContentType.Length > 0 ? $"'{ContentType}'" : "not HTML (it has no Content-Type and does not start like HTML)")}. " +
+                    "Check IsHtml before calling Css, or read Text or Body instead.");
+            }
+
+            var text = Text;
+            lock (_gate)
+            {
+                if (_document is null)
+                {
+                    ParseCount++;
+                    Volatile.Write(ref _document, HtmlParsing.Parse(text));
+                }
+
+                return _document;
+            }
+        }
+    }
 
     /// <summary>Selects elements (or, with <c>::text</c> / <c>::attr(name)</c>, strings) with a CSS query. The HTML is parsed once, on first use.</summary>
-    public SelectorList Css(string query) => throw new NotImplementedException();
+    /// <remarks>See <see cref="CssQuery"/> for the query language.</remarks>
+    /// <exception cref="SelectorSyntaxException">The query is not valid; the message says why.</exception>
+    /// <exception cref="NotSupportedException">The response is not HTML; check <see cref="IsHtml"/> first.</exception>
+    public SelectorList Css(string query) => Css(CssQuery.Parse(query));
+
+    /// <summary>Selects with a parsed query. The HTML is parsed once, on first use.</summary>
+    /// <exception cref="NotSupportedException">The response is not HTML; check <see cref="IsHtml"/> first.</exception>
+    public SelectorList Css(CssQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var results = new List<Selector>();
+        query.Select(Document, results);
+        return new SelectorList(results);
+    }
 
     /// <summary>Resolves a possibly relative link against <see cref="BaseUrl"/>; <see langword="null"/> when it is not an http(s) URL.</summary>
-    public Uri? UrlJoin(string href) => throw new NotImplementedException();
+    /// <remarks>
+    /// Leading and trailing whitespace and control characters are stripped and tabs and newlines inside are removed,
+    /// as browsers do. The result is <see langword="null"/> for other schemes (<c>javascript:</c>, <c>mailto:</c>,
+    /// <c>data:</c>, <c>tel:</c>, <c>ftp:</c> …), for malformed links, and for links longer than
+    /// <see cref="MaxUrlLength"/>. An empty href resolves to <see cref="BaseUrl"/>. The fragment is kept. Never throws.
+    /// </remarks>
+    public Uri? UrlJoin(string href)
+    {
+        if (href is null)
+        {
+            return null;
+        }
+
+        return LinkResolver.Classify(href, out var cleaned) switch
+        {
+            LinkResolver.HrefKind.Absolute => LinkResolver.Resolve(cleaned, null),
+            LinkResolver.HrefKind.Relative => LinkResolver.Resolve(cleaned, BaseUrl),
+            _ => null,
+        };
+    }
 
     /// <summary>
     /// Makes a request for a link found on this page, one level deeper, parsed by <paramref name="callback"/>
     /// (a method of the spider; <see langword="null"/> for <see cref="Spider.ParseAsync"/>).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="href"/> does not resolve to an http or https URL.</exception>
-    public Request Follow(string href, SpiderCallback? callback = null) => throw new NotImplementedException();
+    /// <remarks>The link resolves as in <see cref="UrlJoin"/>; the request's URL has no fragment and its depth is this request's plus one.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="href"/> does not resolve to an http or https URL, or <paramref name="callback"/> is not a method of the spider.</exception>
+    public Request Follow(string href, SpiderCallback? callback = null)
+    {
+        ArgumentNullException.ThrowIfNull(href);
+        var callbackName = SpiderCallbacks.NameOf(callback);
+        var url = UrlJoin(href)
+            ?? throw new ArgumentException(
+                $"Cannot follow '{Shorten(href)}' from {Url}: it is not an http or https link, is malformed, or is longer than {MaxUrlLength} characters.",
+                nameof(href));
+        return NewFollowRequest(url, callbackName);
+    }
+
+    /// <summary>
+    /// Makes a request for each usable link in a selection: an element gives its href (an img or script its src), a
+    /// string from <c>::attr(name)</c> or <c>::text</c> is the link itself. Links that cannot be followed (no href,
+    /// another scheme, malformed, too long) are skipped.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
+    public IReadOnlyList<Request> FollowAll(SelectorList links, SpiderCallback? callback = null)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        var callbackName = SpiderCallbacks.NameOf(callback);
+        var requests = new List<Request>(links.Count);
+        foreach (var link in links)
+        {
+            if (link.LinkValue() is { } href && UrlJoin(href) is { } url)
+            {
+                requests.Add(NewFollowRequest(url, callbackName));
+            }
+        }
+
+        return requests;
+    }
+
+    /// <summary>Selects links with a CSS query and makes a request for each usable one, as <see cref="FollowAll(SelectorList, SpiderCallback?)"/> does.</summary>
+    /// <exception cref="SelectorSyntaxException">The query is not valid.</exception>
+    /// <exception cref="NotSupportedException">The response is not HTML.</exception>
+    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
+    public IReadOnlyList<Request> FollowAll(string css, SpiderCallback? callback = null) => FollowAll(Css(css), callback);
+
+    /// <summary>Makes a request for each usable href, skipping the others, as <see cref="FollowAll(SelectorList, SpiderCallback?)"/> does.</summary>
+    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
+    public IReadOnlyList<Request> FollowAll(IEnumerable<string> hrefs, SpiderCallback? callback = null)
+    {
+        ArgumentNullException.ThrowIfNull(hrefs);
+        var callbackName = SpiderCallbacks.NameOf(callback);
+        var requests = new List<Request>();
+        foreach (var href in hrefs)
+        {
+            if (UrlJoin(href) is { } url)
+            {
+                requests.Add(NewFollowRequest(url, callbackName));
+            }
+        }
+
+        return requests;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Status} {Url}";
+
+    /// <summary>
+    /// The distinct absolute http(s) URLs, without fragments, of the links a query selects, in document order. For the
+    /// engine's declarative link following; an element gives its href (an img or script its src), a string is the link.
+    /// </summary>
+    /// <returns>An empty list when the response is not HTML.</returns>
+    /// <exception cref="SelectorSyntaxException">The query is not valid.</exception>
+    internal IReadOnlyList<Uri> Links(string css = DefaultLinkQuery) => Links(CssQuery.Parse(css));
+
+    /// <inheritdoc cref="Links(string)" />
+    internal IReadOnlyList<Uri> Links(CssQuery query)
+    {
+        if (!IsHtml)
+        {
+            return [];
+        }
+
+        var document = Document;
+        var links = new List<Uri>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (query.SelectsElements)
+        {
+            var elements = new List<IElement>();
+            query.SelectElements(document, elements);
+            foreach (var element in elements)
+            {
+                AddLink(Selector.LinkValueOf(element), links, seen);
+            }
+        }
+        else
+        {
+            var selected = new List<Selector>();
+            query.Select(document, selected);
+            foreach (var item in selected)
+            {
+                AddLink(item.LinkValue(), links, seen);
+            }
+        }
+
+        return links;
+    }
+
+    private void AddLink(string? href, List<Uri> links, HashSet<string> seen)
+    {
+        if (href is not null && UrlJoin(href) is { } url)
+        {
+            url = LinkResolver.WithoutFragment(url);
+            if (seen.Add(url.AbsoluteUri))
+            {
+                links.Add(url);
+            }
+        }
+    }
+
+    private Request NewFollowRequest(Uri url, string? callbackName) =>
+        new(LinkResolver.WithoutFragment(url))
+        {
+            Depth = Request.Depth + 1,
+            Callback = callbackName,
+        };
+
+    private Uri FindBaseUrl()
+    {
+        if (!IsHtml)
+        {
+            return Url;
+        }
+
+        // Most pages have no <base>; a text search is cheaper than parsing a page nobody selects from.
+        if (Volatile.Read(ref _document) is null && Text.IndexOf("<base", StringComparison.OrdinalIgnoreCase) < 0)
+        {
+            return Url;
+        }
+
+        var href = Document.QuerySelector("base[href]")?.GetAttribute("href");
+        if (href is null)
+        {
+            return Url;
+        }
+
+        var resolved = LinkResolver.Classify(href, out var cleaned) switch
+        {
+            LinkResolver.HrefKind.Absolute => LinkResolver.Resolve(cleaned, null),
+            LinkResolver.HrefKind.Relative => LinkResolver.Resolve(cleaned, Url),
+            _ => null,
+        };
+        return resolved ?? Url;
+    }
+
+    private static string? HeaderValue(IReadOnlyDictionary<string, IReadOnlyList<string>> headers, string name)
+    {
+        if (!headers.TryGetValue(name, out var values))
+        {
+            // The dictionary should compare names case-insensitively, but one built by hand may not.
+            foreach (var (key, candidate) in headers)
+            {
+                if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    values = candidate;
+                    break;
+                }
+            }
+        }
+
+        if (values is null)
+        {
+            return null;
+        }
+
+        // Browsers use the last Content-Type when there are several.
+        for (var i = values.Count - 1; i >= 0; i--)
+        {
+            if (!string.IsNullOrWhiteSpace(values[i]))
+            {
+                return values[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static string Shorten(string href) => href.Length <= 200 ? href : string.Concat(href.AsSpan(0, 200), "…");
 }

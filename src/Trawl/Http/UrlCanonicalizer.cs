@@ -21,13 +21,21 @@ namespace Trawl.Http;
 /// </remarks>
 public static class UrlCanonicalizer
 {
-    /// <summary>Returns the canonical form of an absolute URL.</summary>
+    /// <summary>Returns the canonical form of an absolute http or https URL.</summary>
+    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
     public static string Canonicalize(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (!url.IsAbsoluteUri)
         {
             throw new ArgumentException($"'{url}' is not absolute.", nameof(url));
+        }
+
+        // Other schemes (mailto:, urn:, file:) have no host and port in the sense the rules below assume, and their
+        // "canonical" form would not parse back to the same thing. Requests are always http(s).
+        if (!IsHttp(url))
+        {
+            throw new ArgumentException($"'{url}' is not an http or https URL.", nameof(url));
         }
 
         var builder = new StringBuilder(url.OriginalString.Length + 8);
@@ -39,7 +47,8 @@ public static class UrlCanonicalizer
             builder.Append('@');
         }
 
-        builder.Append(url.IdnHost.ToLowerInvariant());
+        // IdnHost gives IPv6 addresses without brackets (and with any zone id), which would not parse back.
+        builder.Append((url.HostNameType == UriHostNameType.IPv6 ? url.Host : url.IdnHost).ToLowerInvariant());
         if (!url.IsDefaultPort && url.Port >= 0)
         {
             builder.Append(':').Append(url.Port);
@@ -69,29 +78,29 @@ public static class UrlCanonicalizer
         return builder.ToString();
     }
 
-    /// <summary>Canonicalizes a URL string; returns <see langword="false"/> when it is not an absolute URL.</summary>
+    /// <summary>Canonicalizes a URL string; returns <see langword="false"/> when it is not an absolute http or https URL. Never throws.</summary>
     public static bool TryCanonicalize(string? url, out string canonical)
     {
         canonical = string.Empty;
-        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
-        {
-            return false;
-        }
-
         try
         {
+            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || !IsHttp(uri))
+            {
+                return false;
+            }
+
             canonical = Canonicalize(uri);
             return true;
         }
-        catch (UriFormatException)
+        catch (Exception ex) when (ex is UriFormatException or InvalidOperationException or ArgumentException)
         {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
+            // System.Uri can throw from its getters on pathological input; such a URL has no canonical form.
+            canonical = string.Empty;
             return false;
         }
     }
+
+    private static bool IsHttp(Uri url) => url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps;
 
     private enum QueryPart
     {

@@ -1,15 +1,141 @@
+using System.Text.RegularExpressions;
+using AngleSharp.Dom;
+
 namespace Trawl.Selectors;
 
 /// <summary>One selected node: an element, or a string produced by <c>::text</c> or <c>::attr(name)</c>.</summary>
+/// <remarks>
+/// A selector reads the parsed document of its response. Reading one document from several threads at once is not
+/// supported; parse each response's results on one thread, as a spider callback does.
+/// </remarks>
 public sealed class Selector
 {
-    private Selector()
+    private readonly SelectorKind _kind;
+    private readonly string? _value;
+    private readonly string? _attributeName;
+
+    private Selector(SelectorKind kind, INode node, string? value, string? attributeName)
     {
+        _kind = kind;
+        Node = node;
+        _value = value;
+        _attributeName = attributeName;
     }
 
-    /// <summary>Selects again inside this node.</summary>
-    public SelectorList Css(string query) => throw new NotImplementedException();
+    private enum SelectorKind
+    {
+        Element,
+        Attribute,
+        Text,
+    }
+
+    /// <summary>Whether this selector is an element; <see langword="false"/> for a string from <c>::text</c> or <c>::attr(name)</c>.</summary>
+    public bool IsElement => _kind == SelectorKind.Element;
+
+    /// <summary>
+    /// The text of the node: for an element, all its descendant text concatenated (script and style contents included);
+    /// for a string, the string itself.
+    /// </summary>
+    public string Text => _kind == SelectorKind.Element ? Node.TextContent : _value!;
+
+    /// <summary>The DOM node: the element, the text node, or the element that holds the selected attribute.</summary>
+    internal INode Node { get; }
+
+    /// <summary>Selects again inside this node. For an element the query also matches the element itself (see <see cref="CssQuery"/>); a string selects nothing.</summary>
+    /// <exception cref="SelectorSyntaxException">The query is not valid.</exception>
+    public SelectorList Css(string query) => Css(CssQuery.Parse(query));
+
+    /// <summary>Selects again inside this node with a parsed query.</summary>
+    public SelectorList Css(CssQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (_kind != SelectorKind.Element)
+        {
+            return SelectorList.Empty;
+        }
+
+        var results = new List<Selector>();
+        query.Select(Node, results);
+        return new SelectorList(results);
+    }
 
     /// <summary>The node's value: the outer HTML of an element, or the selected string.</summary>
-    public string Get() => throw new NotImplementedException();
+    public string Get() => _kind == SelectorKind.Element ? ((IElement)Node).OuterHtml : _value!;
+
+    /// <summary>The value of an attribute of this element, or <see langword="null"/> when it has none or this is a string.</summary>
+    public string? Attrib(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _kind == SelectorKind.Element ? ((IElement)Node).GetAttribute(name) : null;
+    }
+
+    /// <summary>
+    /// Applies a regular expression to <see cref="Get"/>: for each match, group 1 when the pattern has groups (a match
+    /// where group 1 did not take part adds nothing), else the whole match. Patterns are compiled once and cached.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not a valid regular expression.</exception>
+    /// <exception cref="RegexMatchTimeoutException">Matching took longer than <see cref="SelectorList.RegexTimeout"/>.</exception>
+    public IReadOnlyList<string> Re(string pattern) => Re(RegexCache.Get(pattern));
+
+    /// <inheritdoc cref="Re(string)" />
+    public IReadOnlyList<string> Re(Regex regex)
+    {
+        ArgumentNullException.ThrowIfNull(regex);
+        var results = new List<string>();
+        RegexCache.Extract(regex, Get(), results, firstOnly: false);
+        return results;
+    }
+
+    /// <summary>The first result of <see cref="Re(string)"/>, or <see langword="null"/> when there is none.</summary>
+    /// <inheritdoc cref="Re(string)" path="/exception" />
+    public string? ReFirst(string pattern) => ReFirst(RegexCache.Get(pattern));
+
+    /// <inheritdoc cref="ReFirst(string)" />
+    public string? ReFirst(Regex regex)
+    {
+        ArgumentNullException.ThrowIfNull(regex);
+        var results = new List<string>(1);
+        RegexCache.Extract(regex, Get(), results, firstOnly: true);
+        return results.Count > 0 ? results[0] : null;
+    }
+
+    /// <summary>Returns <see cref="Get"/>.</summary>
+    public override string ToString() => Get();
+
+    internal static Selector ForElement(IElement element) => new(SelectorKind.Element, element, null, null);
+
+    internal static Selector ForText(IText text) => new(SelectorKind.Text, text, text.Data, null);
+
+    internal static Selector ForAttribute(IElement element, string name, string value) => new(SelectorKind.Attribute, element, value, name);
+
+    /// <summary>The href of a link element (or src of an img or script), or the string itself; <see langword="null"/> when there is none.</summary>
+    internal string? LinkValue()
+    {
+        if (_kind != SelectorKind.Element)
+        {
+            return _value;
+        }
+
+        return LinkValueOf((IElement)Node);
+    }
+
+    /// <summary>The href of an element, or the src of an img or script.</summary>
+    internal static string? LinkValueOf(IElement element) =>
+        element.LocalName is "img" or "script" ? element.GetAttribute("src") : element.GetAttribute("href");
+
+    /// <summary>Whether two selectors stand for the same node (and the same attribute).</summary>
+    internal bool IsSameNode(Selector other) =>
+        ReferenceEquals(Node, other.Node) && _kind == other._kind && string.Equals(_attributeName, other._attributeName, StringComparison.Ordinal);
+
+    /// <summary>Orders selectors as XPath does: document order, and an element before its attributes.</summary>
+    internal static int CompareDocumentOrder(Selector x, Selector y)
+    {
+        if (!ReferenceEquals(x.Node, y.Node))
+        {
+            return x.Node.CompareDocumentPosition(y.Node).HasFlag(DocumentPositions.Following) ? -1 : 1;
+        }
+
+        var byKind = x._kind.CompareTo(y._kind);
+        return byKind != 0 ? byKind : string.CompareOrdinal(x._attributeName, y._attributeName);
+    }
 }
