@@ -19,7 +19,7 @@ public sealed class DeclarativeSpider : Spider
     private readonly HashSet<string> _startHosts;
     private readonly string[] _startUrls;
     private readonly KeyValuePair<string, string>[] _fields;
-    private readonly string _follow;
+    private readonly CssQuery _followQuery;
 
     /// <summary>Validates a definition and builds the spider.</summary>
     /// <exception cref="SpiderDefinitionException">Something in the definition is invalid; the message says what.</exception>
@@ -35,7 +35,7 @@ public sealed class DeclarativeSpider : Spider
         _startHosts = new HashSet<string>(_startUrls.Select(url => new Uri(url).IdnHost), StringComparer.OrdinalIgnoreCase);
         _allow = [.. definition.Allow.Select(pattern => Compile(pattern, "allow"))];
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
-        _follow = ValidateSelector(definition.Follow, "follow");
+        _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         Name = string.IsNullOrWhiteSpace(definition.Name) ? StableName(_startUrls[0], definition.Allow) : ValidateName(definition.Name);
     }
@@ -69,19 +69,12 @@ public sealed class DeclarativeSpider : Spider
             yield break;
         }
 
-        foreach (var link in response.Css(_follow))
+        foreach (var url in response.Links(_followQuery))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var href = link.Attrib("href") ?? link.Attrib("src");
-            if (href is null || response.UrlJoin(href) is not { } url)
+            if (IsAllowed(url.AbsoluteUri))
             {
-                continue;
-            }
-
-            var absolute = url.GetLeftPart(UriPartial.Query);
-            if (IsAllowed(absolute))
-            {
-                yield return new Request(new Uri(absolute)) { Depth = response.Request.Depth + 1 };
+                yield return new Request(url);
             }
         }
     }
