@@ -32,7 +32,8 @@ internal abstract class FileItemExporter : IItemExporter
     {
         FullPath = fullPath;
         _stream = stream;
-        Position = stream.Position;
+        // Counted rather than read back from the stream, so a non-seekable output (a pipe, say) works too.
+        Position = stream.CanSeek ? stream.Position : 0;
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = Encoder, Indented = false });
     }
 
@@ -68,7 +69,7 @@ internal abstract class FileItemExporter : IItemExporter
 
             await WriteBufferAsync(cancellationToken).ConfigureAwait(false);
             _stream.Flush(flushToDisk: true);
-            Position = _stream.Position;
+            Position = _pendingOffset;
         }
         catch (Exception ex)
         {
@@ -170,6 +171,12 @@ internal abstract class FileItemExporter : IItemExporter
     private void RollBack(long length)
     {
         _buffer.ResetWrittenCount();
+        if (!_stream.CanSeek)
+        {
+            _broken = new IOException("the output cannot be cut back to its last complete item because it is not seekable");
+            return;
+        }
+
         try
         {
             _stream.SetLength(length);
