@@ -105,7 +105,7 @@ internal sealed class ItemFeed : IAsyncDisposable
         var feed = new ItemFeed(options);
         try
         {
-            await feed.OpenAsync(options.Output, cancellationToken).ConfigureAwait(false);
+            await feed.OpenAsync(options.Output, options.Format, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -193,11 +193,11 @@ internal sealed class ItemFeed : IAsyncDisposable
         _abort.Dispose();
     }
 
-    private async Task OpenAsync(string? output, CancellationToken cancellationToken)
+    private async Task OpenAsync(string? output, ItemFormat? format, CancellationToken cancellationToken)
     {
         if (output is not null)
         {
-            var format = ItemExporters.FormatOf(output);
+            format ??= ItemExporters.FormatOf(output);
             long? resumeAt = null;
             if (_itemLog is not null)
             {
@@ -210,7 +210,7 @@ internal sealed class ItemFeed : IAsyncDisposable
                 }
             }
 
-            _exporter = ItemExporters.Create(output, format, resumeAt);
+            _exporter = ItemExporters.Create(output, format.Value, resumeAt);
         }
 
         foreach (var pipeline in _pipelines)

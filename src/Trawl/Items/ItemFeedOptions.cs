@@ -11,6 +11,10 @@ internal sealed class ItemFeedOptions
     /// <summary>The output file, whose extension names the format; <see langword="null"/> to keep items in <see cref="ItemFeed.Items"/>.</summary>
     public string? Output { get; init; }
 
+    /// <summary>The output's format.</summary>
+    /// <value>The default is <see langword="null"/>: the format <see cref="Output"/>'s extension names (see <see cref="ItemExporters.FormatOf"/>).</value>
+    public ItemFormat? Format { get; init; }
+
     /// <summary>The pipelines, run in order. The feed takes a copy when it starts.</summary>
     public IList<ItemPipeline> Pipelines { get; init; } = [];
 
@@ -65,7 +69,8 @@ internal sealed class ItemFeedOptions
         Require(ReplayPageSize >= 1, nameof(ReplayPageSize), "must be at least 1");
         Require(Pipelines is not null && Pipelines.All(static p => p is not null), nameof(Pipelines), "must not be or hold null");
         Require(Logger is not null, nameof(Logger), "must not be null");
-        if (Output is not null)
+        Require(Format is null || Enum.IsDefined(Format.Value), nameof(Format), "must be a known format");
+        if (Output is not null && Format is null)
         {
             ItemExporters.FormatOf(Output);
         }
