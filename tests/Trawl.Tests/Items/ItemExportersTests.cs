@@ -173,7 +173,7 @@ public sealed class ItemExportersTests : IDisposable
             // A crash mid-write: no complete, half an item on disk.
         }
 
-        await File.AppendAllTextAsync(path, format == ItemFormat.Json ? ",\n{\"n\":4,\"na" : "{\"n\":4,\"na");
+        await File.AppendAllTextAsync(path, (format == ItemFormat.Json ? ",\n" : string.Empty) + TestItems.TornTail);
 
         await using (var exporter = ItemExporters.Create(path, format, resumeAt: position))
         {

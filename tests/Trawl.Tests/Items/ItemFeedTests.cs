@@ -152,16 +152,23 @@ public sealed class ItemFeedTests : IDisposable
         await feed.WriteAsync(TestItems.Range(1, 1), CancellationToken.None);
         await gate.Entered.WaitAsync(Generous);
 
-        // The consumer holds item 1; the buffer takes four more.
-        for (var n = 2; n <= 5; n++)
+        Task sixth;
+        try
         {
-            feed.WriteAsync([TestItems.Committed(n)], CancellationToken.None).IsCompleted.ShouldBeTrue($"item {n} fits in the buffer");
+            // The consumer holds item 1; the buffer takes four more.
+            for (var n = 2; n <= 5; n++)
+            {
+                feed.WriteAsync([TestItems.Committed(n)], CancellationToken.None).IsCompleted.ShouldBeTrue($"item {n} fits in the buffer");
+            }
+
+            sixth = feed.WriteAsync([TestItems.Committed(6)], CancellationToken.None).AsTask();
+            sixth.IsCompleted.ShouldBeFalse("the buffer is full");
+        }
+        finally
+        {
+            gate.Release();
         }
 
-        var sixth = feed.WriteAsync([TestItems.Committed(6)], CancellationToken.None).AsTask();
-        sixth.IsCompleted.ShouldBeFalse("the buffer is full");
-
-        gate.Release();
         await sixth.WaitAsync(Generous);
         await feed.CompleteAsync(finished: true, CancellationToken.None);
         TestItems.Numbers(feed.Items).ShouldBe([1, 2, 3, 4, 5, 6]);
@@ -183,7 +190,7 @@ public sealed class ItemFeedTests : IDisposable
             log.SetCheckpoint(path, new ExportCheckpoint(4, earlier.Position));
         }
 
-        await File.AppendAllTextAsync(path, format == ItemFormat.Json ? ",\n{\"n\":5,\"na" : "{\"n\":5,\"na");
+        await File.AppendAllTextAsync(path, (format == ItemFormat.Json ? ",\n" : string.Empty) + TestItems.TornTail);
 
         await using (var feed = await ItemFeed.StartAsync(new ItemFeedOptions { Output = path, ItemLog = log, ReplayPageSize = 4 }, CancellationToken.None))
         {

@@ -182,6 +182,9 @@ internal sealed class FakeItemLog : IItemLog
 
 internal static class TestItems
 {
+    /// <summary>Half an item left by a crash; longer than the items written after it, so only truncation removes it.</summary>
+    public static readonly string TornTail = "{\"n\":4,\"name\":\"" + new string('x', 400);
+
     public static JsonObject Numbered(long n) => new() { ["n"] = n, ["name"] = $"item {n}" };
 
     public static CommittedItem Committed(long sequence, JsonObject? item = null) =>
@@ -210,7 +213,8 @@ internal sealed class GatePipeline : ItemPipeline
         if (Interlocked.Increment(ref _batches) == 1)
         {
             _entered.TrySetResult();
-            await _release.Task.WaitAsync(cancellationToken);
+            // Bounded, so a broken feed fails its test instead of hanging it.
+            await _release.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }
 
         return items;
