@@ -5,13 +5,21 @@ namespace Trawl.Items;
 /// <summary>The formats items can be exported in.</summary>
 public enum ItemFormat
 {
-    /// <summary>JSON Lines: one JSON object per line (<c>.jsonl</c>).</summary>
+    /// <summary>JSON Lines: one compact JSON object per line (<c>.jsonl</c> or <c>.ndjson</c>).</summary>
     JsonLines,
 
-    /// <summary>One JSON array (<c>.json</c>).</summary>
+    /// <summary>
+    /// One JSON array (<c>.json</c>), one item per line. The closing bracket is written when the crawl finishes; the
+    /// file of a paused crawl ends without it until a resumed run finishes.
+    /// </summary>
     Json,
 
-    /// <summary>Comma-separated values with a header row (<c>.csv</c>).</summary>
+    /// <summary>
+    /// Comma-separated values with a header row (<c>.csv</c>). The columns are the first item's top-level keys, in
+    /// order: a later item's missing keys give empty fields, and keys the first item did not have are left out.
+    /// Strings, numbers and booleans are written as plain text, <c>null</c> as an empty field, objects and arrays as
+    /// compact JSON; fields holding a comma, quote, CR or LF are quoted as in RFC 4180. Lines end with <c>\n</c>.
+    /// </summary>
     Csv,
 }
 

@@ -8,6 +8,11 @@ namespace Trawl.Items;
 /// (<see cref="Engine.CrawlOptions.ItemBufferSize"/>), so a slow stage holds callbacks back by at most that
 /// many items and never blocks downloads beyond it.
 /// </summary>
+/// <remarks>
+/// A stage that throws drops the batch it was given (the error is logged and counted) and the crawl carries on.
+/// When a durable crawl resumes, the items committed after the output's last checkpoint pass through the stages
+/// again, so a stage's own side effects (a database insert, say) happen at least once rather than exactly once.
+/// </remarks>
 public abstract class ItemPipeline
 {
     /// <summary>Called once before the first item.</summary>
