@@ -47,7 +47,7 @@ internal static class CliLogging
                 options.ColorBehavior = LoggerColorBehavior.Default;
             });
             builder.AddFilter<ConsoleLoggerProvider>(null, Max(level, consoleLevel));
-            builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
             if (file is not null)
             {
                 builder.AddProvider(file);

@@ -194,7 +194,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             }
 
             var room = RoomUnderLimit();
-            if (_limitReached is null && room <= 0)
+            if (_limitReached is null && _options.Limit is { } limit && _dispatched >= limit)
             {
                 _limitReached = "Page limit";
                 Log.LimitReached(_logger, "Page limit");

@@ -106,7 +106,7 @@ public sealed class CrawlCommandTests
     [Fact]
     public async Task Crawl_FromASpiderFile_UsesItsFieldsAndRules()
     {
-        await using var server = await Support.Sandbox.StartAsync(pages: 40);
+        await using var server = await TestSites.StartAsync(pages: 40);
         using var temp = new TempDirectory();
         var file = temp.File("spider.json");
         await File.WriteAllTextAsync(file, $$"""

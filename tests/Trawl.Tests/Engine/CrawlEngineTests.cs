@@ -15,13 +15,13 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Crawl_FetchesEveryPageOnce_AndYieldsOneItemPerPage()
     {
-        await using var server = await Sandbox.StartAsync(pages: 300);
+        await using var server = await TestSites.StartAsync(pages: 300);
         var siteOptions = new SandboxOptions { Pages = 300, QuotePages = 0, PageSize = 1024, Seed = 7 };
 
         var result = await new SiteSpider(server.BaseUrl).RunAsync(Options());
 
         var expected = SandboxSite.ReachablePaths(siteOptions);
-        var fetches = Sandbox.PageFetches(server, siteOptions);
+        var fetches = TestSites.PageFetches(server, siteOptions);
         fetches.Keys.ShouldBe(expected, ignoreOrder: true);
         fetches.Values.ShouldAllBe(count => count == 1);
         result.Paused.ShouldBeFalse();
@@ -33,7 +33,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task FailingCallback_IsRecordedAgainstItsRequest_AndTheCrawlGoesOn()
     {
-        await using var server = await Sandbox.StartAsync(pages: 50);
+        await using var server = await TestSites.StartAsync(pages: 50);
         var spider = new FlakySpider(server.BaseUrl, url => url.AbsolutePath == "/pages/3");
 
         var result = await spider.RunAsync(Options());
@@ -49,7 +49,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Limit_StopsAfterThatManyFetches()
     {
-        await using var server = await Sandbox.StartAsync(pages: 200);
+        await using var server = await TestSites.StartAsync(pages: 200);
         var options = Options();
         options.Limit = 25;
 
@@ -64,7 +64,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task ItemLimit_StopsAtThatManyItems()
     {
-        await using var server = await Sandbox.StartAsync(pages: 200);
+        await using var server = await TestSites.StartAsync(pages: 200);
         var options = Options();
         options.ItemLimit = 10;
 
@@ -78,7 +78,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task ServerErrors_AreRetried_ThenFailedWithTheirKind()
     {
-        await using var server = await Sandbox.StartAsync(pages: 5);
+        await using var server = await TestSites.StartAsync(pages: 5);
         var options = Options();
         options.Retry.Backoff = TimeSpan.FromMilliseconds(10);
         var url = new Uri(server.BaseUrl, "/trap/status/503").AbsoluteUri;
@@ -95,7 +95,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task NotFound_IsNotRetried_AndIsNotParsed()
     {
-        await using var server = await Sandbox.StartAsync(pages: 5);
+        await using var server = await TestSites.StartAsync(pages: 5);
         var url = new Uri(server.BaseUrl, "/pages/999").AbsoluteUri;
 
         var result = await new ListSpider(url).RunAsync(Options());
@@ -121,7 +121,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Cancelling_PausesGracefully_FinishingInFlightRequests()
     {
-        await using var server = await Sandbox.StartAsync(pages: 2000);
+        await using var server = await TestSites.StartAsync(pages: 2000);
         using var pause = new CancellationTokenSource();
         var options = Options();
         options.Concurrency = 4;
@@ -139,7 +139,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task PerDomainConcurrency_IsNeverExceeded()
     {
-        await using var server = await Sandbox.StartAsync(pages: 5);
+        await using var server = await TestSites.StartAsync(pages: 5);
         var urls = Enumerable.Range(0, 24).Select(i => new Uri(server.BaseUrl, $"/trap/slow?ms=150&i={i}").AbsoluteUri).ToArray();
         var options = Options();
         options.Concurrency = 16;
@@ -156,7 +156,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Pipelines_TransformAndDropItems_BeforeTheyAreKept()
     {
-        await using var server = await Sandbox.StartAsync(pages: 20);
+        await using var server = await TestSites.StartAsync(pages: 20);
         var options = Options();
         options.Pipelines.Add(new DropOddPages());
         options.Pipelines.Add(new Stamp());
@@ -173,7 +173,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Middleware_CanAddHeaders_AndReplaceResponses()
     {
-        await using var server = await Sandbox.StartAsync(pages: 3);
+        await using var server = await TestSites.StartAsync(pages: 3);
         var options = Options();
         options.Middleware.Add(new UserAgentRotation("agent-a", "agent-b"));
 
@@ -185,7 +185,7 @@ public sealed class CrawlEngineTests
     [Fact]
     public async Task Output_StreamsItemsToTheFile_AndResultKeepsNone()
     {
-        await using var server = await Sandbox.StartAsync(pages: 30);
+        await using var server = await TestSites.StartAsync(pages: 30);
         using var temp = new TempDirectory();
         var options = Options();
         options.Output = temp.File("items.jsonl");

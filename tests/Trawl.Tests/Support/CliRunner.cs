@@ -9,7 +9,7 @@ public static class CliRunner
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await TrawlCli.RunAsync(args, output, error, typeof(Samples.Quotes.QuotesSpider).Assembly);
+        var exitCode = await TrawlCli.RunAsync(args, output, error, typeof(global::Trawl.Samples.Quotes.QuotesSpider).Assembly);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 }

@@ -47,7 +47,7 @@ public sealed class DeclarativeSpider : Spider
     public override IEnumerable<string> StartUrls => _startUrls;
 
     /// <summary>The names of the fields each item has besides <c>url</c>, in order.</summary>
-    public IEnumerable<string> FieldNames => _fields.Select(field => field.Key);
+    public IEnumerable<string> FieldNames => _fields.Select(pair => pair.Key);
 
     /// <inheritdoc />
     public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>

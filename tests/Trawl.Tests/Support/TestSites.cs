@@ -3,7 +3,7 @@ using Trawl.Sandbox;
 namespace Trawl.Tests.Support;
 
 /// <summary>Starts a fresh sandbox site for one test, so its fetch counts belong to that test alone.</summary>
-public static class Sandbox
+public static class TestSites
 {
     public static Task<SandboxServer> StartAsync(int pages = 100, int quotePages = 0, Action<SandboxOptions>? configure = null)
     {
