@@ -125,7 +125,15 @@ internal sealed class CrawlEngine : IAsyncDisposable
         await _feed.CompleteAsync(finished: !paused, CancellationToken.None).ConfigureAwait(false);
         await _spider.OnCloseAsync(CancellationToken.None).ConfigureAwait(false);
         var stats = Snapshot();
-        ReportProgress(stats, stopping: true, 0);
+        var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
+        _options.Progress?.Report(new CrawlProgress
+        {
+            Stats = stats,
+            Queued = counts.Pending,
+            InFlight = 0,
+            CurrentPagesPerSecond = stats.PagesPerSecond,
+            Stopping = false,
+        });
         if (paused)
         {
             Log.CrawlPaused(_logger, _spider.Name, reason, stats.Pages, stats.Items);
@@ -639,16 +647,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
         {
         }
     }
-
-    private void ReportProgress(CrawlStats stats, bool stopping, long queued) =>
-        _options.Progress?.Report(new CrawlProgress
-        {
-            Stats = stats,
-            Queued = queued,
-            InFlight = 0,
-            CurrentPagesPerSecond = 0,
-            Stopping = stopping,
-        });
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped);
 
