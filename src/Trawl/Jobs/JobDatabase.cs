@@ -76,7 +76,12 @@ internal sealed class JobDatabase : IDisposable
     {
         try
         {
-            using var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly, options));
+            // Without a write-ahead log (the job was closed cleanly, or never opened since) the file is the whole database,
+            // and opening it immutable reads it without creating the log or its index beside it. With a log, SQLite needs
+            // both to read the latest commits; it creates only the index, which it can always rebuild.
+            var immutable = !File.Exists(path + "-wal");
+            var source = immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
+            using var connection = new SqliteConnection(ConnectionString(source, SqliteOpenMode.ReadOnly, options));
             connection.Open();
             var meta = ReadMeta(connection, directory);
             if (!meta.TryGetValue("format_version", out var versionText)
@@ -181,10 +186,7 @@ internal sealed class JobDatabase : IDisposable
     {
         return Write(durable: true, () =>
         {
-            var recovered = Command("""
-                UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
-                WHERE status = 1
-                """, ("$now", SqliteType.Integer));
+            var recovered = Command(Sql.Recover, ("$now", SqliteType.Integer));
             recovered.Parameters[0].Value = now;
             var count = recovered.ExecuteNonQuery();
 
@@ -225,11 +227,7 @@ internal sealed class JobDatabase : IDisposable
         {
             ReclaimExpired(now);
             PromoteDue(now);
-            var lease = Command("""
-                UPDATE requests SET status = 1, lease_token = $token, lease_expires_at = $expires, updated_at = $now
-                WHERE id IN (SELECT id FROM requests WHERE status = 0 AND due_at IS NULL ORDER BY priority DESC, id LIMIT $max)
-                RETURNING id, attempts, priority, request
-                """, ("$token", SqliteType.Integer), ("$expires", SqliteType.Integer), ("$now", SqliteType.Integer), ("$max", SqliteType.Integer));
+            var lease = Command(Sql.Lease, ("$token", SqliteType.Integer), ("$expires", SqliteType.Integer), ("$now", SqliteType.Integer), ("$max", SqliteType.Integer));
             lease.Parameters[0].Value = token;
             lease.Parameters[1].Value = expiresAt is { } e ? e : DBNull.Value;
             lease.Parameters[2].Value = now;
@@ -258,11 +256,7 @@ internal sealed class JobDatabase : IDisposable
     {
         return Write(durable: true, () =>
         {
-            var finish = Command("""
-                UPDATE requests SET status = $status, attempts = attempts + $counted, lease_token = NULL, lease_expires_at = NULL,
-                    due_at = $due, http_status = $http, error_kind = $kind, last_error = $error, updated_at = $now
-                WHERE id = $id AND status = 1 AND lease_token = $token AND (lease_expires_at IS NULL OR lease_expires_at > $now)
-                """,
+            var finish = Command(Sql.Finish,
                 ("$status", SqliteType.Integer), ("$counted", SqliteType.Integer), ("$due", SqliteType.Integer), ("$http", SqliteType.Integer),
                 ("$kind", SqliteType.Text), ("$error", SqliteType.Text), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer),
                 ("$token", SqliteType.Integer));
@@ -327,10 +321,7 @@ internal sealed class JobDatabase : IDisposable
 
     public void Release(IReadOnlyList<Lease> leases, long now) => Write(durable: false, () =>
     {
-        var release = Command("""
-            UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
-            WHERE id = $id AND status = 1 AND lease_token = $token
-            """, ("$now", SqliteType.Integer), ("$id", SqliteType.Integer), ("$token", SqliteType.Integer));
+        var release = Command(Sql.Release, ("$now", SqliteType.Integer), ("$id", SqliteType.Integer), ("$token", SqliteType.Integer));
         foreach (var lease in leases)
         {
             release.Parameters[0].Value = now;
@@ -344,10 +335,7 @@ internal sealed class JobDatabase : IDisposable
 
     public void Renew(IReadOnlyList<Lease> leases, long now, long expiresAt) => Write(durable: false, () =>
     {
-        var renew = Command("""
-            UPDATE requests SET lease_expires_at = $expires
-            WHERE id = $id AND status = 1 AND lease_token = $token AND lease_expires_at > $now
-            """, ("$expires", SqliteType.Integer), ("$id", SqliteType.Integer), ("$token", SqliteType.Integer), ("$now", SqliteType.Integer));
+        var renew = Command(Sql.Renew, ("$expires", SqliteType.Integer), ("$id", SqliteType.Integer), ("$token", SqliteType.Integer), ("$now", SqliteType.Integer));
         foreach (var lease in leases)
         {
             renew.Parameters[0].Value = expiresAt;
@@ -368,15 +356,15 @@ internal sealed class JobDatabase : IDisposable
 
     public Readiness GetReadiness(long now)
     {
-        var ready = Command("SELECT EXISTS (SELECT 1 FROM requests WHERE status = 0 AND due_at IS NULL)");
+        var ready = Command(Sql.HasReady);
         if ((long)ready.ExecuteScalar()! != 0)
         {
             return new Readiness(true, false, null);
         }
 
-        var nextDue = Command("SELECT min(due_at) FROM requests WHERE status = 0 AND due_at IS NOT NULL").ExecuteScalar() as long?;
-        var leased = (long)Command("SELECT EXISTS (SELECT 1 FROM requests WHERE status = 1)").ExecuteScalar()! != 0;
-        var nextExpiry = Command("SELECT min(lease_expires_at) FROM requests WHERE status = 1 AND lease_expires_at IS NOT NULL").ExecuteScalar() as long?;
+        var nextDue = Command(Sql.NextDue).ExecuteScalar() as long?;
+        var leased = (long)Command(Sql.HasLeased).ExecuteScalar()! != 0;
+        var nextExpiry = Command(Sql.NextExpiry).ExecuteScalar() as long?;
         if (nextDue <= now || nextExpiry <= now)
         {
             return new Readiness(true, false, null);
@@ -480,10 +468,7 @@ internal sealed class JobDatabase : IDisposable
 
     public long RetryFailed(long now) => Write(durable: true, () =>
     {
-        var retry = Command("""
-            UPDATE requests SET status = 0, attempts = 0, due_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $now
-            WHERE status >= 2 AND status = 3
-            """, ("$now", SqliteType.Integer));
+        var retry = Command(Sql.RetryFailed, ("$now", SqliteType.Integer));
         retry.Parameters[0].Value = now;
         long count = retry.ExecuteNonQuery();
         if (count > 0)
@@ -499,19 +484,14 @@ internal sealed class JobDatabase : IDisposable
 
     public long CountDoneSince(long since)
     {
-        // "status >= 2" repeats the partial index's condition so SQLite can use it.
-        var count = Command("SELECT count(*) FROM requests WHERE status >= 2 AND status = 2 AND updated_at >= $since", ("$since", SqliteType.Integer));
+        var count = Command(Sql.DoneSince, ("$since", SqliteType.Integer));
         count.Parameters[0].Value = since;
         return (long)count.ExecuteScalar()!;
     }
 
     public List<JobErrorCount> TopErrors(int max)
     {
-        var top = Command("""
-            SELECT coalesce(error_kind, ''), coalesce(last_error, ''), count(*) AS n FROM requests
-            WHERE status >= 2 AND status = 3
-            GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT $max
-            """, ("$max", SqliteType.Integer));
+        var top = Command(Sql.TopErrors, ("$max", SqliteType.Integer));
         top.Parameters[0].Value = max;
         var errors = new List<JobErrorCount>();
         using var reader = top.ExecuteReader();
@@ -538,6 +518,73 @@ internal sealed class JobDatabase : IDisposable
         return lines;
     }
 
+    /// <summary>
+    /// The statements on <c>requests</c>, kept together so tests can check each one's query plan. Status values are
+    /// literals, and a query over finished rows repeats <c>status &gt;= 2</c>, so that SQLite can match the partial indexes.
+    /// </summary>
+    internal static class Sql
+    {
+        public const string Recover = """
+            UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
+            WHERE status = 1
+            """;
+
+        public const string Lease = """
+            UPDATE requests SET status = 1, lease_token = $token, lease_expires_at = $expires, updated_at = $now
+            WHERE id IN (SELECT id FROM requests WHERE status = 0 AND due_at IS NULL ORDER BY priority DESC, id LIMIT $max)
+            RETURNING id, attempts, priority, request
+            """;
+
+        public const string Finish = """
+            UPDATE requests SET status = $status, attempts = attempts + $counted, lease_token = NULL, lease_expires_at = NULL,
+                due_at = $due, http_status = $http, error_kind = $kind, last_error = $error, updated_at = $now
+            WHERE id = $id AND status = 1 AND lease_token = $token AND (lease_expires_at IS NULL OR lease_expires_at > $now)
+            """;
+
+        public const string Release = """
+            UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
+            WHERE id = $id AND status = 1 AND lease_token = $token
+            """;
+
+        public const string Renew = """
+            UPDATE requests SET lease_expires_at = $expires
+            WHERE id = $id AND status = 1 AND lease_token = $token AND lease_expires_at > $now
+            """;
+
+        public const string RetryFailed = """
+            UPDATE requests SET status = 0, attempts = 0, due_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $now
+            WHERE status >= 2 AND status = 3
+            """;
+
+        public const string TopErrors = """
+            SELECT coalesce(error_kind, ''), coalesce(last_error, ''), count(*) AS n FROM requests
+            WHERE status >= 2 AND status = 3
+            GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT $max
+            """;
+
+        public const string InsertRequest = """
+            INSERT OR IGNORE INTO requests (fingerprint, dont_filter, priority, depth, callback, request, created_at, updated_at)
+            VALUES ($fingerprint, $dontFilter, $priority, $depth, $callback, $request, $now, $now)
+            """;
+
+        public const string Reclaim = """
+            UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
+            WHERE status = 1 AND lease_expires_at <= $now
+            """;
+
+        public const string HasReady = "SELECT EXISTS (SELECT 1 FROM requests WHERE status = 0 AND due_at IS NULL)";
+
+        public const string NextDue = "SELECT min(due_at) FROM requests WHERE status = 0 AND due_at IS NOT NULL";
+
+        public const string HasLeased = "SELECT EXISTS (SELECT 1 FROM requests WHERE status = 1)";
+
+        public const string NextExpiry = "SELECT min(lease_expires_at) FROM requests WHERE status = 1 AND lease_expires_at IS NOT NULL";
+
+        public const string DoneSince = "SELECT count(*) FROM requests WHERE status >= 2 AND status = 2 AND updated_at >= $since";
+
+        public const string Promote = "UPDATE requests SET due_at = NULL WHERE status = 0 AND due_at IS NOT NULL AND due_at <= $now";
+    }
+
     // ---- Helpers ---------------------------------------------------------------------------------------------------
 
     internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
@@ -554,10 +601,7 @@ internal sealed class JobDatabase : IDisposable
             return 0;
         }
 
-        var insert = Command("""
-            INSERT OR IGNORE INTO requests (fingerprint, dont_filter, priority, depth, callback, request, created_at, updated_at)
-            VALUES ($fingerprint, $dontFilter, $priority, $depth, $callback, $request, $now, $now)
-            """,
+        var insert = Command(Sql.InsertRequest,
             ("$fingerprint", SqliteType.Blob), ("$dontFilter", SqliteType.Integer), ("$priority", SqliteType.Integer), ("$depth", SqliteType.Integer),
             ("$callback", SqliteType.Text), ("$request", SqliteType.Blob), ("$now", SqliteType.Integer));
         var added = 0;
@@ -578,17 +622,14 @@ internal sealed class JobDatabase : IDisposable
 
     private void ReclaimExpired(long now)
     {
-        var reclaim = Command("""
-            UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
-            WHERE status = 1 AND lease_expires_at <= $now
-            """, ("$now", SqliteType.Integer));
+        var reclaim = Command(Sql.Reclaim, ("$now", SqliteType.Integer));
         reclaim.Parameters[0].Value = now;
         reclaim.ExecuteNonQuery();
     }
 
     private void PromoteDue(long now)
     {
-        var promote = Command("UPDATE requests SET due_at = NULL WHERE status = 0 AND due_at IS NOT NULL AND due_at <= $now", ("$now", SqliteType.Integer));
+        var promote = Command(Sql.Promote, ("$now", SqliteType.Integer));
         promote.Parameters[0].Value = now;
         promote.ExecuteNonQuery();
     }
