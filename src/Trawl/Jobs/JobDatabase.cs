@@ -13,6 +13,9 @@ internal sealed class JobDatabase : IDisposable
 {
     private const int SqliteFull = 13;
 
+    /// <summary>SQLITE_IOERR_SHMSIZE: the log's index could not grow, which in practice means the disk is full.</summary>
+    private const int SqliteIoErrShmSize = 10 | (19 << 8);
+
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private bool _durable = true;
@@ -70,7 +73,8 @@ internal sealed class JobDatabase : IDisposable
 
     /// <summary>
     /// Opens an existing database read-only and checks it before anything writes to it: its format version, and its
-    /// pages (<c>PRAGMA quick_check</c>, over everything or only the small tables).
+    /// pages (<c>PRAGMA quick_check</c>, over everything or, past <see cref="JobStoreOptions.FullCheckMaxBytes"/>, over
+    /// the small tables).
     /// </summary>
     public static Inspection Inspect(string directory, string path, JobStoreOptions options)
     {
@@ -95,7 +99,8 @@ internal sealed class JobDatabase : IDisposable
                 throw JobDirectoryException.NewerFormat(directory, version);
             }
 
-            string[] scopes = options.VerifyOnOpen ? [""] : ["(meta)", "(kv)", "(exports)", "(counts)"];
+            var full = new FileInfo(path).Length <= options.FullCheckMaxBytes;
+            string[] scopes = full ? [""] : ["(meta)", "(kv)", "(exports)", "(counts)"];
             foreach (var scope in scopes)
             {
                 using var check = connection.CreateCommand();
@@ -103,7 +108,8 @@ internal sealed class JobDatabase : IDisposable
                 var result = check.ExecuteScalar() as string;
                 if (!string.Equals(result, "ok", StringComparison.Ordinal))
                 {
-                    throw JobDirectoryException.Corrupt(directory, $"quick_check: {result}");
+                    var detail = string.Join("; ", (result ?? "no result").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    throw JobDirectoryException.Corrupt(directory, $"SQLite's integrity check found: {detail}");
                 }
             }
 
@@ -161,6 +167,7 @@ internal sealed class JobDatabase : IDisposable
     public static Exception? TranslateRunError(string directory, SqliteException ex) => ex.SqliteErrorCode switch
     {
         SqliteFull => new JobStoreFullException(directory, ex),
+        10 when ex.SqliteExtendedErrorCode == SqliteIoErrShmSize => new JobStoreFullException(directory, ex),
         11 or 26 => JobDirectoryException.Corrupt(directory, ex.Message, ex),
         _ => null,
     };
@@ -234,6 +241,7 @@ internal sealed class JobDatabase : IDisposable
             lease.Parameters[3].Value = max;
             var expiry = expiresAt is { } ms ? toTime(ms) : DateTimeOffset.MaxValue;
             var leased = new List<(int Priority, Lease Lease)>();
+            List<(long Id, string Error)>? unreadable = null;
             using (var reader = lease.ExecuteReader())
             {
                 while (reader.Read())
@@ -241,8 +249,28 @@ internal sealed class JobDatabase : IDisposable
                     var id = reader.GetInt64(0);
                     var attempts = reader.GetInt32(1);
                     var priority = reader.GetInt32(2);
-                    var request = RequestJson.Deserialize((byte[])reader.GetValue(3));
-                    leased.Add((priority, new Lease(id, token, request, attempts + 1, expiry)));
+                    try
+                    {
+                        var request = RequestJson.Deserialize((byte[])reader.GetValue(3));
+                        leased.Add((priority, new Lease(id, token, request, attempts + 1, expiry)));
+                    }
+                    catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException)
+                    {
+                        (unreadable ??= []).Add((id, ex.Message));
+                    }
+                }
+            }
+
+            // A row edited by hand into something that is not a request fails on its own instead of blocking every lease.
+            if (unreadable is not null)
+            {
+                var fail = Command(Sql.FailUnreadable, ("$id", SqliteType.Integer), ("$error", SqliteType.Text), ("$now", SqliteType.Integer));
+                foreach (var (id, error) in unreadable)
+                {
+                    fail.Parameters[0].Value = id;
+                    fail.Parameters[1].Value = "The stored request cannot be read: " + error;
+                    fail.Parameters[2].Value = now;
+                    fail.ExecuteNonQuery();
                 }
             }
 
@@ -544,6 +572,11 @@ internal sealed class JobDatabase : IDisposable
         public const string Release = """
             UPDATE requests SET status = 0, lease_token = NULL, lease_expires_at = NULL, due_at = NULL, updated_at = $now
             WHERE id = $id AND status = 1 AND lease_token = $token
+            """;
+
+        public const string FailUnreadable = """
+            UPDATE requests SET status = 3, lease_token = NULL, lease_expires_at = NULL, error_kind = 'invalid_request', last_error = $error, updated_at = $now
+            WHERE id = $id
             """;
 
         public const string Renew = """

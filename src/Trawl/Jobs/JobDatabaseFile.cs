@@ -56,12 +56,12 @@ internal static class JobDatabaseFile
 
         if (pageSize < 512 || (pageSize & (pageSize - 1)) != 0)
         {
-            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} has an invalid header (page size {pageSize})");
+            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} has an invalid header: page size {pageSize}");
         }
 
         if (length < pageSize || length % pageSize != 0)
         {
-            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated ({length} bytes is not a whole number of {pageSize}-byte pages)");
+            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated: {length} bytes is not a whole number of {pageSize}-byte pages");
         }
 
         // The page count in the header is trustworthy when its "valid-for" counter matches the change counter. The main
@@ -71,7 +71,7 @@ internal static class JobDatabaseFile
         var validFor = BinaryPrimitives.ReadUInt32BigEndian(header[92..]);
         if (validFor == changeCounter && pageCount > 0 && (long)pageCount * pageSize > length)
         {
-            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated ({length} bytes of {(long)pageCount * pageSize})");
+            throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated: {length} bytes of {(long)pageCount * pageSize}");
         }
 
         var applicationId = BinaryPrimitives.ReadInt32BigEndian(header[68..]);

@@ -134,14 +134,37 @@ public sealed class JobDirectoryTests : JobStoreTestBase
     }
 
     [Fact]
-    public async Task IntactJob_WithTheFullCheckOff_StillOpens()
+    public async Task IntactJob_PastTheFullCheckLimit_StillOpens()
     {
         await CreateJobAsync();
 
-        var store = await OpenAsync(o => o.VerifyOnOpen = false);
+        var store = await OpenAsync(o => o.FullCheckMaxBytes = 0);
 
         store.IsNew.ShouldBeFalse();
         (await store.Frontier.GetCountsAsync(Ct)).Total.ShouldBe(200);
+    }
+
+    [Fact]
+    public async Task DamagedPage_PastTheFullCheckLimit_IsReportedAsCorrupt_WhenTheCrawlReachesIt()
+    {
+        await CreateJobAsync(2000);
+        var bytes = await File.ReadAllBytesAsync(DatabasePath, Ct);
+        var page = bytes.Length / 4096 / 2;
+        Array.Fill(bytes, (byte)0xA5, page * 4096, 4096);
+        await File.WriteAllBytesAsync(DatabasePath, bytes, Ct);
+
+        var ex = await Should.ThrowAsync<JobDirectoryException>(async () =>
+        {
+            await using var store = await JobStore.OpenAsync(JobDir, Options(o => o.FullCheckMaxBytes = 0), Ct);
+            while ((await store.Frontier.TryLeaseAsync(100, Ct)).Count > 0)
+            {
+            }
+
+            await store.GetStatusAsync(cancellationToken: Ct);
+            await store.Frontier.ReadItemsAsync(0, 10_000, Ct);
+        });
+
+        ex.Problem.ShouldBe(JobDirectoryProblem.Corrupt);
     }
 
     // ---- Locking -----------------------------------------------------------------------------------------------------
