@@ -152,6 +152,23 @@ internal sealed class JobDatabase : IDisposable
         }
     }
 
+    /// <summary>Opens an existing, inspected database for reading only, beside a process that may be writing it.</summary>
+    public static JobDatabase OpenReadOnly(string path, JobStoreOptions options)
+    {
+        var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly, options));
+        try
+        {
+            connection.Open();
+            Run(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            return new JobDatabase(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Maps a SQLite error met while opening to the job directory problem it means.</summary>
     public static Exception TranslateOpenError(string directory, SqliteException ex) => ex.SqliteErrorCode switch
     {
@@ -226,7 +243,7 @@ internal sealed class JobDatabase : IDisposable
         return added;
     });
 
-    public List<Lease> Lease(int max, long now, long token, long? expiresAt, Func<long, DateTimeOffset> toTime)
+    public List<Lease> Lease(int max, long now, long token, long? expiresAt)
     {
         // Leases need not survive a crash (the next open puts in-progress requests back), so their commits skip the fsync;
         // the next durable commit flushes them along with its own.
@@ -239,7 +256,7 @@ internal sealed class JobDatabase : IDisposable
             lease.Parameters[1].Value = expiresAt is { } e ? e : DBNull.Value;
             lease.Parameters[2].Value = now;
             lease.Parameters[3].Value = max;
-            var expiry = expiresAt is { } ms ? toTime(ms) : DateTimeOffset.MaxValue;
+            var expiry = expiresAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.MaxValue;
             var leased = new List<(int Priority, Lease Lease)>();
             List<(long Id, string Error)>? unreadable = null;
             using (var reader = lease.ExecuteReader())

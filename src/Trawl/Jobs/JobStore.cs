@@ -105,6 +105,11 @@ public sealed class JobStore : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             var path = Path.Combine(directory, JobSchema.DatabaseFileName);
             var time = options.TimeProvider;
+            if (System.IO.Directory.Exists(path))
+            {
+                throw JobDirectoryException.Unreadable(directory, $"{JobSchema.DatabaseFileName} is a directory, not a file", null);
+            }
+
             var isNew = !File.Exists(path);
             JobDatabase.Inspection? inspection = null;
             if (isNew)
@@ -126,7 +131,7 @@ public sealed class JobStore : IAsyncDisposable
             }
             catch (SqliteException ex)
             {
-                throw JobDatabase.TranslateOpenError(directory, ex);
+                throw JobDatabase.TranslateRunError(directory, ex) ?? JobDatabase.TranslateOpenError(directory, ex);
             }
 
             return new JobStore(directory, database, directoryLock, options, recovery.Epoch)
@@ -371,6 +376,41 @@ public sealed class JobStore : IAsyncDisposable
             db.CountItems(),
             db.TopErrors(topErrors),
             db.CountDoneSince(since)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Summarizes the job in <paramref name="directory"/> without opening it for writing and without its lock, so it
+    /// works while a crawl runs the job (SQLite lets readers see the last committed batch). Returns
+    /// <see langword="null"/> when the directory holds no job. It never writes to <c>job.db</c>, though SQLite may
+    /// create its usual <c>job.db-wal</c> and <c>job.db-shm</c> companions beside it.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
+    public static async Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
+        directory = Path.GetFullPath(directory);
+        var path = Path.Combine(directory, JobSchema.DatabaseFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        var options = new JobStoreOptions { FullCheckMaxBytes = 0 };
+        JobDatabaseFile.Inspect(directory, path);
+        JobDatabase.Inspect(directory, path, options);
+        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+        try
+        {
+            using var database = JobDatabase.OpenReadOnly(path, options);
+            return new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since));
+        }
+        catch (SqliteException ex)
+        {
+            throw JobDatabase.TranslateOpenError(directory, ex);
+        }
     }
 
     /// <inheritdoc />

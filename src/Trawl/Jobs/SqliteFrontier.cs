@@ -68,7 +68,7 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
             db =>
             {
                 var now = _time.GetUtcNow();
-                return db.Lease(max, now.ToUnixTimeMilliseconds(), token, ExpiryMs(now), DateTimeOffset.FromUnixTimeMilliseconds);
+                return db.Lease(max, now.ToUnixTimeMilliseconds(), token, ExpiryMs(now));
             },
             cancellationToken).ConfigureAwait(false);
     }

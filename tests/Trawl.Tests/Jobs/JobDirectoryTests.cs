@@ -134,6 +134,17 @@ public sealed class JobDirectoryTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task DatabaseThatIsADirectory_IsUnreadable()
+    {
+        Directory.CreateDirectory(DatabasePath);
+
+        var ex = await OpenShouldFailAsync(JobDirectoryProblem.Unreadable);
+
+        ex.Message.ShouldContain("is a directory");
+        Directory.Exists(DatabasePath).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task IntactJob_PastTheFullCheckLimit_StillOpens()
     {
         await CreateJobAsync();

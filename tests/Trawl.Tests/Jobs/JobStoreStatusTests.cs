@@ -95,4 +95,45 @@ public sealed class JobStoreStatusTests : JobStoreTestBase
         status.TopErrors.ShouldBeEmpty();
         status.DoneLastMinute.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task ReadStatus_WorksWhileTheJobIsOpen_AndSeesCommittedProgress()
+    {
+        var store = await OpenAsync(o => o.SpiderName = "quotes");
+        await store.Frontier.AddAsync(Enumerable.Range(0, 4).Select(i => Req($"https://example.com/{i}")).ToArray(), Ct);
+        var leases = await store.Frontier.TryLeaseAsync(3, Ct);
+        await store.Frontier.CompleteAsync([Completion.Done(leases[0], 200, [], [Item("a")]), Completion.Failed(leases[1], "dns", "no such host")], Ct);
+
+        var status = await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct);
+
+        status.ShouldNotBeNull();
+        status.Counts.ShouldBe(new FrontierCounts(Pending: 1, InProgress: 1, Done: 1, Failed: 1, Skipped: 0));
+        status.Items.ShouldBe(1);
+        status.TopErrors.ShouldBe([new JobErrorCount("dns", "no such host", 1)]);
+        status.DoneLastMinute.ShouldBe(1);
+        status.Metadata.SpiderName.ShouldBe("quotes");
+        (await store.Frontier.CompleteAsync([Completion.Done(leases[2], 200, [], [])], Ct)).Accepted.ShouldBe([true]);
+        (await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct))!.Counts.Done.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task ReadStatus_OfAClosedJob_ChangesNothing()
+    {
+        await CreateJobAsync();
+        var before = Snapshot(JobDir);
+
+        var status = await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct);
+
+        status!.Counts.Total.ShouldBe(200);
+        Snapshot(JobDir).Where(f => f.Key == "job.db").ShouldBe(before);
+        var store = await OpenAsync();
+        store.IsNew.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task ReadStatus_OfADirectoryWithoutAJob_IsNull()
+    {
+        (await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct)).ShouldBeNull();
+        Directory.Exists(JobDir).ShouldBeFalse();
+    }
 }
