@@ -43,7 +43,8 @@ public abstract class DurableFrontierContractTests : FrontierContractTests
 
         (await reopened.GetCountsAsync(Ct)).ShouldBe(new FrontierCounts(Pending: 3, InProgress: 0, Done: 0, Failed: 0, Skipped: 0));
         var again = await reopened.TryLeaseAsync(10, Ct);
-        again.Select(l => l.EntryId).ShouldBe(leases.Select(l => l.EntryId).Append(again[2].EntryId));
+        again.Count.ShouldBe(3);
+        again.Take(2).Select(l => l.EntryId).ShouldBe(leases.Select(l => l.EntryId));
         again.ShouldAllBe(l => l.Attempt == 1);
     }
 

@@ -207,6 +207,14 @@ public abstract class FrontierContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Lease_OfLessThanOne_IsRefused()
+    {
+        await using var frontier = await CreateAsync();
+
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(async () => await frontier.TryLeaseAsync(0, Ct));
+    }
+
+    [Fact]
     public async Task Lease_NeverHandsOutARequestThatIsLeased()
     {
         await using var frontier = await CreateAsync();
