@@ -21,8 +21,28 @@ namespace Trawl.Jobs;
 /// or <see cref="SetPendingState"/>) so they never diverge from the progress they describe.</para>
 /// <para>Disposing the store, or its <see cref="Frontier"/>, closes the job: the connection and the lock file.</para>
 /// </remarks>
+/// <example>
+/// <code>
+/// await using var job = await JobStore.OpenAsync("jobs/quotes", new JobStoreOptions { SpiderName = "quotes" }, ct);
+/// if (job.IsNew)
+/// {
+///     await job.Frontier.AddAsync(startRequests, ct);
+/// }
+/// else if (await job.LoadSpiderStateAsync(ct) is { } json)
+/// {
+///     spider.State.LoadJson(json);
+/// }
+///
+/// // ... lease, fetch, parse, then commit each batch with the state it leads to:
+/// var result = await job.Frontier.CompleteAsync(batch, new JobStateUpdate(SpiderStateJson: spider.State.ToJson()), ct);
+/// </code>
+/// </example>
 public sealed class JobStore : IAsyncDisposable
 {
+    /// <summary>The job directories open in this process, so a status read never opens and closes a raw handle on a
+    /// database this process holds: closing any handle on a file drops the process's SQLite (POSIX) locks on it.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> OpenHere = new(StringComparer.Ordinal);
+
     private readonly JobDatabase _database;
     private readonly JobDirectoryLock _lock;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -37,6 +57,7 @@ public sealed class JobStore : IAsyncDisposable
         _lock = directoryLock;
         TimeProvider = options.TimeProvider;
         Frontier = new SqliteFrontier(this, options.LeaseDuration, leaseEpoch);
+        OpenHere[directory] = 0;
     }
 
     /// <summary>The job directory, as a full path.</summary>
@@ -67,9 +88,11 @@ public sealed class JobStore : IAsyncDisposable
     /// resuming the job otherwise: requests that were in progress go back to pending, without counting an attempt.
     /// </summary>
     /// <remarks>
-    /// An existing <c>job.db</c> is checked before anything writes to it (its header, its format version, and
-    /// <c>PRAGMA quick_check</c>), first through a read-only connection. When a check fails the files are left exactly
-    /// as they were.
+    /// <para>An existing <c>job.db</c> is checked through a read-only connection before anything writes to it: its
+    /// header, its format version, and SQLite's <c>PRAGMA quick_check</c> (over the whole database up to
+    /// <see cref="JobStoreOptions.FullCheckMaxBytes"/>). When a check fails the files are left exactly as they were.</para>
+    /// <para>Schedule the start requests only when <see cref="IsNew"/>: on resume they were scheduled already, and
+    /// those with <see cref="Http.Request.DontFilter"/> would be scheduled twice.</para>
     /// </remarks>
     /// <exception cref="JobDirectoryException">The directory is in use by another process, or its job cannot be used; the
     /// message says why and what to do.</exception>
@@ -80,7 +103,7 @@ public sealed class JobStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
-        directory = Path.GetFullPath(directory);
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
 
         // Opening does blocking file and SQLite work, up to an integrity check of the whole database.
         await Task.Yield();
@@ -224,7 +247,7 @@ public sealed class JobStore : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         cancellationToken.ThrowIfCancellationRequested();
-        directory = Path.GetFullPath(directory);
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var database = Path.Combine(directory, JobSchema.DatabaseFileName);
         if (!File.Exists(database))
         {
@@ -389,7 +412,7 @@ public sealed class JobStore : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
-        directory = Path.GetFullPath(directory);
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var path = Path.Combine(directory, JobSchema.DatabaseFileName);
         if (!File.Exists(path))
         {
@@ -399,7 +422,11 @@ public sealed class JobStore : IAsyncDisposable
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
         var options = new JobStoreOptions { FullCheckMaxBytes = 0 };
-        JobDatabaseFile.Inspect(directory, path);
+        if (!OpenHere.ContainsKey(directory))
+        {
+            JobDatabaseFile.Inspect(directory, path);
+        }
+
         JobDatabase.Inspect(directory, path, options);
         var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
         try
@@ -426,6 +453,7 @@ public sealed class JobStore : IAsyncDisposable
 
             _disposed = true;
             _database.Dispose();
+            OpenHere.TryRemove(Directory, out _);
             _lock.Dispose();
         }
         finally
