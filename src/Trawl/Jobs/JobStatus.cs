@@ -1,0 +1,43 @@
+using Trawl.Frontier;
+
+namespace Trawl.Jobs;
+
+/// <summary>A summary of a job, for <c>trawl status</c>.</summary>
+/// <param name="Metadata">What the job is.</param>
+/// <param name="Counts">Requests by status.</param>
+/// <param name="Items">Items committed so far.</param>
+/// <param name="TopErrors">The most common errors of failed requests, most frequent first.</param>
+/// <param name="DoneLastMinute">Requests completed as done in the minute before the status was taken.</param>
+public sealed record JobStatus(
+    JobMetadata Metadata,
+    FrontierCounts Counts,
+    long Items,
+    IReadOnlyList<JobErrorCount> TopErrors,
+    long DoneLastMinute)
+{
+    /// <summary>When requests were last added or completed, or the job's metadata last changed.</summary>
+    public DateTimeOffset LastActivity => Metadata.UpdatedAt;
+}
+
+/// <summary>How many failed requests ended with one error.</summary>
+/// <param name="Kind">The error kind, for example <c>timeout</c> or <c>http_404</c>.</param>
+/// <param name="Message">The error message.</param>
+/// <param name="Count">How many failed requests ended with it.</param>
+public sealed record JobErrorCount(string Kind, string Message, long Count);
+
+/// <summary>What a job is: recorded when it is created, updated as it runs.</summary>
+/// <param name="FormatVersion">The job directory's format.</param>
+/// <param name="SpiderName">The spider's name, if recorded.</param>
+/// <param name="SettingsFingerprint">The fingerprint of the settings, if recorded.</param>
+/// <param name="StartUrlsJson">The start URLs as a JSON array, if recorded.</param>
+/// <param name="CreatedAt">When the job was created.</param>
+/// <param name="UpdatedAt">When requests were last added or completed, or the metadata last changed.</param>
+/// <param name="IsFinished">Whether the crawl ran to its end (<see cref="JobStore.MarkFinishedAsync"/>).</param>
+public sealed record JobMetadata(
+    int FormatVersion,
+    string? SpiderName,
+    string? SettingsFingerprint,
+    string? StartUrlsJson,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    bool IsFinished);

@@ -1,0 +1,523 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Trawl.Jobs;
+
+/// <summary>
+/// A job directory: the whole state of a durable crawl, in one SQLite database (<c>DIR/job.db</c>) written through as
+/// the crawl goes, and a lock file (<c>DIR/lock</c>) that keeps a second process out. Kill the process at any moment,
+/// open the directory again, and the crawl continues from its last committed batch.
+/// </summary>
+/// <remarks>
+/// <para>The frontier over the job is <see cref="Frontier"/>; it shares this store's single connection. Every
+/// database call of both is serialized, and every write is one transaction. The schema is described on
+/// <c>JobSchema</c> (internal); in short: <c>meta</c>, <c>requests</c>, <c>counts</c>, <c>items</c>, <c>exports</c> and
+/// <c>kv</c>.</para>
+/// <para>Memory stays flat however large the job grows: the pending queue and the seen set live only in the database,
+/// and SQLite's page cache is bounded (<see cref="JobStoreOptions.PageCacheBytes"/>).</para>
+/// <para>Nothing is restored into the crawl by the store itself: the caller loads spider state, cookies and stats
+/// with <see cref="LoadSpiderStateAsync"/>, <see cref="LoadCookiesAsync"/> and <see cref="LoadStatsAsync"/>, and saves
+/// them with each completion batch (<see cref="SqliteFrontier.CompleteAsync(IReadOnlyList{Trawl.Frontier.Completion}, JobStateUpdate?, CancellationToken)"/>
+/// or <see cref="SetPendingState"/>) so they never diverge from the progress they describe.</para>
+/// <para>Disposing the store, or its <see cref="Frontier"/>, closes the job: the connection and the lock file.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var job = await JobStore.OpenAsync("jobs/quotes", new JobStoreOptions { SpiderName = "quotes" }, ct);
+/// if (job.IsNew)
+/// {
+///     await job.Frontier.AddAsync(startRequests, ct);
+/// }
+/// else if (await job.LoadSpiderStateAsync(ct) is { } json)
+/// {
+///     spider.State.LoadJson(json);
+/// }
+///
+/// // ... lease, fetch, parse, then commit each batch with the state it leads to:
+/// var result = await job.Frontier.CompleteAsync(batch, new JobStateUpdate(SpiderStateJson: spider.State.ToJson()), ct);
+/// </code>
+/// </example>
+public sealed class JobStore : IAsyncDisposable
+{
+    /// <summary>The job directories open in this process, so a status read never opens and closes a raw handle on a
+    /// database this process holds: closing any handle on a file drops the process's SQLite (POSIX) locks on it.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> OpenHere = new(StringComparer.Ordinal);
+
+    private readonly JobDatabase _database;
+    private readonly JobDirectoryLock _lock;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _pendingGate = new();
+    private JobStateUpdate? _pendingState;
+    private bool _disposed;
+
+    private JobStore(string directory, JobDatabase database, JobDirectoryLock directoryLock, JobStoreOptions options, long leaseEpoch)
+    {
+        Directory = directory;
+        _database = database;
+        _lock = directoryLock;
+        TimeProvider = options.TimeProvider;
+        Frontier = new SqliteFrontier(this, options.LeaseDuration, leaseEpoch);
+        OpenHere[directory] = 0;
+    }
+
+    /// <summary>The job directory, as a full path.</summary>
+    public string Directory { get; }
+
+    /// <summary>The frontier of this job, which is also its item log.</summary>
+    public SqliteFrontier Frontier { get; }
+
+    /// <summary>Whether <see cref="OpenAsync"/> created a new job (rather than resuming one).</summary>
+    public bool IsNew { get; private init; }
+
+    /// <summary>Whether the job had been marked finished (<see cref="MarkFinishedAsync"/>) when it was opened.</summary>
+    public bool WasFinished { get; private init; }
+
+    /// <summary>The settings fingerprint recorded in the job when it was opened; for a new job, the one just recorded.</summary>
+    public string? PreviousSettingsFingerprint { get; private init; }
+
+    /// <summary>The spider name recorded in the job when it was opened; for a new job, the one just recorded.</summary>
+    public string? PreviousSpiderName { get; private init; }
+
+    /// <summary>How many requests were in progress when the previous process stopped, and went back to pending.</summary>
+    public long RecoveredLeases { get; private init; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Opens the job in <paramref name="directory"/>, creating the directory and a new job when there is none, and
+    /// resuming the job otherwise: requests that were in progress go back to pending, without counting an attempt.
+    /// </summary>
+    /// <remarks>
+    /// <para>An existing <c>job.db</c> is checked through a read-only connection before anything writes to it: its
+    /// header, its format version, and SQLite's <c>PRAGMA quick_check</c> (over the whole database up to
+    /// <see cref="JobStoreOptions.FullCheckMaxBytes"/>). When a check fails the files are left exactly as they were.</para>
+    /// <para>Schedule the start requests only when <see cref="IsNew"/>: on resume they were scheduled already, and
+    /// those with <see cref="Http.Request.DontFilter"/> would be scheduled twice.</para>
+    /// </remarks>
+    /// <exception cref="JobDirectoryException">The directory is in use by another process, or its job cannot be used; the
+    /// message says why and what to do.</exception>
+    /// <exception cref="JobStoreFullException">The disk is full.</exception>
+    public static async Task<JobStore> OpenAsync(string directory, JobStoreOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+
+        // Opening does blocking file and SQLite work, up to an integrity check of the whole database.
+        await Task.Yield();
+        return Open(directory, options, cancellationToken);
+    }
+
+    private static JobStore Open(string directory, JobStoreOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw JobDirectoryException.Unwritable(directory, ex.Message, ex);
+        }
+
+        var directoryLock = JobDirectoryLock.Acquire(directory);
+        JobDatabase? database = null;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = Path.Combine(directory, JobSchema.DatabaseFileName);
+            var time = options.TimeProvider;
+            if (System.IO.Directory.Exists(path))
+            {
+                throw JobDirectoryException.Unreadable(directory, $"{JobSchema.DatabaseFileName} is a directory, not a file", null);
+            }
+
+            var isNew = !File.Exists(path);
+            JobDatabase.Inspection? inspection = null;
+            if (isNew)
+            {
+                CreateDatabase(directory, path, options, time.GetUtcNow());
+            }
+            else
+            {
+                JobDatabaseFile.Inspect(directory, path);
+                inspection = JobDatabase.Inspect(directory, path, options);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            (long Recovered, long Epoch) recovery;
+            try
+            {
+                database = JobDatabase.Open(path, options);
+                recovery = database.Recover(time.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            catch (SqliteException ex)
+            {
+                throw JobDatabase.TranslateRunError(directory, ex) ?? JobDatabase.TranslateOpenError(directory, ex);
+            }
+
+            return new JobStore(directory, database, directoryLock, options, recovery.Epoch)
+            {
+                IsNew = isNew,
+                WasFinished = inspection?.IsFinished ?? false,
+                PreviousSettingsFingerprint = inspection is null ? options.SettingsFingerprint : inspection.SettingsFingerprint,
+                PreviousSpiderName = inspection is null ? options.SpiderName : inspection.SpiderName,
+                RecoveredLeases = recovery.Recovered,
+            };
+        }
+        catch
+        {
+            database?.Dispose();
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static void CreateDatabase(string directory, string path, JobStoreOptions options, DateTimeOffset now)
+    {
+        // Build the database beside its final name and rename it into place once complete, so job.db either does not
+        // exist or is a whole job. A leftover from a creation that was interrupted is ours to discard.
+        var building = Path.Combine(directory, JobSchema.NewDatabaseFileName);
+        try
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+            {
+                File.Delete(building + suffix);
+            }
+
+            JobDatabase.Create(building, options, now);
+            File.Move(building, path);
+        }
+        catch (SqliteException ex)
+        {
+            throw JobDatabase.TranslateRunError(directory, ex) ?? JobDatabase.TranslateOpenError(directory, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.DatabaseFileName}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Moves a job directory aside to <c>DIR.bak-yyyyMMddHHmmss</c> (with a numeric suffix if that exists), for
+    /// <c>--fresh</c>. Returns the new path, or <see langword="null"/> when there was no directory.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">Another process has the job open.</exception>
+    public static Task<string?> MoveAsideAsync(string directory, TimeProvider timeProvider, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        cancellationToken.ThrowIfCancellationRequested();
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return Task.FromResult<string?>(null);
+        }
+
+        // Hold the lock while moving, so a running crawl's directory is never pulled from under it.
+        using (JobDirectoryLock.Acquire(directory))
+        {
+            var stamp = timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+            var target = $"{directory}.bak-{stamp}";
+            for (var n = 1; System.IO.Directory.Exists(target) || File.Exists(target); n++)
+            {
+                target = $"{directory}.bak-{stamp}-{n}";
+            }
+
+            try
+            {
+                System.IO.Directory.Move(directory, target);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw JobDirectoryException.Unwritable(directory, $"cannot move it to {target}: {ex.Message}", ex);
+            }
+
+            return Task.FromResult<string?>(target);
+        }
+    }
+
+    /// <summary>
+    /// Deletes a job: its database, the database's log files and the lock file, then the directory if nothing else is
+    /// in it. Other files (an output written into the directory, say) are kept. Returns whether there was a job.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">Another process has the job open.</exception>
+    public static Task<bool> DeleteAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        cancellationToken.ThrowIfCancellationRequested();
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var database = Path.Combine(directory, JobSchema.DatabaseFileName);
+        if (!File.Exists(database))
+        {
+            return Task.FromResult(false);
+        }
+
+        try
+        {
+            // The lock file goes last, while still held, so no other process can take the job half-deleted.
+            using (JobDirectoryLock.Acquire(directory))
+            {
+                foreach (var name in new[] { "job.db-wal", "job.db-shm", "job.db-journal", JobSchema.DatabaseFileName, JobSchema.NewDatabaseFileName, JobSchema.LockFileName })
+                {
+                    File.Delete(Path.Combine(directory, name));
+                }
+            }
+
+            if (!System.IO.Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                System.IO.Directory.Delete(directory);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw JobDirectoryException.Unwritable(directory, $"cannot delete the job: {ex.Message}", ex);
+        }
+
+        return Task.FromResult(true);
+    }
+
+    // ---- Spider state, cookies, stats --------------------------------------------------------------------------------
+
+    /// <summary>Reads the spider state saved last, or <see langword="null"/> for none.</summary>
+    public ValueTask<string?> LoadSpiderStateAsync(CancellationToken cancellationToken) => LoadValueAsync("spider_state", cancellationToken);
+
+    /// <summary>Saves the spider state now, in its own transaction.</summary>
+    public ValueTask SaveSpiderStateAsync(string json, CancellationToken cancellationToken) =>
+        SaveStateAsync(new JobStateUpdate(SpiderStateJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
+
+    /// <summary>Reads the cookie jar saved last, or <see langword="null"/> for none.</summary>
+    public ValueTask<string?> LoadCookiesAsync(CancellationToken cancellationToken) => LoadValueAsync("cookies", cancellationToken);
+
+    /// <summary>Saves the cookie jar now, in its own transaction.</summary>
+    public ValueTask SaveCookiesAsync(string json, CancellationToken cancellationToken) =>
+        SaveStateAsync(new JobStateUpdate(CookiesJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
+
+    /// <summary>Reads the crawl counters saved last, or <see langword="null"/> for none.</summary>
+    public ValueTask<string?> LoadStatsAsync(CancellationToken cancellationToken) => LoadValueAsync("stats", cancellationToken);
+
+    /// <summary>Saves the crawl counters now, in its own transaction.</summary>
+    public ValueTask SaveStatsAsync(string json, CancellationToken cancellationToken) =>
+        SaveStateAsync(new JobStateUpdate(StatsJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
+
+    /// <summary>Saves any of spider state, cookies and stats now, in one transaction.</summary>
+    public ValueTask SaveStateAsync(JobStateUpdate state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return RunAsync(db =>
+        {
+            db.SaveState(state);
+            return 0;
+        }, cancellationToken).AsNonGeneric();
+    }
+
+    /// <summary>
+    /// Stages state to be written by the next <see cref="SqliteFrontier.CompleteAsync(IReadOnlyList{Trawl.Frontier.Completion}, CancellationToken)"/>,
+    /// in the same transaction as its completions. Staging again before then replaces the staged values (members that
+    /// are <see langword="null"/> keep the earlier ones). If that commit fails, the state stays staged for the next.
+    /// </summary>
+    public void SetPendingState(JobStateUpdate state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (_pendingGate)
+        {
+            _pendingState = JobStateUpdate.Merge(_pendingState, state);
+        }
+    }
+
+    internal JobStateUpdate? TakePendingState(JobStateUpdate? explicitState)
+    {
+        lock (_pendingGate)
+        {
+            var state = JobStateUpdate.Merge(_pendingState, explicitState);
+            _pendingState = null;
+            return state;
+        }
+    }
+
+    internal void RestorePendingState(JobStateUpdate? state)
+    {
+        lock (_pendingGate)
+        {
+            // Anything staged meanwhile is newer and wins.
+            _pendingState = JobStateUpdate.Merge(state, _pendingState);
+        }
+    }
+
+    // ---- Metadata and status -----------------------------------------------------------------------------------------
+
+    /// <summary>Reads what the job is: spider, settings fingerprint, start URLs, times and whether it finished.</summary>
+    public ValueTask<JobMetadata> GetMetadataAsync(CancellationToken cancellationToken) =>
+        RunAsync(static db => ReadMetadata(db), cancellationToken);
+
+    /// <summary>Records the spider's name.</summary>
+    public ValueTask SetSpiderNameAsync(string name, CancellationToken cancellationToken) => SetMetaAsync("spider", name, cancellationToken);
+
+    /// <summary>Records the fingerprint of the settings the job now runs with.</summary>
+    public ValueTask SetSettingsFingerprintAsync(string fingerprint, CancellationToken cancellationToken) =>
+        SetMetaAsync("settings_fingerprint", fingerprint, cancellationToken);
+
+    /// <summary>Records the start URLs, as a JSON array.</summary>
+    public ValueTask SetStartUrlsAsync(string json, CancellationToken cancellationToken) => SetMetaAsync("start_urls", json, cancellationToken);
+
+    /// <summary>
+    /// Marks the crawl as run to its end. Adding requests does not unmark it; <see cref="RetryFailedAsync"/> (when it
+    /// finds failed requests) and <see cref="MarkRunningAsync"/> do.
+    /// </summary>
+    public ValueTask MarkFinishedAsync(CancellationToken cancellationToken) => SetMetaAsync("status", "finished", cancellationToken);
+
+    /// <summary>Marks the crawl as running again.</summary>
+    public ValueTask MarkRunningAsync(CancellationToken cancellationToken) => SetMetaAsync("status", "running", cancellationToken);
+
+    /// <summary>
+    /// Puts every failed request back to pending with its attempts reset, so the next run tries them again, and marks
+    /// the job running if there were any. Returns how many.
+    /// </summary>
+    public async ValueTask<long> RetryFailedAsync(CancellationToken cancellationToken)
+    {
+        var now = TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var count = await RunAsync(db => db.RetryFailed(now), cancellationToken).ConfigureAwait(false);
+        if (count > 0)
+        {
+            Frontier.Signal();
+        }
+
+        return count;
+    }
+
+    /// <summary>Summarizes the job: requests by status, items, the most common errors, and the recent rate.</summary>
+    /// <param name="topErrors">How many distinct errors to list.</param>
+    /// <param name="cancellationToken">Cancels waiting for the database.</param>
+    public ValueTask<JobStatus> GetStatusAsync(int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
+        var since = TimeProvider.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+        return RunAsync(db => new JobStatus(
+            ReadMetadata(db),
+            db.GetCounts(),
+            db.CountItems(),
+            db.TopErrors(topErrors),
+            db.CountDoneSince(since)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Summarizes the job in <paramref name="directory"/> without opening it for writing and without its lock, so it
+    /// works while a crawl runs the job (SQLite lets readers see the last committed batch). Returns
+    /// <see langword="null"/> when the directory holds no job. It never writes to <c>job.db</c>, though SQLite may
+    /// create its usual <c>job.db-wal</c> and <c>job.db-shm</c> companions beside it.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
+    public static async Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var path = Path.Combine(directory, JobSchema.DatabaseFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        var options = new JobStoreOptions { FullCheckMaxBytes = 0 };
+        if (!OpenHere.ContainsKey(directory))
+        {
+            JobDatabaseFile.Inspect(directory, path);
+        }
+
+        JobDatabase.Inspect(directory, path, options);
+        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+        try
+        {
+            using var database = JobDatabase.OpenReadOnly(path, options);
+            return new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since));
+        }
+        catch (SqliteException ex)
+        {
+            throw JobDatabase.TranslateOpenError(directory, ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _database.Dispose();
+            OpenHere.TryRemove(Directory, out _);
+            _lock.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Frontier.Signal();
+    }
+
+    /// <summary>
+    /// Runs database work while holding the store's gate, turning a full disk and a damaged file into their own
+    /// exceptions. The work is synchronous: SQLite calls block, and holding a lock across an await is avoided.
+    /// </summary>
+    internal async ValueTask<T> RunAsync<T>(Func<JobDatabase, T> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return work(_database);
+        }
+        catch (SqliteException ex) when (JobDatabase.TranslateRunError(Directory, ex) is { } translated)
+        {
+            throw translated;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>For tests: runs work on the open database.</summary>
+    internal ValueTask<T> RunForTestsAsync<T>(Func<JobDatabase, T> work) => RunAsync(work, CancellationToken.None);
+
+    private ValueTask<string?> LoadValueAsync(string key, CancellationToken cancellationToken) =>
+        RunAsync(db => db.GetValue(key), cancellationToken);
+
+    private ValueTask SetMetaAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var now = TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        return RunAsync(db =>
+        {
+            db.SetMeta(key, value, now);
+            return 0;
+        }, cancellationToken).AsNonGeneric();
+    }
+
+    private static JobMetadata ReadMetadata(JobDatabase db)
+    {
+        var meta = db.GetMeta();
+        return new JobMetadata(
+            int.Parse(meta.GetValueOrDefault("format_version", "1"), CultureInfo.InvariantCulture),
+            meta.GetValueOrDefault("spider"),
+            meta.GetValueOrDefault("settings_fingerprint"),
+            meta.GetValueOrDefault("start_urls"),
+            JobDatabase.ParseTime(meta.GetValueOrDefault("created_at")),
+            JobDatabase.ParseTime(meta.GetValueOrDefault("updated_at")),
+            string.Equals(meta.GetValueOrDefault("status"), "finished", StringComparison.Ordinal));
+    }
+}
+
+internal static class ValueTaskExtensions
+{
+    public static async ValueTask AsNonGeneric<T>(this ValueTask<T> task) => await task.ConfigureAwait(false);
+}

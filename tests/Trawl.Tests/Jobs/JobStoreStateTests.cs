@@ -1,0 +1,127 @@
+using Trawl.Frontier;
+using Trawl.Jobs;
+using Trawl.Spiders;
+
+namespace Trawl.Tests.Jobs;
+
+/// <summary>Spider state, cookies, stats and metadata: saved, committed with progress, and restored.</summary>
+public sealed class JobStoreStateTests : JobStoreTestBase
+{
+    private async Task<JobStore> CrashAndReopenAsync(JobStore store)
+    {
+        await JobCrash.SimulateAsync(store);
+        return await OpenAsync();
+    }
+
+    [Fact]
+    public async Task NewJob_HasNoState()
+    {
+        var store = await OpenAsync();
+
+        (await store.LoadSpiderStateAsync(Ct)).ShouldBeNull();
+        (await store.LoadCookiesAsync(Ct)).ShouldBeNull();
+        (await store.LoadStatsAsync(Ct)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task SpiderStateCookiesAndStats_RoundTrip_AcrossACrash()
+    {
+        var state = new SpiderState();
+        state.Set("pages_seen", 42);
+        state.Set("last_category", "books");
+        var store = await JobStore.OpenAsync(JobDir, Options(), Ct);
+        await store.SaveSpiderStateAsync(state.ToJson(), Ct);
+        await store.SaveCookiesAsync("[{\"name\":\"session\",\"value\":\"abc\",\"domain\":\"example.com\"}]", Ct);
+        await store.SaveStatsAsync("{\"requests\":10}", Ct);
+        await store.SaveStatsAsync("{\"requests\":11}", Ct);
+
+        var reopened = await CrashAndReopenAsync(store);
+
+        var restored = new SpiderState();
+        restored.LoadJson((await reopened.LoadSpiderStateAsync(Ct))!);
+        restored.Get<int>("pages_seen").ShouldBe(42);
+        restored.Get<string>("last_category").ShouldBe("books");
+        (await reopened.LoadCookiesAsync(Ct)).ShouldBe("[{\"name\":\"session\",\"value\":\"abc\",\"domain\":\"example.com\"}]");
+        (await reopened.LoadStatsAsync(Ct)).ShouldBe("{\"requests\":11}");
+    }
+
+    [Fact]
+    public async Task PendingState_IsWrittenByTheNextCompletionBatch_NotBefore()
+    {
+        var store = await JobStore.OpenAsync(JobDir, Options(), Ct);
+        await store.Frontier.AddAsync([Req("https://example.com/a"), Req("https://example.com/b")], Ct);
+        var leases = await store.Frontier.TryLeaseAsync(2, Ct);
+        await store.Frontier.CompleteAsync([Completion.Done(leases[0], 200, [], [])], Ct);
+
+        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":1}", StatsJson: "{\"pages\":1}"));
+        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":2}"));
+        (await store.LoadSpiderStateAsync(Ct)).ShouldBeNull();
+        await store.Frontier.CompleteAsync([Completion.Done(leases[1], 200, [], [])], Ct);
+
+        var reopened = await CrashAndReopenAsync(store);
+        (await reopened.LoadSpiderStateAsync(Ct)).ShouldBe("{\"n\":2}");
+        (await reopened.LoadStatsAsync(Ct)).ShouldBe("{\"pages\":1}");
+        (await reopened.Frontier.GetCountsAsync(Ct)).Done.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task PendingState_NotYetCommitted_IsLostWithTheCrash_LikeTheProgressItDescribes()
+    {
+        var store = await JobStore.OpenAsync(JobDir, Options(), Ct);
+        await store.Frontier.AddAsync([Req("https://example.com/a")], Ct);
+        await store.Frontier.CompleteAsync([Completion.Done((await store.Frontier.TryLeaseAsync(1, Ct))[0], 200, [], [])], new JobStateUpdate(SpiderStateJson: "{\"n\":1}"), Ct);
+        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":2}"));
+
+        var reopened = await CrashAndReopenAsync(store);
+
+        (await reopened.LoadSpiderStateAsync(Ct)).ShouldBe("{\"n\":1}");
+    }
+
+    [Fact]
+    public async Task StateGivenWithABatch_MergesOverPendingState()
+    {
+        var store = await OpenAsync();
+        await store.Frontier.AddAsync([Req("https://example.com/a")], Ct);
+        var lease = (await store.Frontier.TryLeaseAsync(1, Ct))[0];
+        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"old\":true}", CookiesJson: "[]"));
+
+        await store.Frontier.CompleteAsync([Completion.Done(lease, 200, [], [])], new JobStateUpdate(SpiderStateJson: "{\"new\":true}"), Ct);
+
+        (await store.LoadSpiderStateAsync(Ct)).ShouldBe("{\"new\":true}");
+        (await store.LoadCookiesAsync(Ct)).ShouldBe("[]");
+    }
+
+    [Fact]
+    public async Task PendingState_AloneIsWrittenByAnEmptyBatch()
+    {
+        var store = await OpenAsync();
+        store.SetPendingState(new JobStateUpdate(StatsJson: "{\"pages\":0}"));
+
+        await store.Frontier.CompleteAsync([], Ct);
+
+        (await store.LoadStatsAsync(Ct)).ShouldBe("{\"pages\":0}");
+    }
+
+    [Fact]
+    public async Task Metadata_CanBeUpdated()
+    {
+        var store = await OpenAsync();
+        Time.Advance(TimeSpan.FromMinutes(5));
+
+        await store.SetSpiderNameAsync("books", Ct);
+        await store.SetSettingsFingerprintAsync("v2", Ct);
+        await store.SetStartUrlsAsync("[\"https://books.example/\"]", Ct);
+        await store.MarkFinishedAsync(Ct);
+
+        var metadata = await store.GetMetadataAsync(Ct);
+        metadata.SpiderName.ShouldBe("books");
+        metadata.SettingsFingerprint.ShouldBe("v2");
+        metadata.StartUrlsJson.ShouldBe("[\"https://books.example/\"]");
+        metadata.IsFinished.ShouldBeTrue();
+        metadata.UpdatedAt.ShouldBe(Time.GetUtcNow());
+        metadata.CreatedAt.ShouldBe(Time.GetUtcNow().AddMinutes(-5));
+
+        await store.MarkRunningAsync(Ct);
+        (await store.GetMetadataAsync(Ct)).IsFinished.ShouldBeFalse();
+    }
+}
