@@ -129,12 +129,13 @@ public sealed class MemoryFrontier : IFrontier
         var accepted = new bool[completions.Count];
         var items = new List<CommittedItem>();
         var added = 0;
+        var now = _time.GetUtcNow();
         lock (_gate)
         {
             for (var i = 0; i < completions.Count; i++)
             {
                 var completion = completions[i];
-                if (!_leased.TryGetValue(completion.Lease.EntryId, out var entry) || entry.Token != completion.Lease.Token)
+                if (!TryGetHeldLocked(completion.Lease, now, out var entry))
                 {
                     continue;
                 }
@@ -196,12 +197,13 @@ public sealed class MemoryFrontier : IFrontier
     public ValueTask RenewAsync(IReadOnlyList<Lease> leases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leases);
-        var expiresAt = ExpiryFrom(_time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        var expiresAt = ExpiryFrom(now);
         lock (_gate)
         {
             foreach (var lease in leases)
             {
-                if (_leased.TryGetValue(lease.EntryId, out var entry) && entry.Token == lease.Token)
+                if (TryGetHeldLocked(lease, now, out var entry))
                 {
                     entry.ExpiresAt = expiresAt;
                 }
@@ -224,6 +226,10 @@ public sealed class MemoryFrontier : IFrontier
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // A lease is held while its token matches and it has not expired, whether or not expiry has been noticed yet.
+    private bool TryGetHeldLocked(Lease lease, DateTimeOffset now, out Entry entry) =>
+        _leased.TryGetValue(lease.EntryId, out entry!) && entry.Token == lease.Token && entry.ExpiresAt > now;
 
     private int AddLocked(IReadOnlyList<Request> requests)
     {
