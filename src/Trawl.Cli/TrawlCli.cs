@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Reflection;
 using Trawl.Cli.Commands;
 using Trawl.Cli.Hosting;
 using Trawl.Items;
+using Trawl.Jobs;
 using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli;
@@ -24,12 +26,19 @@ public static class TrawlCli
     {
         ArgumentNullException.ThrowIfNull(args);
         var catalog = new SpiderCatalog(spiderAssemblies);
-        var root = new RootCommand("Trawl: web crawls that survive Ctrl+C, kill -9 and reboots, and resume where they stopped.")
+        // The trawl tool's assembly is Trawl.Cli (a name 'trawl' would clash with Trawl.dll), so name the root command
+        // after the command users type; a host app keeps its own name.
+        var name = Assembly.GetEntryAssembly() == typeof(TrawlCli).Assembly ? "trawl" : RootCommand.ExecutableName;
+        var root = new Command(name, "Trawl: web crawls that survive Ctrl+C, kill -9 and reboots, and resume where they stopped.")
         {
+            new HelpOption(),
+            new VersionOption(),
             CrawlCommand.Create(catalog, output),
             SpidersCommand.Create(catalog, output),
             DemoCommand.Create(output),
             SandboxCommand.Create(output),
+            JobCommands.Status(output),
+            JobCommands.RetryFailed(output),
         };
 
         var parse = root.Parse(args);
@@ -52,7 +61,7 @@ public static class TrawlCli
             };
             return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException)
+        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException or JobDirectoryException)
         {
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;

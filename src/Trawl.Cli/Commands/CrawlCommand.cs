@@ -36,6 +36,11 @@ internal static class CrawlCommand
             var declarativeFlags = parse.GetValue(start)?.Length > 0 || parse.GetValue(startFile) is not null || parse.GetValue(allow)?.Length > 0
                 || parse.GetValue(deny)?.Length > 0 || parse.GetValue(follow) is not null || parse.GetValue(fields)?.Length > 0 || parse.GetValue(name) is not null;
 
+            if (spiderName is not null && spiderName.StartsWith('-'))
+            {
+                throw new CliUsageException($"Unknown option '{spiderName}'. Run 'trawl crawl --help' for the options.");
+            }
+
             Spider spider;
             if (spiderName is not null && !LooksLikeFile(spiderName))
             {
@@ -75,6 +80,7 @@ internal static class CrawlCommand
             }
 
             var options = settings.Build(parse);
+            settings.ApplyJob(parse, options, spider.Name);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
         });
         return command;

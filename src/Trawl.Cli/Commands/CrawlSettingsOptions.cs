@@ -28,6 +28,16 @@ internal sealed class CrawlSettingsOptions
 
     public Option<int?> Retries { get; } = new("--retries") { Description = "Retries of a failed request: network errors, 5xx, 408, 429 (default 2).", HelpName = "N" };
 
+    public Option<string?> JobDir { get; } = new("--jobdir", "--crawldir") { Description = "Keep the crawl's state in DIR: Ctrl+C or a kill, then the same command resumes. Default without --limit: $TRAWL_DATA_DIR/NAME or ./.trawl/jobs/NAME.", HelpName = "DIR" };
+
+    public Option<bool> NoJob { get; } = new("--no-job") { Description = "Crawl in memory only: nothing to resume after a stop." };
+
+    public Option<bool> KeepJob { get; } = new("--keep-job") { Description = "Keep the job directory when the crawl finishes (for auditing and incremental re-crawls)." };
+
+    public Option<bool> Fresh { get; } = new("--fresh") { Description = "Move an existing job directory aside (DIR.bak-TIMESTAMP) and start over." };
+
+    public Option<double?> CheckpointInterval { get; } = new("--checkpoint-interval") { Description = "Most seconds of finished work a crash can cost; progress is committed in groups within it (default 1; 0 commits every page).", HelpName = "SECONDS" };
+
     public Option<string?> LogLevel { get; } = new("--log-level") { Description = "trace, debug, info, warning, error or none (default info; warning under the live display).", HelpName = "LEVEL" };
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
@@ -36,7 +46,7 @@ internal sealed class CrawlSettingsOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, MaxDepth, UserAgent, Timeout, Retries, LogLevel, LogFile, NoProgress })
+        foreach (var option in new Option[] { Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, MaxDepth, UserAgent, Timeout, Retries, JobDir, NoJob, KeepJob, Fresh, CheckpointInterval, LogLevel, LogFile, NoProgress })
         {
             command.Add(option);
         }
@@ -96,7 +106,52 @@ internal sealed class CrawlSettingsOptions
             options.Retry.MaxRetries = retries >= 0 ? retries : throw new CliUsageException("--retries must not be negative.");
         }
 
+        if (parse.GetValue(CheckpointInterval) is { } checkpoint)
+        {
+            options.CheckpointInterval = Seconds(checkpoint, "--checkpoint-interval", allowZero: true);
+        }
+
         return options;
+    }
+
+    /// <summary>
+    /// Decides where the job lives. Crawls are durable by default: without --limit, a job directory is used
+    /// automatically; with --limit (a test crawl) only when --jobdir is given.
+    /// </summary>
+    public void ApplyJob(ParseResult parse, CrawlOptions options, string spiderName)
+    {
+        var jobDir = parse.GetValue(JobDir);
+        var noJob = parse.GetValue(NoJob);
+        if (noJob && jobDir is not null)
+        {
+            throw new CliUsageException("--no-job and --jobdir contradict each other: choose one.");
+        }
+
+        if (jobDir is null && !noJob && options.Limit is null && options.ItemLimit is null)
+        {
+            jobDir = DefaultJobDirectory(spiderName);
+        }
+
+        if (jobDir is null)
+        {
+            if (parse.GetValue(KeepJob) || parse.GetValue(Fresh))
+            {
+                throw new CliUsageException("--keep-job and --fresh apply to a job directory; this crawl has none (add --jobdir DIR).");
+            }
+
+            return;
+        }
+
+        options.JobDir = jobDir;
+        options.KeepJob = parse.GetValue(KeepJob);
+        options.FreshJob = parse.GetValue(Fresh);
+    }
+
+    /// <summary>Where a spider's job lives by default: <c>$TRAWL_DATA_DIR/NAME</c>, or <c>./.trawl/jobs/NAME</c>.</summary>
+    public static string DefaultJobDirectory(string spiderName)
+    {
+        var root = Environment.GetEnvironmentVariable("TRAWL_DATA_DIR");
+        return Path.Combine(string.IsNullOrWhiteSpace(root) ? Path.Combine(".trawl", "jobs") : root, spiderName);
     }
 
     private static long? Positive(long? value, string name) =>

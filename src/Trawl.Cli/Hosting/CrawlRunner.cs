@@ -16,6 +16,12 @@ internal static class CrawlRunner
         var logger = loggerFactory.CreateLogger("trawl");
         options.LoggerFactory = loggerFactory;
         options.HandleSignals = true;
+        if (options.JobDir is not null)
+        {
+            output.WriteLine($"Job: {Path.GetFullPath(options.JobDir)}");
+            output.WriteLine("Ctrl+C pauses the crawl; run the same command again to resume where it stopped.");
+        }
+
         var result = await ProgressDisplay.RunAsync($"trawl: {spider.Name}", logger, live, progress =>
         {
             options.Progress = progress;
@@ -23,7 +29,7 @@ internal static class CrawlRunner
         }).ConfigureAwait(false);
 
         WriteSummary(output, spider, options, result);
-        return result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
+        return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
     }
 
     private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, CrawlResult result)
@@ -44,9 +50,22 @@ internal static class CrawlRunner
             output.WriteLine($"Items: {Path.GetFullPath(options.Output)}");
         }
 
-        if (result.Paused)
+        if (result.Error is not null)
         {
-            output.WriteLine($"Paused ({result.PauseReason}).");
+            output.WriteLine($"Stopped by an error: {result.Error}");
+        }
+
+        if (result.Paused && result.JobDirectory is not null)
+        {
+            output.WriteLine($"Paused ({result.PauseReason}). The job is saved in {result.JobDirectory}: run the same command again to resume.");
+        }
+        else if (result.Paused)
+        {
+            output.WriteLine($"Paused ({result.PauseReason}). This crawl kept no job directory, so it cannot be resumed.");
+        }
+        else if (result.JobDirectory is not null)
+        {
+            output.WriteLine($"The job is kept in {result.JobDirectory}.");
         }
     }
 }

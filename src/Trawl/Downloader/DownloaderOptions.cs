@@ -25,6 +25,10 @@ public sealed class DownloaderOptions
     /// <value>The default is 10.</value>
     public int MaxRedirects { get; set; } = 10;
 
+    /// <summary>Whether cookies that sites set are kept and sent back, as a browser does. A durable job saves them, so a resumed crawl keeps its session.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool UseCookies { get; set; } = true;
+
     /// <summary>How many pooled connections one host may have open.</summary>
     /// <value>The default is 64.</value>
     public int MaxConnectionsPerServer { get; set; } = 64;

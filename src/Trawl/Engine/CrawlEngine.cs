@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -8,6 +9,7 @@ using Trawl.Downloader;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Items;
+using Trawl.Jobs;
 using Trawl.Logging;
 using Trawl.Spiders;
 
@@ -47,6 +49,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly ConcurrentQueue<Uri> _finished = new();
     private readonly HashSet<Task> _running = [];
     private readonly bool _resuming;
+    private readonly JobSession? _job;
+    private bool _jobClosed;
     private int _inFlight;
     private long _dispatched;
     private long _itemsCommitted;
@@ -62,7 +66,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _frontier = setup.Frontier;
         _ownsFrontier = setup.OwnsFrontier;
         _durable = setup.Durable;
-        _resuming = setup.Resuming;
+        _resuming = setup.Job?.Resuming ?? false;
+        _job = setup.Job;
         _downloader = setup.Downloader;
         _feed = setup.Feed;
         _stats = new StatsCollector(_time);
@@ -78,7 +83,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         var logger = options.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
-        var frontier = options.Frontier ?? new MemoryFrontier(options.TimeProvider);
+        var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
+        var job = options.JobDir is null ? null : await JobSession.OpenAsync(spider, options, cookies, logger, options.AbortToken).ConfigureAwait(false);
+        var frontier = job?.Frontier ?? options.Frontier ?? new MemoryFrontier(options.TimeProvider);
         var durable = frontier is IItemLog;
         var feed = await ItemFeed.StartAsync(
             new ItemFeedOptions
@@ -91,8 +98,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 Logger = logger,
             },
             options.AbortToken).ConfigureAwait(false);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies: null, options.TimeProvider);
-        var setup = new CrawlSetup(logger, frontier, options.Frontier is null, durable, Resuming: false, downloader, feed, pauseToken);
+        var downloader = new HttpDownloader(options.Downloader, logger, cookies, options.TimeProvider);
+        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && options.Frontier is null, durable, job, downloader, feed, pauseToken);
         return new CrawlEngine(spider, options, setup);
     }
 
@@ -100,10 +107,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         Log.CrawlStarted(_logger, _spider.Name, _durable ? "durable" : "in memory");
         await _spider.OnStartAsync(_resuming, _abort.Token).ConfigureAwait(false);
-        if (!_resuming)
-        {
-            await ScheduleStartRequestsAsync().ConfigureAwait(false);
-        }
+        await ScheduleStartRequestsAsync().ConfigureAwait(false);
 
         var commitLoop = CommitLoopAsync();
         using var progressStop = new CancellationTokenSource();
@@ -122,10 +126,22 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         var paused = !exhausted && _limitReached is null;
         var reason = _fatal is not null ? _fatal.Message : _signals.Received ?? (_abort.IsCancellationRequested ? "aborted" : "cancelled");
-        await _feed.CompleteAsync(finished: !paused, CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await _feed.CompleteAsync(finished: !paused, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ItemExportException ex)
+        {
+            // The output could not be written: the run pauses, and a durable job replays the unwritten items on resume.
+            _fatal ??= ex;
+            paused = true;
+            reason = ex.Message;
+        }
+
         await _spider.OnCloseAsync(CancellationToken.None).ConfigureAwait(false);
-        var stats = Snapshot();
         var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
+        var jobDirectory = await CloseJobAsync(finished: exhausted && _fatal is null).ConfigureAwait(false);
+        var stats = Snapshot();
         _options.Progress?.Report(new CrawlProgress
         {
             Stats = stats,
@@ -150,8 +166,35 @@ internal sealed class CrawlEngine : IAsyncDisposable
             LimitReached = _limitReached is not null,
             Stats = stats,
             Items = _feed.Items,
-            JobDirectory = _options.JobDir,
+            JobDirectory = jobDirectory,
+            Error = _fatal?.Message,
         };
+    }
+
+    // Saves the job's state, marks it finished when it is, and removes a finished job's directory unless it is kept.
+    // Returns the job directory when it is still there.
+    private async Task<string?> CloseJobAsync(bool finished)
+    {
+        if (_job is null)
+        {
+            return null;
+        }
+
+        var directory = _job.Directory;
+        if (_fatal is null)
+        {
+            await _job.CloseAsync(finished, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await _job.DisposeAsync().ConfigureAwait(false);
+        _jobClosed = true;
+        if (finished && !_options.KeepJob && await JobStore.DeleteAsync(directory).ConfigureAwait(false))
+        {
+            Log.JobRemoved(_logger, directory);
+            return null;
+        }
+
+        return directory;
     }
 
     public async ValueTask DisposeAsync()
@@ -164,6 +207,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
             await _frontier.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_job is not null && !_jobClosed)
+        {
+            await _job.DisposeAsync().ConfigureAwait(false);
+        }
+
         _pause.Dispose();
         _abort.Dispose();
     }
@@ -171,8 +219,16 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private async Task ScheduleStartRequestsAsync()
     {
         var batch = new List<Request>();
-        foreach (var request in _spider.StartRequests())
+        foreach (var start in _spider.StartRequests())
         {
+            // Resuming: start requests are already in the job, so only new start URLs are added (dedup applies).
+            // Re-running a finished job: start pages are fetched again, and only links not seen before are followed.
+            var request = _job is null ? start : _job.Resuming ? (start.DontFilter ? null : start) : _job.Rerun ? start.WithDontFilter() : start;
+            if (request is null)
+            {
+                continue;
+            }
+
             RequestJson.ValidateMeta(request);
             batch.Add(request);
             if (batch.Count == 1000)
@@ -548,7 +604,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
             return;
         }
 
-        var result = await _frontier.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        var result = _job is not null
+            ? await _job.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false)
+            : await _frontier.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
         for (var i = 0; i < batch.Count; i++)
         {
             if (!result.Accepted[i])
@@ -650,5 +708,5 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped);
 
-    private sealed record CrawlSetup(ILogger Logger, IFrontier Frontier, bool OwnsFrontier, bool Durable, bool Resuming, IDownloader Downloader, ItemFeed Feed, CancellationToken PauseToken);
+    private sealed record CrawlSetup(ILogger Logger, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, ItemFeed Feed, CancellationToken PauseToken);
 }

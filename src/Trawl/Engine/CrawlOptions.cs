@@ -58,6 +58,14 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="null"/>.</value>
     public string? JobDir { get; set; }
 
+    /// <summary>Whether a finished job's directory is kept, for auditing and later incremental re-crawls.</summary>
+    /// <value>The default is <see langword="false"/>: a job that finishes removes its directory (a paused one never does).</value>
+    public bool KeepJob { get; set; }
+
+    /// <summary>Whether to move an existing job directory aside (to <c>DIR.bak-&lt;timestamp&gt;</c>) and start over.</summary>
+    /// <value>The default is <see langword="false"/>: an existing job is resumed.</value>
+    public bool FreshJob { get; set; }
+
     /// <summary>An alias of <see cref="JobDir"/> for users coming from Scrapling.</summary>
     public string? CrawlDir
     {
@@ -127,6 +135,8 @@ public sealed class CrawlOptions
         Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
         Require(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
+        Require(JobDir is null || !string.IsNullOrWhiteSpace(JobDir), nameof(JobDir), "must not be empty");
+        Require(JobDir is null || Frontier is null, nameof(JobDir), "cannot be combined with a custom Frontier");
         Downloader.Validate();
         Retry.Validate();
     }

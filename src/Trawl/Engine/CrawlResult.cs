@@ -14,6 +14,9 @@ public sealed class CrawlResult
     /// <summary>Why the run stopped early, when <see cref="Paused"/> is set; otherwise <see langword="null"/>.</summary>
     public string? PauseReason { get; init; }
 
+    /// <summary>The error that stopped the run, such as a full disk, or <see langword="null"/>. A durable job stays resumable.</summary>
+    public string? Error { get; init; }
+
     /// <summary>Whether a page or item limit ended the run.</summary>
     public bool LimitReached { get; init; }
 
@@ -27,6 +30,6 @@ public sealed class CrawlResult
     /// </summary>
     public required ItemList Items { get; init; }
 
-    /// <summary>The job directory of a durable crawl, or <see langword="null"/>.</summary>
+    /// <summary>The job directory of a durable crawl while it still exists (a finished job's is removed unless kept), or <see langword="null"/>.</summary>
     public string? JobDirectory { get; init; }
 }

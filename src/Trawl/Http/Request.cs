@@ -112,7 +112,12 @@ public sealed class Request
     }
 
     /// <summary>Returns a copy of this request with another URL, keeping everything else.</summary>
-    public Request WithUrl(Uri url) => new(url)
+    public Request WithUrl(Uri url) => Copy(url, DontFilter);
+
+    /// <summary>Returns a copy of this request that is scheduled even when its fingerprint was seen.</summary>
+    internal Request WithDontFilter() => Copy(Url, dontFilter: true);
+
+    private Request Copy(Uri url, bool dontFilter) => new(url)
     {
         Method = Method,
         Headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase),
@@ -120,7 +125,7 @@ public sealed class Request
         Priority = Priority,
         Depth = Depth,
         Meta = new Dictionary<string, object?>(Meta, StringComparer.Ordinal),
-        DontFilter = DontFilter,
+        DontFilter = dontFilter,
         Callback = Callback,
     };
 

@@ -40,4 +40,25 @@ internal static partial class Log
 
     [LoggerMessage(1300, LogLevel.Error, "The crawl cannot continue and is pausing: {Reason}")]
     public static partial void Fatal(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(1400, LogLevel.Information, "New job in {Directory}.")]
+    public static partial void JobCreated(ILogger logger, string directory);
+
+    [LoggerMessage(1401, LogLevel.Information, "Resuming the job in {Directory}: {Pending} pending, {Done} done; {Recovered} interrupted requests go back to pending.")]
+    public static partial void JobResumed(ILogger logger, string directory, long pending, long done, long recovered);
+
+    [LoggerMessage(1402, LogLevel.Warning, "The job in {Directory} was made with other settings; continuing with the new ones. Use --fresh to start over.")]
+    public static partial void JobSettingsChanged(ILogger logger, string directory);
+
+    [LoggerMessage(1403, LogLevel.Warning, "The job in {Directory} belongs to spider '{Previous}', not '{Current}'; continuing. Use --fresh to start over.")]
+    public static partial void JobSpiderChanged(ILogger logger, string directory, string previous, string current);
+
+    [LoggerMessage(1404, LogLevel.Information, "The job in {Directory} had finished; running it again: start pages are fetched again and only links not seen before are followed.")]
+    public static partial void JobRerun(ILogger logger, string directory);
+
+    [LoggerMessage(1405, LogLevel.Information, "Moved the old job directory {Directory} aside to {Aside}.")]
+    public static partial void JobMovedAside(ILogger logger, string directory, string aside);
+
+    [LoggerMessage(1406, LogLevel.Information, "The job finished; removed its directory {Directory} (use --keep-job to keep it).")]
+    public static partial void JobRemoved(ILogger logger, string directory);
 }

@@ -47,6 +47,12 @@ public abstract class Spider
     }
 
     /// <summary>
+    /// What defines this spider's crawl, for the settings fingerprint of a durable job: a job resumed with different
+    /// settings warns. The default is the spider's type.
+    /// </summary>
+    internal virtual string SettingsText => GetType().FullName ?? GetType().Name;
+
+    /// <summary>
     /// Returns the first requests of a crawl. Not called when a durable job resumes.
     /// </summary>
     /// <remarks>The default makes one request from each of <see cref="StartUrls"/>.</remarks>

@@ -38,6 +38,7 @@ public sealed class DeclarativeSpider : Spider
         _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         Name = string.IsNullOrWhiteSpace(definition.Name) ? StableName(_startUrls[0], definition.Allow) : ValidateName(definition.Name);
+        SettingsText = System.Text.Json.JsonSerializer.Serialize(new { definition.Allow, definition.Deny, definition.Follow, definition.Fields });
     }
 
     /// <inheritdoc />
@@ -45,6 +46,8 @@ public sealed class DeclarativeSpider : Spider
 
     /// <inheritdoc />
     public override IEnumerable<string> StartUrls => _startUrls;
+
+    internal override string SettingsText { get; }
 
     /// <summary>The names of the fields each item has besides <c>url</c>, in order.</summary>
     public IEnumerable<string> FieldNames => _fields.Select(pair => pair.Key);

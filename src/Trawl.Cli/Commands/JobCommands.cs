@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Trawl.Jobs;
+
+namespace Trawl.Cli.Commands;
+
+/// <summary><c>trawl status DIR</c> and <c>trawl retry-failed DIR</c>: look at and mend a job directory.</summary>
+internal static class JobCommands
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static Command Status(TextWriter output)
+    {
+        var directory = new Argument<string>("jobdir") { Description = "The job directory." };
+        var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
+        var command = new Command("status", "Show a job's progress: counts by status, rate, top errors and last activity.") { directory, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(directory)!;
+            var status = await JobStore.ReadStatusAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ?? throw new CliUsageException($"There is no job in '{path}'.");
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(ToJson(Path.GetFullPath(path), status), Json)).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteTextAsync(output, Path.GetFullPath(path), status).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Finished;
+        });
+        return command;
+    }
+
+    public static Command RetryFailed(TextWriter output)
+    {
+        var directory = new Argument<string>("jobdir") { Description = "The job directory." };
+        var command = new Command("retry-failed", "Move a job's failed requests back to pending, to be tried again on the next run.") { directory };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(directory)!;
+            if (!File.Exists(Path.Combine(path, JobSchema.DatabaseFileName)))
+            {
+                throw new CliUsageException($"There is no job in '{path}'.");
+            }
+
+            await using var store = await JobStore.OpenAsync(path, new JobStoreOptions(), cancellationToken).ConfigureAwait(false);
+            var moved = await store.RetryFailedAsync(cancellationToken).ConfigureAwait(false);
+            if (moved > 0)
+            {
+                await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await output.WriteLineAsync($"{moved:N0} failed requests are pending again; run the crawl's command to fetch them.").ConfigureAwait(false);
+            return ExitCodes.Finished;
+        });
+        return command;
+    }
+
+    private static object ToJson(string directory, JobStatus status) => new
+    {
+        Directory = directory,
+        Spider = status.Metadata.SpiderName,
+        State = status.Metadata.IsFinished ? "finished" : "unfinished",
+        status.Metadata.FormatVersion,
+        status.Metadata.CreatedAt,
+        status.LastActivity,
+        Counts = new
+        {
+            status.Counts.Pending,
+            status.Counts.InProgress,
+            status.Counts.Done,
+            status.Counts.Failed,
+            status.Counts.Skipped,
+            status.Counts.Total,
+        },
+        status.Items,
+        DonePerMinute = status.DoneLastMinute,
+        TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Message, error.Count }),
+    };
+
+    private static async Task WriteTextAsync(TextWriter output, string directory, JobStatus status)
+    {
+        var counts = status.Counts;
+        var lines = new List<string>
+        {
+            $"Job:       {directory}",
+            $"Spider:    {status.Metadata.SpiderName ?? "?"} ({(status.Metadata.IsFinished ? "finished" : "unfinished")})",
+            Invariant($"Requests:  {counts.Total:N0} in all: {counts.Pending:N0} pending, {counts.InProgress:N0} in progress, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
+            Invariant($"Items:     {status.Items:N0}"),
+            Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
+            Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
+        };
+        if (status.TopErrors.Count > 0)
+        {
+            lines.Add("Top errors:");
+            lines.AddRange(status.TopErrors.Select(error => Invariant($"  {error.Count,8:N0}  {error.Kind}: {error.Message}")));
+        }
+
+        foreach (var line in lines)
+        {
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Trawl.Engine;
+using Trawl.Frontier;
+using Trawl.Spiders;
+
+namespace Trawl.Jobs;
+
+/// <summary>
+/// One run of a spider over a job directory: opens (or resumes) the job, restores the spider's state and cookies,
+/// captures them with every commit, and marks the job finished (removing it unless kept) when the crawl ends.
+/// </summary>
+internal sealed class JobSession : IAsyncDisposable
+{
+    private readonly JobStore _store;
+    private readonly Spider _spider;
+    private readonly CookieContainer? _cookies;
+
+    private JobSession(JobStore store, Spider spider, CookieContainer? cookies, bool resuming)
+    {
+        _store = store;
+        _spider = spider;
+        _cookies = cookies;
+        Resuming = resuming;
+    }
+
+    /// <summary>Whether an unfinished job is being resumed (rather than a new or finished one started).</summary>
+    public bool Resuming { get; }
+
+    /// <summary>Whether the job had finished before and is being run again.</summary>
+    public bool Rerun => _store.WasFinished;
+
+    public string Directory => _store.Directory;
+
+    public SqliteFrontier Frontier => _store.Frontier;
+
+    public static async Task<JobSession> OpenAsync(Spider spider, CrawlOptions options, CookieContainer? cookies, ILogger logger, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetFullPath(options.JobDir!);
+        if (options.FreshJob && (File.Exists(directory) || System.IO.Directory.Exists(directory)))
+        {
+            var aside = await JobStore.MoveAsideAsync(directory, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            if (aside is not null)
+            {
+                Log.JobMovedAside(logger, directory, aside);
+            }
+        }
+
+        var fingerprint = SettingsFingerprint(spider, options);
+        var store = await JobStore.OpenAsync(
+            directory,
+            new JobStoreOptions
+            {
+                TimeProvider = options.TimeProvider,
+                SpiderName = spider.Name,
+                SettingsFingerprint = fingerprint,
+                StartUrlsJson = JsonSerializer.Serialize(spider.StartUrls),
+            },
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (store.IsNew)
+            {
+                Log.JobCreated(logger, directory);
+                return new JobSession(store, spider, cookies, resuming: false);
+            }
+
+            if (!string.Equals(store.PreviousSpiderName, spider.Name, StringComparison.Ordinal))
+            {
+                Log.JobSpiderChanged(logger, directory, store.PreviousSpiderName ?? "?", spider.Name);
+            }
+            else if (!string.Equals(store.PreviousSettingsFingerprint, fingerprint, StringComparison.Ordinal))
+            {
+                Log.JobSettingsChanged(logger, directory);
+            }
+
+            if (await store.LoadSpiderStateAsync(cancellationToken).ConfigureAwait(false) is { } state)
+            {
+                spider.State.LoadJson(state);
+            }
+
+            if (cookies is not null && await store.LoadCookiesAsync(cancellationToken).ConfigureAwait(false) is { } json)
+            {
+                CookieJar.Restore(cookies, json);
+            }
+
+            await store.SetSettingsFingerprintAsync(fingerprint, cancellationToken).ConfigureAwait(false);
+            await store.SetSpiderNameAsync(spider.Name, cancellationToken).ConfigureAwait(false);
+            if (store.WasFinished)
+            {
+                await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
+                Log.JobRerun(logger, directory);
+                return new JobSession(store, spider, cookies, resuming: false);
+            }
+
+            var counts = await store.Frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
+            Log.JobResumed(logger, directory, counts.Pending, counts.Done, store.RecoveredLeases);
+            return new JobSession(store, spider, cookies, resuming: true);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Commits a batch together with the spider's state and cookies, in one transaction.</summary>
+    public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> batch, CancellationToken cancellationToken) =>
+        _store.Frontier.CompleteAsync(batch, CaptureState(), cancellationToken);
+
+    /// <summary>Saves state once more (a run may end with nothing left to commit), and marks the job finished when it is.</summary>
+    public async ValueTask CloseAsync(bool finished, CancellationToken cancellationToken)
+    {
+        await _store.SaveStateAsync(CaptureState(), cancellationToken).ConfigureAwait(false);
+        if (finished)
+        {
+            await _store.MarkFinishedAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    private JobStateUpdate CaptureState() =>
+        new(_spider.State.ToJson(), _cookies is null ? null : CookieJar.Serialize(_cookies));
+
+    // What must stay the same for a resumed job to mean the same crawl: the spider and the options that decide
+    // which requests exist.
+    private static string SettingsFingerprint(Spider spider, CrawlOptions options)
+    {
+        var text = JsonSerializer.Serialize(new { spider = spider.Name, settings = spider.SettingsText, options.MaxDepth });
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+}
