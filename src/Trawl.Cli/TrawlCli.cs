@@ -76,5 +76,12 @@ public static class TrawlCli
             await error.WriteLineAsync($"trawl: error: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }
+        catch (Exception ex)
+        {
+            // A bug, not a user error: one line for the user; TRAWL_DEBUG=1 shows the whole exception.
+            var detail = string.Equals(Environment.GetEnvironmentVariable("TRAWL_DEBUG"), "1", StringComparison.Ordinal) ? ex.ToString() : $"{ex.GetType().Name}: {ex.Message} (set TRAWL_DEBUG=1 for details)";
+            await error.WriteLineAsync($"trawl: unexpected error: {detail}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
     }
 }

@@ -274,7 +274,17 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 var want = (int)Math.Min(lookahead - _scheduler.Buffered, room);
                 if (want > 0)
                 {
-                    foreach (var lease in await _frontier.TryLeaseAsync(want, _pause.Token).ConfigureAwait(false))
+                    IReadOnlyList<Lease> leases;
+                    try
+                    {
+                        leases = await _frontier.TryLeaseAsync(want, _pause.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (_pause.IsCancellationRequested)
+                    {
+                        return false;
+                    }
+
+                    foreach (var lease in leases)
                     {
                         _scheduler.Add(lease);
                     }
@@ -556,6 +566,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 await CommitAsync(batch).ConfigureAwait(false);
                 batch.Clear();
             }
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // Stopped at once: what was committed stays committed; the item log replays unexported items on resume.
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
