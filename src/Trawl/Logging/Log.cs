@@ -17,7 +17,7 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "Spider {Spider} paused ({Reason}) after {Pages} pages and {Items} items.")]
     public static partial void CrawlPaused(ILogger logger, string spider, string reason, long pages, long items);
 
-    [LoggerMessage(1003, LogLevel.Information, "Pausing: finishing {InFlight} in-flight requests. Press Ctrl+C again to stop at once.")]
+    [LoggerMessage(1003, LogLevel.Warning, "Pausing: finishing {InFlight} in-flight requests. Press Ctrl+C again to stop at once.")]
     public static partial void Pausing(ILogger logger, int inFlight);
 
     [LoggerMessage(1004, LogLevel.Information, "{Limit} reached; finishing in-flight requests.")]

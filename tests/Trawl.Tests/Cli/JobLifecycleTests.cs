@@ -94,6 +94,68 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
         AssertExactlyOnce(siteOptions, server, temp.File("items.jsonl"), maxFetches: 1);
     }
 
+    [Fact]
+    public async Task SecondCtrlC_StopsAtOnce_LeavingInFlightRequestsInProgress()
+    {
+        await using var server = await SandboxServer.StartAsync(new SandboxOptions { Pages = 5, QuotePages = 0 });
+        using var temp = new TempDirectory();
+        await File.WriteAllLinesAsync(temp.File("urls.txt"), [new Uri(server.BaseUrl, "/trap/hang").AbsoluteUri, new Uri(server.BaseUrl, "/pages/0").AbsoluteUri]);
+        string[] args = ["crawl", "--start-file", "urls.txt", "--allow", "^$", "--jobdir", "job", "-o", "items.jsonl", "--timeout", "600", "--no-progress", "--log-level", "warning"];
+
+        using (var child = CliProcess.Start(temp.Path, args))
+        {
+            // The page is committed and exported once its item is in the file; the hanging request is still in flight.
+            await WaitUntilAsync(() => server.FetchCount("/trap/hang") == 1 && ReadLines(temp.File("items.jsonl")).Length == 1 || child.HasExited);
+            child.Interrupt();
+            await WaitUntilAsync(() => child.Output.Contains("Pausing") || child.Error.Contains("Pausing") || child.HasExited);
+            child.HasExited.ShouldBeFalse("the first Ctrl+C waits for the hanging request");
+            child.Interrupt();
+            (await child.WaitAsync(TimeSpan.FromSeconds(60))).ShouldBe(ExitCodes.Paused, child.Output + child.Error);
+        }
+
+        var status = await CliRunner.RunAsync("status", temp.File("job"), "--json");
+        status.ExitCode.ShouldBe(ExitCodes.Finished, status.Error);
+        var counts = JsonNode.Parse(status.Output)!["counts"]!;
+        counts["in_progress"]!.GetValue<long>().ShouldBe(1);
+        counts["done"]!.GetValue<long>().ShouldBe(1);
+        File.ReadAllLines(temp.File("items.jsonl")).ShouldHaveSingleItem().ShouldContain("/pages/0");
+    }
+
+    [Fact]
+    public async Task RetryFailed_MovesFailedRequestsBackToPending()
+    {
+        await using var server = await SandboxServer.StartAsync(new SandboxOptions { Pages = 5, QuotePages = 0 });
+        using var temp = new TempDirectory();
+        var job = temp.File("job");
+        var crawl = new[] { "crawl", "--start", new Uri(server.BaseUrl, "/trap/status/503").AbsoluteUri, "--start", server.BaseUrl.AbsoluteUri, "--allow", "^$", "--jobdir", job, "--keep-job", "--retries", "0", "--no-progress", "--log-level", "none" };
+        (await CliRunner.RunAsync(crawl)).ExitCode.ShouldBe(ExitCodes.Finished);
+
+        var text = await CliRunner.RunAsync("status", job);
+        text.Output.ShouldContain("1 failed");
+        text.Output.ShouldContain("http_503");
+
+        var retry = await CliRunner.RunAsync("retry-failed", job);
+        retry.ExitCode.ShouldBe(ExitCodes.Finished, retry.Error);
+        retry.Output.ShouldContain("1 failed requests are pending again");
+        var after = JsonNode.Parse((await CliRunner.RunAsync("status", job, "--json")).Output)!;
+        after["counts"]!["pending"]!.GetValue<long>().ShouldBe(1);
+        after["counts"]!["failed"]!.GetValue<long>().ShouldBe(0);
+
+        (await CliRunner.RunAsync(crawl)).ExitCode.ShouldBe(ExitCodes.Finished);
+        server.FetchCount("/trap/status/503").ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Status_OfADirectoryWithNoJob_IsAUsageError()
+    {
+        using var temp = new TempDirectory();
+
+        var run = await CliRunner.RunAsync("status", temp.File("nothing-here"));
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.ErrorLines.ShouldHaveSingleItem().ShouldContain("no job");
+    }
+
     private static string[] CrawlArgs(SandboxServer server, TempDirectory temp) =>
     [
         "crawl", "--start", server.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",
@@ -110,6 +172,18 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
         var fetches = server.FetchCounts().Where(pair => expected.Contains(pair.Key)).ToList();
         fetches.Count.ShouldBe(expected.Count);
         fetches.Max(pair => pair.Value).ShouldBeLessThanOrEqualTo(maxFetches);
+    }
+
+    private static string[] ReadLines(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
