@@ -28,6 +28,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<int?> Retries { get; } = new("--retries") { Description = "Retries of a failed request: network errors, 5xx, 408, 429 (default 2).", HelpName = "N" };
 
+    public Option<string?> RetryStatus { get; } = new("--retry-status") { Description = "HTTP statuses to retry, comma-separated (default 500,502,503,504,522,524,408,429); 'none' for none.", HelpName = "CODES" };
+
     public Option<string?> JobDir { get; } = new("--jobdir", "--crawldir") { Description = "Keep the crawl's state in DIR: Ctrl+C or a kill, then the same command resumes. Default without --limit: $TRAWL_DATA_DIR/NAME or ./.trawl/jobs/NAME.", HelpName = "DIR" };
 
     public Option<bool> NoJob { get; } = new("--no-job") { Description = "Crawl in memory only: nothing to resume after a stop." };
@@ -46,7 +48,7 @@ internal sealed class CrawlSettingsOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, MaxDepth, UserAgent, Timeout, Retries, JobDir, NoJob, KeepJob, Fresh, CheckpointInterval, LogLevel, LogFile, NoProgress })
+        foreach (var option in new Option[] { Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, MaxDepth, UserAgent, Timeout, Retries, RetryStatus, JobDir, NoJob, KeepJob, Fresh, CheckpointInterval, LogLevel, LogFile, NoProgress })
         {
             command.Add(option);
         }
@@ -104,6 +106,20 @@ internal sealed class CrawlSettingsOptions
         if (parse.GetValue(Retries) is { } retries)
         {
             options.Retry.MaxRetries = retries >= 0 ? retries : throw new CliUsageException("--retries must not be negative.");
+        }
+
+        if (parse.GetValue(RetryStatus) is { } statuses)
+        {
+            options.Retry.HttpStatuses.Clear();
+            if (!string.Equals(statuses.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var code in statuses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    options.Retry.HttpStatuses.Add(int.TryParse(code, out var status) && status is >= 100 and <= 599
+                        ? status
+                        : throw new CliUsageException($"Invalid --retry-status '{statuses}': give HTTP status codes separated by commas, like 500,503,429."));
+                }
+            }
         }
 
         if (parse.GetValue(CheckpointInterval) is { } checkpoint)

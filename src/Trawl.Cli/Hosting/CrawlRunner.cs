@@ -11,8 +11,10 @@ internal static class CrawlRunner
     public static async Task<int> RunAsync(Spider spider, CrawlOptions options, CommonCrawlSettings settings, TextWriter output)
     {
         var live = ProgressDisplay.IsInteractive && !settings.NoProgress;
-        var consoleLevel = live && !settings.LogLevelGiven ? LogLevel.Warning : settings.LogLevel;
-        using var loggerFactory = CliLogging.Create(settings.LogLevel, consoleLevel, settings.LogFile);
+        var levelGiven = settings.LogLevelGiven || spider.LogLevel is not null;
+        var level = settings.LogLevelGiven ? settings.LogLevel : spider.LogLevel ?? settings.LogLevel;
+        var consoleLevel = live && !levelGiven ? LogLevel.Warning : level;
+        using var loggerFactory = CliLogging.Create(level, consoleLevel, settings.LogFile ?? spider.LogFile);
         var logger = loggerFactory.CreateLogger("trawl");
         options.LoggerFactory = loggerFactory;
         options.HandleSignals = true;

@@ -36,6 +36,14 @@ public abstract class Spider
     /// <summary>The URLs the crawl starts from. Each becomes a request parsed by <see cref="ParseAsync"/>.</summary>
     public virtual IEnumerable<string> StartUrls => [];
 
+    /// <summary>The log level this spider asks for when the command line does not set one (<c>--log-level</c>).</summary>
+    /// <value>The default is <see langword="null"/>: the command line's default.</value>
+    public virtual LogLevel? LogLevel => null;
+
+    /// <summary>A file this spider's crawl also logs to when the command line does not name one (<c>--log-file</c>).</summary>
+    /// <value>The default is <see langword="null"/>: no log file.</value>
+    public virtual string? LogFile => null;
+
     /// <summary>The spider's own key/value store, persisted by durable jobs and restored on resume.</summary>
     public SpiderState State { get; } = new();
 

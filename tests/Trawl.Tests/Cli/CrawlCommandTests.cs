@@ -17,7 +17,7 @@ public sealed class CrawlCommandTests
 
         var run = await CliRunner.RunAsync(
             "crawl", "--start", server.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",
-            "-o", output, "--concurrency", "32", "--no-progress", "--log-level", "warning");
+            "-o", output, "--jobdir", temp.File("job"), "--concurrency", "32", "--no-progress", "--log-level", "warning");
 
         run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
         var expected = SandboxSite.ReachablePaths(siteOptions);
@@ -121,7 +121,7 @@ public sealed class CrawlCommandTests
             """);
         var output = temp.File("items.csv");
 
-        var run = await CliRunner.RunAsync("crawl", file, "-o", output, "--no-progress", "--log-level", "warning");
+        var run = await CliRunner.RunAsync("crawl", file, "-o", output, "--no-job", "--no-progress", "--log-level", "warning");
 
         run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
         var lines = File.ReadAllLines(output);

@@ -121,6 +121,46 @@ public sealed class DurableCrawlTests
     }
 
     [Fact]
+    public async Task Resume_WithChangedStartUrls_AddsTheNewOnes_AndFetchesNothingTwice()
+    {
+        await using var server = await TestSites.StartAsync(pages: 10);
+        using var temp = new TempDirectory();
+        string Url(string path) => new Uri(server.BaseUrl, path).AbsoluteUri;
+        using (var paused = new CancellationTokenSource())
+        {
+            await paused.CancelAsync();
+            var first = await new ListSpider(Url("/pages/1")).RunAsync(Durable(temp.File("job")), paused.Token);
+            first.Paused.ShouldBeTrue();
+        }
+
+        var result = await new ListSpider(Url("/pages/1"), Url("/pages/2")).RunAsync(Durable(temp.File("job")));
+
+        result.Paused.ShouldBeFalse();
+        result.Items.Count.ShouldBe(2);
+        server.FetchCount("/pages/1").ShouldBe(1);
+        server.FetchCount("/pages/2").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Rerun_OfAKeptFinishedJob_RefetchesStartPages_AndFollowsOnlyNewLinks()
+    {
+        await using var server = await TestSites.StartAsync(pages: 30);
+        using var temp = new TempDirectory();
+        var options = Durable(temp.File("job"));
+        options.KeepJob = true;
+        var first = await new SiteSpider(server.BaseUrl).RunAsync(options);
+        first.Paused.ShouldBeFalse();
+
+        var again = Durable(temp.File("job"));
+        again.KeepJob = true;
+        var second = await new SiteSpider(server.BaseUrl).RunAsync(again);
+
+        second.Stats.Pages.ShouldBe(1);
+        server.FetchCount("/").ShouldBe(2);
+        server.FetchCount("/pages/0").ShouldBe(1);
+    }
+
+    [Fact]
     public async Task StartRequest_WithMetaThatCannotBeSerialized_FailsWhenScheduled_NamingTheKey()
     {
         using var temp = new TempDirectory();

@@ -41,7 +41,7 @@ public sealed class QuotesSpiderTests
         using var temp = new TempDirectory();
         var output = temp.File("quotes.jsonl");
 
-        var run = await CliRunner.RunAsync("crawl", "quotes", "--arg", $"StartUrl={new Uri(server.BaseUrl, "/quotes/")}", "--arg", "Authors=false", "-o", output, "--no-progress", "--log-level", "warning");
+        var run = await CliRunner.RunAsync("crawl", "quotes", "--arg", $"StartUrl={new Uri(server.BaseUrl, "/quotes/")}", "--arg", "Authors=false", "-o", output, "--no-job", "--no-progress", "--log-level", "warning");
 
         run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
         var lines = File.ReadAllLines(output).Select(line => JsonNode.Parse(line)!["Text"]!.GetValue<string>()).ToList();
