@@ -125,7 +125,7 @@ public sealed class CrawlEngineTests
         using var pause = new CancellationTokenSource();
         var options = Options();
         options.Concurrency = 4;
-        options.Middleware.Add(new PauseAfter(30, pause));
+        options.Middleware.Add(new PauseAfterResponses(30, pause));
 
         var result = await new SiteSpider(server.BaseUrl).RunAsync(options, pause.Token);
 
@@ -224,21 +224,6 @@ public sealed class CrawlEngineTests
         {
             item["stamped"] = true;
             return new(item);
-        }
-    }
-
-    private sealed class PauseAfter(int responses, CancellationTokenSource pause) : DownloaderMiddleware
-    {
-        private int _seen;
-
-        public override ValueTask<Response> ProcessResponseAsync(Response response, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Increment(ref _seen) == responses)
-            {
-                pause.Cancel();
-            }
-
-            return new(response);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed class DurableCrawlTests
         {
             var first = Durable(temp.File("job"), output);
             first.Concurrency = 4;
-            first.Middleware.Add(new CancelAfterResponses(120, pause));
+            first.Middleware.Add(new PauseAfterResponses(120, pause));
             var paused = await new SiteSpider(server.BaseUrl).RunAsync(first, pause.Token);
             paused.Paused.ShouldBeTrue();
             paused.JobDirectory.ShouldNotBeNull();
@@ -87,7 +87,7 @@ public sealed class DurableCrawlTests
         {
             var options = Durable(temp.File("job"));
             options.Concurrency = 2;
-            options.Middleware.Add(new CancelAfterResponses(20, pause));
+            options.Middleware.Add(new PauseAfterResponses(20, pause));
             var first = new CountingSpider(server.BaseUrl);
             (await first.RunAsync(options, pause.Token)).Paused.ShouldBeTrue();
             first.StartedResuming.ShouldBe(false);
@@ -110,7 +110,7 @@ public sealed class DurableCrawlTests
         {
             var options = Durable(temp.File("job"));
             options.Concurrency = 1;
-            options.Middleware.Add(new CancelAfterResponses(1, pause));
+            options.Middleware.Add(new PauseAfterResponses(1, pause));
             await new DetailSpider(server.BaseUrl).RunAsync(options, pause.Token);
         }
 
@@ -205,21 +205,6 @@ public sealed class DurableCrawlTests
         result.Paused.ShouldBeFalse();
         var aside = Directory.GetDirectories(temp.Path, "job.bak-*").ShouldHaveSingleItem();
         (await File.ReadAllTextAsync(Path.Combine(aside, "job.db"))).ShouldBe("garbage");
-    }
-
-    private sealed class CancelAfterResponses(int responses, CancellationTokenSource pause) : DownloaderMiddleware
-    {
-        private int _seen;
-
-        public override ValueTask<Response> ProcessResponseAsync(Response response, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Increment(ref _seen) == responses)
-            {
-                pause.Cancel();
-            }
-
-            return new(response);
-        }
     }
 
     private sealed class CountingSpider(Uri start) : Spider
