@@ -20,7 +20,7 @@ namespace Trawl.Redis;
 /// and a token. A worker renews its leases with <see cref="RenewAsync"/> (its heartbeat). When a worker dies or stalls,
 /// its leases expire and their requests go back to pending for the others; a late completion of an expired lease is
 /// rejected, so its items are committed once.</para>
-/// <para><b>One script per batch.</b> <see cref="CompleteAsync"/> applies a whole batch in one Lua script: outcomes,
+/// <para><b>One script per batch.</b> <see cref="CompleteAsync(IReadOnlyList{Completion}, CancellationToken)"/> applies a whole batch in one Lua script: outcomes,
 /// discovered requests (deduplicated), and items appended to the item stream with increasing sequences. A request's
 /// attempts count only completed attempts (done, retry, failed); a released or expired lease does not count. A
 /// <see cref="Request.DontFilter"/> request is always scheduled and does not mark its fingerprint as seen.</para>
@@ -330,7 +330,14 @@ public sealed class RedisFrontier : IFrontier, IItemLog
     /// One Lua script for the whole batch. If Redis's reply is lost (a restart or network blip), the batch is sent again
     /// and the script returns the first run's result instead of applying it twice.
     /// </remarks>
-    public async ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken) =>
+        CompleteAsync(completions, NextOp(), acknowledge: true, cancellationToken);
+
+    /// <summary>
+    /// Completes a batch as the operation <paramref name="op"/>: sent again with the same id, it is not applied twice.
+    /// <paramref name="acknowledge"/> lets the next call forget the memoized result (tests leave it to act as a lost reply).
+    /// </summary>
+    internal async ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> completions, string op, bool acknowledge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(completions);
         if (completions.Count == 0)
@@ -338,7 +345,6 @@ public sealed class RedisFrontier : IFrontier, IItemLog
             return new CompletionResult([], [], 0);
         }
 
-        var op = NextOp();
         var args = Args(worker: true, 2 + (completions.Count * 9));
         args.Add(op);
         args.Add(completions.Count);
@@ -362,7 +368,11 @@ public sealed class RedisFrontier : IFrontier, IItemLog
         }
 
         var reply = ((string)(await EvalAsync(RedisScripts.Complete, args, cancellationToken).ConfigureAwait(false))!).Split(' ');
-        _acks.Enqueue(op);
+        if (acknowledge)
+        {
+            _acks.Enqueue(op);
+        }
+
         var flags = reply[0];
         var sequence = long.Parse(reply[1], CultureInfo.InvariantCulture);
         var added = int.Parse(reply[2], CultureInfo.InvariantCulture);

@@ -38,6 +38,9 @@ internal sealed class RedisScript
         }
     }
 
+    /// <summary>A script from source, after <c>common.lua</c>: for tests that exercise the shared functions.</summary>
+    public static RedisScript FromSource(string name, string source) => new(name, Read("common") + "\n" + source);
+
     /// <summary>Loads <c>Scripts/{name}.lua</c>, after <c>common.lua</c> when <paramref name="withCommon"/>.</summary>
     public static RedisScript Load(string name, bool withCommon = true)
     {

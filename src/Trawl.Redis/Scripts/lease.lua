@@ -2,7 +2,8 @@
 local max = tonumber(ARGV[5])
 local lease_ms = tonumber(ARGV[6])
 heartbeat()
-local seeds = redis.call('LLEN', P .. 'start_urls')
+-- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
+local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
 if redis.call('EXISTS', P .. 'paused') == 1 then
   return { 1, seeds, 0, 0 }
 end

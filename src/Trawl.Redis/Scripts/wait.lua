@@ -2,7 +2,8 @@
 -- (-1 for none), seeds waiting}.
 heartbeat()
 local paused = redis.call('EXISTS', P .. 'paused')
-local seeds = redis.call('LLEN', P .. 'start_urls')
+-- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
+local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
 promote(1000)
 reclaim(1000)
 local pending = redis.call('ZCARD', P .. 'pending')
