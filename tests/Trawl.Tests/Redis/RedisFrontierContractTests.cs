@@ -37,6 +37,7 @@ public sealed class RedisFrontierContractTests : DurableFrontierContractTests, I
             await frontier.DisposeAsync();
         }
 
+        _multiplexer?.Close(allowCommandsToComplete: false);
         _multiplexer?.Dispose();
     }
 

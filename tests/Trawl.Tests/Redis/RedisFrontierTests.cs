@@ -30,6 +30,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
             await frontier.DisposeAsync();
         }
 
+        _raw?.Close(allowCommandsToComplete: false);
         _raw?.Dispose();
         _timeout.Dispose();
     }
