@@ -25,6 +25,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string? _secret;
     private int _disposed;
+    private int _connected;
 
     public RedisConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, int database, string endpoint, string? secret, RedisRetryPolicy policy, ILogger logger)
     {
@@ -86,12 +87,19 @@ internal sealed class RedisConnection : IAsyncDisposable
             try
             {
                 var result = await action(Database).WaitAsync(_policy.OperationTimeout, _policy.Time, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _connected, 1);
                 if (attempt > 1)
                 {
                     Log.OperationRecovered(_logger, operation, attempt, _policy.Time.GetElapsedTime(started));
                 }
 
                 return result;
+            }
+            catch (RedisConnectionException ex) when (ex.FailureType == ConnectionFailureType.AuthenticationFailure && Volatile.Read(ref _connected) == 0)
+            {
+                // A wrong password at start is a configuration error, not an outage: say so instead of retrying forever.
+                // The client's exception is not kept as the cause: its text is not under our control.
+                throw new RedisUnavailableException($"Redis at {Endpoint} refused the password in the URL (authentication failed): {Sanitize(ex.Message)}");
             }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
