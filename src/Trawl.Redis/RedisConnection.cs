@@ -95,11 +95,11 @@ internal sealed class RedisConnection : IAsyncDisposable
 
                 return result;
             }
-            catch (RedisConnectionException ex) when (ex.FailureType == ConnectionFailureType.AuthenticationFailure && Volatile.Read(ref _connected) == 0)
+            catch (RedisConnectionException ex) when (Volatile.Read(ref _connected) == 0 && IsAuthenticationFailure(ex))
             {
-                // A wrong password at start is a configuration error, not an outage: say so instead of retrying forever.
-                // The client's exception is not kept as the cause: its text is not under our control.
-                throw new RedisUnavailableException($"Redis at {Endpoint} refused the password in the URL (authentication failed): {Sanitize(ex.Message)}");
+                // A wrong or missing password at start is a configuration error, not an outage: say so instead of
+                // retrying forever. The client's exception is not kept as the cause: its text is not under our control.
+                throw new RedisUnavailableException($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({Sanitize(ex.Message)})");
             }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
@@ -168,6 +168,10 @@ internal sealed class RedisConnection : IAsyncDisposable
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);
     }
+
+    private static bool IsAuthenticationFailure(RedisConnectionException ex) =>
+        ex.FailureType == ConnectionFailureType.AuthenticationFailure
+        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
     {
