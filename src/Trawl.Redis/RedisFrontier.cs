@@ -112,7 +112,6 @@ public sealed class RedisFrontier : IFrontier, IItemLog
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var url = RedisUrl.Parse(options.Url);
-        var workerId = options.WorkerId;
         var multiplexer = await RedisConnection.ConnectAsync(url, $"trawl-{options.SpiderName}", options.TlsCaCertificatePath, options.ConfigureConnection).ConfigureAwait(false);
         try
         {
