@@ -1,0 +1,205 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Trawl.Redis;
+
+/// <summary>How operations retry while Redis is unreachable.</summary>
+internal sealed record RedisRetryPolicy(TimeProvider Time, TimeSpan BaseDelay, TimeSpan MaxDelay, TimeSpan MaxOutage, TimeSpan OperationTimeout);
+
+/// <summary>
+/// One multiplexed connection to Redis (shared by a worker's frontier and limiter), and the retry loop every operation
+/// runs in: an operation that fails because Redis is unreachable, restarting or slow is retried with capped exponential
+/// backoff (on the <see cref="TimeProvider"/>) while the multiplexer reconnects in the background.
+/// </summary>
+/// <remarks>
+/// Retrying is safe because every change is one atomic script that either ran or did not: leases, releases and renewals
+/// are checked by token, and completion and add batches are memoized by operation id, so a batch whose reply was lost
+/// is not applied twice.
+/// </remarks>
+internal sealed class RedisConnection : IAsyncDisposable
+{
+    private readonly bool _ownsMultiplexer;
+    private readonly RedisRetryPolicy _policy;
+    private readonly ILogger _logger;
+    private readonly string? _secret;
+    private int _disposed;
+    private int _connected;
+
+    public RedisConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, int database, string endpoint, string? secret, RedisRetryPolicy policy, ILogger logger)
+    {
+        Multiplexer = multiplexer;
+        _ownsMultiplexer = ownsMultiplexer;
+        Database = multiplexer.GetDatabase(database);
+        Endpoint = endpoint;
+        _secret = secret;
+        _policy = policy;
+        _logger = logger;
+        if (ownsMultiplexer)
+        {
+            multiplexer.ConnectionFailed += OnConnectionFailed;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+        }
+    }
+
+    public IConnectionMultiplexer Multiplexer { get; }
+
+    public IDatabase Database { get; }
+
+    /// <summary>The server, as a redacted URL.</summary>
+    public string Endpoint { get; }
+
+    public TimeProvider Time => _policy.Time;
+
+    /// <summary>Connects a multiplexer that does not give up when the server is down: it keeps reconnecting in the background.</summary>
+    public static async Task<IConnectionMultiplexer> ConnectAsync(RedisUrl url, string clientName, string? caCertificatePath, Action<ConfigurationOptions>? configure)
+    {
+        var options = url.ToConfigurationOptions(clientName);
+        if (caCertificatePath is not null)
+        {
+            var authority = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(caCertificatePath).ConfigureAwait(false));
+            options.CertificateValidation += (_, certificate, _, errors) => IsTrusted(certificate, errors, authority);
+        }
+
+        configure?.Invoke(options);
+        return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+    }
+
+    /// <summary>Replaces the password, wherever it appears, with <c>***</c>.</summary>
+    public string Sanitize(string? message)
+    {
+        message ??= string.Empty;
+        return string.IsNullOrEmpty(_secret) ? message : message.Replace(_secret, "***", StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <paramref name="action"/>, retrying it while Redis is unreachable.</summary>
+    /// <exception cref="RedisUnavailableException">Redis stayed unreachable for longer than the policy's MaxOutage.</exception>
+    public async Task<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> action, CancellationToken cancellationToken)
+    {
+        var started = _policy.Time.GetTimestamp();
+        var attempt = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            attempt++;
+            string error;
+            try
+            {
+                var result = await action(Database).WaitAsync(_policy.OperationTimeout, _policy.Time, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _connected, 1);
+                if (attempt > 1)
+                {
+                    Log.OperationRecovered(_logger, operation, attempt, _policy.Time.GetElapsedTime(started));
+                }
+
+                return result;
+            }
+            catch (RedisConnectionException ex) when (Volatile.Read(ref _connected) == 0 && IsAuthenticationFailure(ex))
+            {
+                // A wrong or missing password at start is a configuration error, not an outage: say so instead of
+                // retrying forever. The client's exception is not kept as the cause: its text is not under our control.
+                throw new RedisUnavailableException($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({Sanitize(ex.Message)})");
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                error = $"{ex.GetType().Name}: {Sanitize(ex.Message)}";
+            }
+
+            var elapsed = _policy.Time.GetElapsedTime(started);
+            if (_policy.MaxOutage != Timeout.InfiniteTimeSpan && elapsed >= _policy.MaxOutage)
+            {
+                Log.OperationGaveUp(_logger, operation, elapsed, error);
+                throw new RedisUnavailableException($"Redis at {Endpoint} was unreachable for {elapsed} during {operation}: {error}");
+            }
+
+            var delay = Backoff(attempt);
+            Log.OperationRetrying(_logger, operation, attempt, error, delay);
+            await Task.Delay(delay, _policy.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> once, for best-effort work such as leaving the crawl on shutdown.</summary>
+    public async Task TryOnceAsync(Func<IDatabase, Task> action, TimeSpan timeout)
+    {
+        try
+        {
+            await action(Database).WaitAsync(timeout, _policy.Time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex, CancellationToken.None))
+        {
+            // Best effort: Redis is unreachable, and what this would have done expires on its own.
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1 || !_ownsMultiplexer)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        Multiplexer.ConnectionFailed -= OnConnectionFailed;
+        Multiplexer.ConnectionRestored -= OnConnectionRestored;
+
+        // Every operation of ours has been awaited by now. Close(true) would wait up to SyncTimeout for a reply to QUIT
+        // that StackExchange.Redis 1.2.6 does not always count, so close without waiting.
+        Multiplexer.Close(allowCommandsToComplete: false);
+        Multiplexer.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 authority)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+
+    private static bool IsAuthenticationFailure(RedisConnectionException ex) =>
+        ex.FailureType == ConnectionFailureType.AuthenticationFailure
+        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
+
+    private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => false,
+        RedisConnectionException or RedisTimeoutException or TimeoutException => true,
+        RedisServerException server => IsTransientServerError(server.Message),
+        ObjectDisposedException => false,
+        IOException => true,
+        _ => false,
+    };
+
+    // The server is loading its data after a restart, busy with a long script, or a replica/cluster in transition.
+    private static bool IsTransientServerError(string message) =>
+        message.StartsWith("LOADING", StringComparison.Ordinal) || message.StartsWith("BUSY", StringComparison.Ordinal)
+        || message.StartsWith("READONLY", StringComparison.Ordinal) || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+        || message.StartsWith("TRYAGAIN", StringComparison.Ordinal);
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponent = Math.Min(attempt - 1, 20);
+        var delay = TimeSpan.FromTicks(Math.Min(_policy.MaxDelay.Ticks, _policy.BaseDelay.Ticks * (1L << exponent)));
+
+        // ±20% jitter, so workers that lost Redis together do not all come back in the same millisecond.
+        return delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Log.ConnectionFailed(_logger, Endpoint, e.FailureType.ToString(), Sanitize(e.Exception?.Message));
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => Log.ConnectionRestored(_logger, Endpoint);
+}

@@ -1,0 +1,41 @@
+namespace Trawl.Redis;
+
+/// <summary>Options for a <see cref="RedisDomainLimiter"/>: one limit applied to every host, across all workers.</summary>
+public sealed class RedisDomainLimiterOptions
+{
+    /// <summary>The sustained request rate allowed per host, across the whole cluster.</summary>
+    /// <value>The default is 1 request per second.</value>
+    public double RequestsPerSecond { get; set; } = 1;
+
+    /// <summary>How many requests may go at once after a quiet spell (the token bucket's size).</summary>
+    /// <value>The default is 1: requests are spaced evenly.</value>
+    public int Burst { get; set; } = 1;
+
+    /// <summary>How many requests may be in flight to one host at once, across the cluster; 0 for no limit.</summary>
+    /// <value>The default is 0.</value>
+    public int MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// How long a concurrency slot is held if it is never released (its worker died). Longer than the slowest download.
+    /// </summary>
+    /// <value>The default is 2 minutes.</value>
+    public TimeSpan SlotTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Checks every option and throws one <see cref="ArgumentException"/> naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        Require(RequestsPerSecond is > 0 and <= 100_000 && double.IsFinite(RequestsPerSecond), nameof(RequestsPerSecond), "must be above 0 and at most 100,000");
+        Require(Burst is >= 1 and <= 100_000, nameof(Burst), "must be between 1 and 100,000");
+        Require(MaxConcurrency is >= 0 and <= 100_000, nameof(MaxConcurrency), "must be between 0 and 100,000");
+        Require(SlotTimeout >= TimeSpan.FromSeconds(1) && SlotTimeout <= TimeSpan.FromDays(1), nameof(SlotTimeout), "must be between 1 second and 1 day");
+    }
+
+    private static void Require(bool condition, string option, string problem)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{nameof(RedisDomainLimiterOptions)}.{option} {problem}.", option);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+-- Leases up to ARGV[5] due requests for ARGV[6] ms. Returns {paused, seeds waiting, deadline, n, (id, token, attempts, json)*n}.
+local max = tonumber(ARGV[5])
+local lease_ms = tonumber(ARGV[6])
+heartbeat()
+-- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
+local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
+if redis.call('EXISTS', P .. 'paused') == 1 then
+  return { 1, seeds, 0, 0 }
+end
+promote(1000)
+reclaim(1000)
+local popped = redis.call('ZPOPMIN', P .. 'pending', max)
+local n = #popped / 2
+local deadline = NOW + lease_ms
+local out = { 0, seeds, deadline, n }
+if n == 0 then
+  return out
+end
+local last = redis.call('INCRBY', P .. 'tokens', n)
+for i = 1, n do
+  local id = popped[2 * i - 1]
+  local token = string.format('%d', last - n + i)
+  redis.call('ZADD', P .. 'leases', deadline, id)
+  redis.call('HSET', P .. 'holders', id, token .. ' ' .. WORKER)
+  local _, attempts = entry_info(id)
+  out[#out + 1] = id
+  out[#out + 1] = token
+  out[#out + 1] = attempts
+  out[#out + 1] = redis.call('HGET', P .. 'requests', id) or ''
+end
+redis.call('HINCRBY', P .. 'stats', 'leased', n)
+return out

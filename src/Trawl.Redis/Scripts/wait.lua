@@ -1,0 +1,30 @@
+-- Whether a lease could be taken now. Returns {ready, exhausted, paused, ms until the next retry or lease deadline
+-- (-1 for none), seeds waiting}.
+heartbeat()
+local paused = redis.call('EXISTS', P .. 'paused')
+-- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
+local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
+promote(1000)
+reclaim(1000)
+local pending = redis.call('ZCARD', P .. 'pending')
+if paused == 0 and pending > 0 then
+  return { 1, 0, 0, -1, seeds }
+end
+local wake = -1
+for _, key in ipairs({ 'delayed', 'leases', 'seed_claims' }) do
+  local first = redis.call('ZRANGE', P .. key, 0, 0, 'WITHSCORES')
+  if #first > 0 then
+    local at = tonumber(first[2]) - NOW
+    if at < 0 then
+      at = 0
+    end
+    if wake < 0 or at < wake then
+      wake = at
+    end
+  end
+end
+local exhausted = 0
+if paused == 0 and pending == 0 and wake < 0 and seeds == 0 then
+  exhausted = 1
+end
+return { 0, exhausted, paused, wake, seeds }
