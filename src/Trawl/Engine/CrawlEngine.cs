@@ -444,7 +444,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         // Yield so the dispatch loop goes on with other hosts while this one's robots.txt is fetched.
         await Task.Yield();
-        var startedAt = _time.GetUtcNow();
         RobotsEntry? entry = null;
         try
         {
@@ -457,7 +456,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
-            _robotsDone.Enqueue(new RobotsDone(origin, domain, startedAt, entry));
+            // The domain's delay counts from when robots.txt arrived, not from when it was asked for: the server has
+            // surely seen that request by then, and it happens once per origin, so the cautious choice costs nothing.
+            _robotsDone.Enqueue(new RobotsDone(origin, domain, _time.GetUtcNow(), entry));
             _wake.Writer.TryWrite(true);
         }
     }
@@ -506,8 +507,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 Log.RobotsCrawlDelay(_logger, done.Origin, entry.CrawlDelay);
             }
 
-            // The robots.txt request took its place in the domain's delay.
-            _scheduler.StartedOutside(done.Domain, done.StartedAt);
+            // The robots.txt request takes its place in the domain's delay.
+            _scheduler.StartedOutside(done.Domain, done.FinishedAt);
             if (_parked.Remove(done.Origin, out var waiting))
             {
                 _parkedCount -= waiting.Count;
@@ -998,7 +999,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status);
 
     /// <summary>A robots.txt fetch that ended; <c>Entry</c> is null when the run stopped first.</summary>
-    private sealed record RobotsDone(string Origin, string Domain, DateTimeOffset StartedAt, RobotsEntry? Entry);
+    private sealed record RobotsDone(string Origin, string Domain, DateTimeOffset FinishedAt, RobotsEntry? Entry);
 
     /// <summary>What one download reports about itself, filled in as it goes.</summary>
     private sealed class Attempt(string domain, TimeSpan delay)
