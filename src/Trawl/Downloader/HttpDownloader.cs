@@ -152,6 +152,7 @@ public sealed class HttpDownloader : IDownloader
 
         var timeout = RequestMeta.TryGetSeconds(request, RequestMeta.DownloadTimeout, allowZero: false) ?? _timeout;
         ProxyConnectionPools.Rental proxyPool = default;
+        ProxyAddress? usedProxy = null;
         var invoker = _invoker;
         if (PickProxy(request) is { } proxyChoice)
         {
@@ -163,6 +164,7 @@ public sealed class HttpDownloader : IDownloader
 
             proxyPool = _proxyPools.Rent(proxy);
             invoker = proxyPool.Invoker;
+            usedProxy = proxy;
         }
 
         var userAgent = PickUserAgent();
@@ -276,6 +278,12 @@ public sealed class HttpDownloader : IDownloader
             var message = timedOut
                 ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {timeout.TotalSeconds:0.###} s."
                 : DownloadErrors.Describe(kind, url, ex);
+            if (usedProxy is not null)
+            {
+                // Name the proxy (never its credentials): a refused or reset connection may well be the proxy's.
+                message = $"{message.TrimEnd('.')} (through proxy {usedProxy.Display}).";
+            }
+
             return Fail(request, url, kind, ex, message);
         }
         finally
