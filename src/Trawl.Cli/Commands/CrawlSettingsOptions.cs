@@ -179,8 +179,10 @@ internal sealed class CrawlSettingsOptions
         options.RandomizeDownloadDelay = !parse.GetValue(NoRandomizeDelay);
         foreach (var (domain, value) in Pairs(parse.GetValue(DomainDelay), "--domain-delay", "DOMAIN=SECONDS, like example.com=2"))
         {
-            var seconds = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
-            SettingsFor(options, domain, "--domain-delay").DownloadDelay = Seconds(seconds, $"The delay in --domain-delay {domain}={value}", allowZero: true);
+            SettingsFor(options, domain, "--domain-delay").DownloadDelay =
+                double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) && seconds is >= 0 and < 86_400
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new CliUsageException($"Invalid --domain-delay {domain}={value}: the delay must be a number of seconds, 0 or more.");
         }
 
         foreach (var (domain, value) in Pairs(parse.GetValue(DomainConcurrency), "--domain-concurrency", "DOMAIN=N, like example.com=2"))
