@@ -36,3 +36,29 @@ public sealed class EverywhereSpider(Uri start) : Spider
         await Task.CompletedTask;
     }
 }
+
+/// <summary>A site spider that sets its own politeness in <see cref="Spider.ConfigureOptions"/>, over what it was given.</summary>
+public sealed class SelfLimitingSpider(Uri start) : Spider
+{
+    public override string Name => "self-limiting";
+
+    public override IEnumerable<string> StartUrls => [start.AbsoluteUri];
+
+    public override void ConfigureOptions(Trawl.Engine.CrawlOptions options)
+    {
+        options.MaxPagesPerDomain = 3;
+        options.RobotsTxt.Obey = true;
+        options.Downloader.UserAgents.Add("SelfLimiting/1");
+    }
+
+    public override async IAsyncEnumerable<object> ParseAsync(Response response, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return new { url = response.Url.AbsoluteUri };
+        foreach (var link in response.FollowAll(response.Css("a[href]")))
+        {
+            yield return link;
+        }
+
+        await Task.CompletedTask;
+    }
+}

@@ -125,6 +125,18 @@ public sealed class ScopeAndLimitTests
     }
 
     [Fact]
+    public async Task ASpider_CanSetItsOwnPoliteness_InConfigureOptions()
+    {
+        await using var server = await TestSites.StartAsync(pages: 20);
+
+        var result = await new SelfLimitingSpider(server.BaseUrl).RunAsync(Options());
+
+        result.Stats.Pages.ShouldBe(3);
+        server.FetchCount("/robots.txt").ShouldBe(1);
+        server.RequestLog().Select(r => r.UserAgent).Distinct().ShouldBe(["SelfLimiting/1"]);
+    }
+
+    [Fact]
     public async Task MaxDepth_DropsDeeperLinks_AndCountsThem()
     {
         await using var server = await TestSites.StartAsync(pages: 50);
