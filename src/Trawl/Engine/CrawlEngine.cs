@@ -58,14 +58,16 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly ConcurrentQueue<RobotsDone> _robotsDone = new();
     private readonly Dictionary<string, List<Lease>> _parked = new(StringComparer.Ordinal);
     private readonly HashSet<string> _limitLogged = new(StringComparer.Ordinal);
+    private readonly Queue<(string Origin, string Domain)> _robotsToFetch = new();
     private readonly CrawlScope? _scope;
     private readonly RobotsTxtCache? _robots;
-    private int _parkedCount;
     private readonly HashSet<Task> _running = [];
     private readonly bool _resuming;
     private readonly JobSession? _job;
     private bool _jobClosed;
     private int _inFlight;
+    private int _parkedCount;
+    private int _robotsFetching;
     private long _dispatched;
     private long _itemsCommitted;
     private volatile string? _limitReached;
@@ -405,7 +407,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 Park(origin, lease);
                 if (robots.BeginFetch(origin))
                 {
-                    _running.Add(FetchRobotsAsync(origin, DomainScheduler.DomainOf(url)));
+                    _robotsToFetch.Enqueue((origin, DomainScheduler.DomainOf(url)));
+                    StartRobotsFetches();
                 }
 
                 return;
@@ -438,6 +441,17 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         waiting.Add(lease);
         _parkedCount++;
+    }
+
+    // robots.txt fetches count toward no slot, so a broad crawl meeting many new hosts at once could start hundreds;
+    // they are held to the crawl's concurrency.
+    private void StartRobotsFetches()
+    {
+        while (_robotsFetching < _options.Concurrency && _robotsToFetch.TryDequeue(out var next))
+        {
+            _robotsFetching++;
+            _running.Add(FetchRobotsAsync(next.Origin, next.Domain));
+        }
     }
 
     private async Task FetchRobotsAsync(string origin, string domain)
@@ -494,6 +508,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         while (_robotsDone.TryDequeue(out var done))
         {
+            _robotsFetching--;
+            StartRobotsFetches();
             if (done.Entry is not { } entry)
             {
                 _robots!.Abandon(done.Origin);
@@ -933,6 +949,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         _parked.Clear();
         _parkedCount = 0;
+        _robotsToFetch.Clear();
         if (unstarted.Count > 0)
         {
             await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);

@@ -64,7 +64,11 @@ public sealed class RobotsCrawlTests
             new Uri(second.BaseUrl, "/pages/0").AbsoluteUri,
             new Uri(second.BaseUrl, "/pages/1").AbsoluteUri);
 
-        var result = await spider.RunAsync(Obeying());
+        // One at a time: the second origin's robots.txt waits its turn.
+        var options = Obeying();
+        options.Concurrency = 1;
+
+        var result = await spider.RunAsync(options);
 
         first.FetchCount("/robots.txt").ShouldBe(1);
         second.FetchCount("/robots.txt").ShouldBe(1);
