@@ -1,7 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
 using Trawl.Cli.Hosting;
+using Trawl.Downloader;
 using Trawl.Engine;
 using Trawl.Items;
+using Trawl.Politeness;
 
 namespace Trawl.Cli.Commands;
 
@@ -20,9 +23,45 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> Delay { get; } = new("--delay") { Description = "Seconds between requests to one domain, randomized 0.5x-1.5x (default 0).", HelpName = "SECONDS" };
 
+    public Option<bool> NoRandomizeDelay { get; } = new("--no-randomize-delay") { Description = "Wait exactly --delay between requests to a domain, not 0.5x-1.5x of it." };
+
+    public Option<string[]> DomainDelay { get; } = new("--domain-delay") { Description = "Delay for one domain and its subdomains: DOMAIN=SECONDS (repeatable).", HelpName = "DOMAIN=SECONDS" };
+
+    public Option<string[]> DomainConcurrency { get; } = new("--domain-concurrency") { Description = "Requests in flight to one domain and its subdomains: DOMAIN=N (repeatable).", HelpName = "DOMAIN=N" };
+
+    public Option<long?> MaxPagesPerDomain { get; } = new("--max-pages-per-domain") { Description = "Fetch at most N pages from each domain per run; the rest are recorded as skipped (domain_limit).", HelpName = "N" };
+
+    public Option<bool> AutoThrottle { get; } = new("--autothrottle") { Description = "Adapt each domain's delay to its latency (AutoThrottle)." };
+
+    public Option<double?> AutoThrottleStartDelay { get; } = new("--autothrottle-start-delay") { Description = "AutoThrottle's first delay per domain, in seconds (default 5).", HelpName = "SECONDS" };
+
+    public Option<double?> AutoThrottleMaxDelay { get; } = new("--autothrottle-max-delay") { Description = "AutoThrottle's longest delay, in seconds (default 60).", HelpName = "SECONDS" };
+
+    public Option<double?> AutoThrottleTarget { get; } = new("--autothrottle-target-concurrency") { Description = "Requests AutoThrottle aims to have in flight per domain (default 1.0).", HelpName = "X" };
+
+    public Option<double?> MaxRetryAfter { get; } = new("--max-retry-after") { Description = "Longest Retry-After (on 429 and 503) honoured, in seconds (default 600; 0 ignores Retry-After).", HelpName = "SECONDS" };
+
+    public Option<bool> IgnoreRobots { get; } = new("--ignore-robots") { Description = "Do not fetch or obey robots.txt (obeyed by default)." };
+
+    public Option<string?> RobotsUserAgent { get; } = new("--robots-user-agent") { Description = "The product token matched against robots.txt User-agent lines (default: that of --user-agent, Trawl).", HelpName = "TOKEN" };
+
+    public Option<string[]> AllowDomain { get; } = new("--allow-domain") { Description = "Visit only this domain and its subdomains, redirects included (repeatable; default: any).", HelpName = "DOMAIN" };
+
+    public Option<string?> RecrawlAfter { get; } = new("--recrawl-after") { Description = "Re-running a kept, finished job: fetch again pages older than DURATION (like 90s, 30m, 12h, 7d).", HelpName = "DURATION" };
+
     public Option<int?> MaxDepth { get; } = new("--max-depth") { Description = "Do not follow links deeper than N from a start page.", HelpName = "N" };
 
-    public Option<string?> UserAgent { get; } = new("--user-agent") { Description = "The User-Agent header.", HelpName = "TEXT" };
+    public Option<string[]> UserAgent { get; } = new("--user-agent") { Description = "The User-Agent header; repeat it to rotate through several.", HelpName = "TEXT" };
+
+    public Option<string?> UserAgentsFile { get; } = new("--user-agents-file") { Description = "Rotate through the user agents in FILE, one per line.", HelpName = "FILE" };
+
+    public Option<string?> UserAgentRotation { get; } = new("--user-agent-rotation") { Description = "How rotating user agents are picked: round-robin (default) or random.", HelpName = "ORDER" };
+
+    public Option<string[]> Proxy { get; } = new("--proxy") { Description = "Send requests through this proxy: http://, socks5://, socks4:// or socks4a://, optionally USER:PASSWORD@ (repeatable, rotated).", HelpName = "URL" };
+
+    public Option<string?> ProxiesFile { get; } = new("--proxies-file") { Description = "Rotate through the proxies in FILE, one URL per line.", HelpName = "FILE" };
+
+    public Option<string?> ProxyRotation { get; } = new("--proxy-rotation") { Description = "How rotating proxies are picked: round-robin (default) or random.", HelpName = "ORDER" };
 
     public Option<double?> Timeout { get; } = new("--timeout") { Description = "Seconds one download may take in all (default 30).", HelpName = "SECONDS" };
 
@@ -48,7 +87,13 @@ internal sealed class CrawlSettingsOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, MaxDepth, UserAgent, Timeout, Retries, RetryStatus, JobDir, NoJob, KeepJob, Fresh, CheckpointInterval, LogLevel, LogFile, NoProgress })
+        foreach (var option in new Option[]
+        {
+            Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
+            AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain,
+            MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
+            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, LogLevel, LogFile, NoProgress,
+        })
         {
             command.Add(option);
         }
@@ -93,10 +138,9 @@ internal sealed class CrawlSettingsOptions
             options.MaxDepth = depth >= 0 ? depth : throw new CliUsageException("--max-depth must not be negative.");
         }
 
-        if (parse.GetValue(UserAgent) is { } userAgent)
-        {
-            options.Downloader.UserAgent = string.IsNullOrWhiteSpace(userAgent) ? throw new CliUsageException("--user-agent must not be empty.") : userAgent;
-        }
+        ApplyPoliteness(parse, options);
+        ApplyUserAgents(parse, options);
+        ApplyProxies(parse, options);
 
         if (parse.GetValue(Timeout) is { } timeout)
         {
@@ -130,6 +174,196 @@ internal sealed class CrawlSettingsOptions
         return options;
     }
 
+    private void ApplyPoliteness(ParseResult parse, CrawlOptions options)
+    {
+        options.RandomizeDownloadDelay = !parse.GetValue(NoRandomizeDelay);
+        foreach (var (domain, value) in Pairs(parse.GetValue(DomainDelay), "--domain-delay", "DOMAIN=SECONDS, like example.com=2"))
+        {
+            SettingsFor(options, domain, "--domain-delay").DownloadDelay =
+                double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) && seconds is >= 0 and < 86_400
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new CliUsageException($"Invalid --domain-delay {domain}={value}: the delay must be a number of seconds, 0 or more.");
+        }
+
+        foreach (var (domain, value) in Pairs(parse.GetValue(DomainConcurrency), "--domain-concurrency", "DOMAIN=N, like example.com=2"))
+        {
+            SettingsFor(options, domain, "--domain-concurrency").Concurrency = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new CliUsageException($"Invalid --domain-concurrency {domain}={value}: the concurrency must be a whole number of at least 1.");
+        }
+
+        options.MaxPagesPerDomain = Positive(parse.GetValue(MaxPagesPerDomain), "--max-pages-per-domain");
+
+        var throttleFlags = parse.GetValue(AutoThrottleStartDelay) is not null || parse.GetValue(AutoThrottleMaxDelay) is not null || parse.GetValue(AutoThrottleTarget) is not null;
+        if (throttleFlags && !parse.GetValue(AutoThrottle))
+        {
+            throw new CliUsageException("--autothrottle-start-delay, --autothrottle-max-delay and --autothrottle-target-concurrency tune AutoThrottle: add --autothrottle.");
+        }
+
+        options.AutoThrottle.Enabled = parse.GetValue(AutoThrottle);
+        if (parse.GetValue(AutoThrottleStartDelay) is { } start)
+        {
+            options.AutoThrottle.StartDelay = Seconds(start, "--autothrottle-start-delay", allowZero: true);
+        }
+
+        if (parse.GetValue(AutoThrottleMaxDelay) is { } max)
+        {
+            options.AutoThrottle.MaxDelay = Seconds(max, "--autothrottle-max-delay", allowZero: false);
+        }
+
+        if (options.AutoThrottle.MaxDelay < options.AutoThrottle.StartDelay)
+        {
+            throw new CliUsageException($"--autothrottle-max-delay ({options.AutoThrottle.MaxDelay.TotalSeconds:0.###} s) must be at least the start delay ({options.AutoThrottle.StartDelay.TotalSeconds:0.###} s).");
+        }
+
+        if (parse.GetValue(AutoThrottleTarget) is { } target)
+        {
+            options.AutoThrottle.TargetConcurrency = double.IsFinite(target) && target > 0 && target <= 1000
+                ? target
+                : throw new CliUsageException($"--autothrottle-target-concurrency must be a number above 0, not {target}.");
+        }
+
+        if (parse.GetValue(MaxRetryAfter) is { } retryAfter)
+        {
+            options.Retry.MaxRetryAfter = Seconds(retryAfter, "--max-retry-after", allowZero: true);
+        }
+
+        options.RobotsTxt.Obey = !parse.GetValue(IgnoreRobots);
+        if (parse.GetValue(RobotsUserAgent) is { } token)
+        {
+            options.RobotsTxt.UserAgent = Politeness.RobotsUserAgent.IsValidToken(token.Trim())
+                ? token.Trim()
+                : throw new CliUsageException($"Invalid --robots-user-agent '{token}': give a product token of letters, '-' and '_', like MyBot.");
+        }
+
+        foreach (var domain in parse.GetValue(AllowDomain) ?? [])
+        {
+            options.AllowedDomains.Add(DomainNames.Normalize(domain) is not null
+                ? domain.Trim()
+                : throw new CliUsageException($"Invalid --allow-domain '{domain}': give a host name such as example.com, not a URL."));
+        }
+
+        if (parse.GetValue(RecrawlAfter) is { } recrawl)
+        {
+            options.RecrawlAfter = Durations.TryParse(recrawl, out var age) && age > TimeSpan.Zero
+                ? age
+                : throw new CliUsageException($"Invalid --recrawl-after '{recrawl}': give a duration such as 90s, 30m, 12h, 7d or 1h30m.");
+        }
+    }
+
+    private void ApplyUserAgents(ParseResult parse, CrawlOptions options)
+    {
+        var agents = new List<string>();
+        foreach (var agent in parse.GetValue(UserAgent) ?? [])
+        {
+            agents.Add(string.IsNullOrWhiteSpace(agent) ? throw new CliUsageException("--user-agent must not be empty.") : agent.Trim());
+        }
+
+        if (parse.GetValue(UserAgentsFile) is { } file)
+        {
+            agents.AddRange(ReadList(file, "--user-agents-file", "user agents"));
+        }
+
+        if (agents.Count == 1)
+        {
+            options.Downloader.UserAgent = agents[0];
+        }
+        else if (agents.Count > 1)
+        {
+            foreach (var agent in agents)
+            {
+                options.Downloader.UserAgents.Add(agent);
+            }
+        }
+
+        if (parse.GetValue(UserAgentRotation) is { } order)
+        {
+            if (agents.Count < 2)
+            {
+                throw new CliUsageException("--user-agent-rotation applies to several user agents: give --user-agent more than once, or --user-agents-file.");
+            }
+
+            options.Downloader.UserAgentRotation = Rotation(order, "--user-agent-rotation");
+        }
+    }
+
+    private void ApplyProxies(ParseResult parse, CrawlOptions options)
+    {
+        var proxies = new List<(string Url, string Source)>();
+        proxies.AddRange((parse.GetValue(Proxy) ?? []).Select(static p => (p, "--proxy")));
+        if (parse.GetValue(ProxiesFile) is { } file)
+        {
+            proxies.AddRange(ReadList(file, "--proxies-file", "proxies").Select(p => (p, $"--proxies-file {file}")));
+        }
+
+        foreach (var (url, source) in proxies)
+        {
+            options.Downloader.Proxies.Add(ProxyAddress.TryParse(url, out _, out var error)
+                ? url.Trim()
+                : throw new CliUsageException($"Invalid proxy '{ProxyAddress.Redact(url)}' ({source}): {error}."));
+        }
+
+        if (parse.GetValue(ProxyRotation) is { } order)
+        {
+            if (proxies.Count < 2)
+            {
+                throw new CliUsageException("--proxy-rotation applies to several proxies: give --proxy more than once, or --proxies-file.");
+            }
+
+            options.Downloader.ProxyRotation = Rotation(order, "--proxy-rotation");
+        }
+    }
+
+    private static RotationOrder Rotation(string value, string name) => value.Trim().ToLowerInvariant() switch
+    {
+        "round-robin" or "roundrobin" => RotationOrder.RoundRobin,
+        "random" => RotationOrder.Random,
+        _ => throw new CliUsageException($"Invalid {name} '{value}': use round-robin or random."),
+    };
+
+    private static IEnumerable<(string Domain, string Value)> Pairs(string[]? values, string name, string form)
+    {
+        foreach (var pair in values ?? [])
+        {
+            var equals = pair.LastIndexOf('=');
+            var domain = equals > 0 ? pair[..equals].Trim() : string.Empty;
+            if (equals <= 0 || DomainNames.Normalize(domain) is null)
+            {
+                throw new CliUsageException($"Invalid {name} '{pair}': write it as {form}.");
+            }
+
+            yield return (domain, pair[(equals + 1)..].Trim());
+        }
+    }
+
+    private static DomainSettings SettingsFor(CrawlOptions options, string domain, string name)
+    {
+        var key = DomainNames.Normalize(domain) ?? throw new CliUsageException($"Invalid {name}: '{domain}' is not a domain name.");
+        if (!options.Domains.TryGetValue(key, out var settings))
+        {
+            settings = new DomainSettings();
+            options.Domains[key] = settings;
+        }
+
+        return settings;
+    }
+
+    // One entry per line; blank lines and # comments are skipped.
+    private static List<string> ReadList(string file, string name, string what)
+    {
+        List<string> lines;
+        try
+        {
+            lines = [.. File.ReadLines(file).Select(static line => line.Trim()).Where(static line => line.Length > 0 && !line.StartsWith('#'))];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"Cannot read {name} '{file}': {ex.Message}");
+        }
+
+        return lines.Count > 0 ? lines : throw new CliUsageException($"{name} '{file}' lists no {what}.");
+    }
+
     /// <summary>
     /// Decides where the job lives. Crawls are durable by default: without --limit, a job directory is used
     /// automatically; with --limit (a test crawl) only when --jobdir is given.
@@ -150,9 +384,9 @@ internal sealed class CrawlSettingsOptions
 
         if (jobDir is null)
         {
-            if (parse.GetValue(KeepJob) || parse.GetValue(Fresh))
+            if (parse.GetValue(KeepJob) || parse.GetValue(Fresh) || options.RecrawlAfter is not null)
             {
-                throw new CliUsageException("--keep-job and --fresh apply to a job directory; this crawl has none (add --jobdir DIR).");
+                throw new CliUsageException("--keep-job, --fresh and --recrawl-after apply to a job directory; this crawl has none (add --jobdir DIR).");
             }
 
             return;

@@ -42,6 +42,13 @@ internal static class CrawlRunner
             : string.Join(", ", stats.ErrorsByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
         var verb = result.Paused ? "Paused" : "Finished";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {spider.Name}: {stats.Pages:N0} pages, {stats.Items:N0} items, {stats.Failed:N0} failed ({errors}) in {stats.Elapsed.TotalSeconds:0.0}s, {stats.PagesPerSecond:N0} pages/s."));
+        if (stats.Skipped > 0 || stats.FilteredByKind.Count > 0)
+        {
+            var skipped = string.Join(", ", stats.SkippedByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
+            var filtered = string.Join(", ", stats.FilteredByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Skipped {stats.Skipped:N0} requests ({(skipped.Length > 0 ? skipped : "none")}); links not scheduled: {(filtered.Length > 0 ? filtered : "none")}."));
+        }
+
         if (result.LimitReached)
         {
             output.WriteLine("Stopped at the configured limit.");

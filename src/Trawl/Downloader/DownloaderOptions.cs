@@ -5,9 +5,45 @@ namespace Trawl.Downloader;
 /// <summary>Settings of the HTTP downloader.</summary>
 public sealed class DownloaderOptions
 {
-    /// <summary>The User-Agent header sent with every request that does not set its own.</summary>
+    /// <summary>
+    /// The User-Agent header sent with every request that does not set its own, unless <see cref="UserAgents"/> has
+    /// entries. Its product token (here <c>Trawl</c>) is also what robots.txt rules are matched with.
+    /// </summary>
     /// <value>The default is <c>Trawl/1.0 (+https://github.com/trawl)</c>.</value>
     public string UserAgent { get; set; } = "Trawl/1.0 (+https://github.com/trawl)";
+
+    /// <summary>
+    /// User-Agent headers to rotate through, one per request (in <see cref="UserAgentRotation"/> order), for requests
+    /// that do not set their own. When empty, every request gets <see cref="UserAgent"/>.
+    /// </summary>
+    /// <value>The default is empty.</value>
+    public IList<string> UserAgents { get; } = [];
+
+    /// <summary>How <see cref="UserAgents"/> are picked: in turn, or at random for each request.</summary>
+    /// <value>The default is <see cref="RotationOrder.RoundRobin"/>.</value>
+    public RotationOrder UserAgentRotation { get; set; } = RotationOrder.RoundRobin;
+
+    /// <summary>
+    /// Proxies to send requests through, one per request (in <see cref="ProxyRotation"/> order), as URLs:
+    /// <c>http://HOST:PORT</c>, <c>socks5://HOST:PORT</c>, <c>socks4://HOST:PORT</c> or <c>socks4a://HOST:PORT</c>,
+    /// optionally with <c>USER:PASSWORD@</c> (percent-encode special characters). A request's own
+    /// <see cref="Http.RequestMeta.Proxy"/> wins. Passwords are never logged. When empty, requests go direct (the
+    /// system's proxy settings are never used).
+    /// </summary>
+    /// <value>The default is empty.</value>
+    public IList<string> Proxies { get; } = [];
+
+    /// <summary>How <see cref="Proxies"/> are picked: in turn, or at random for each request.</summary>
+    /// <value>The default is <see cref="RotationOrder.RoundRobin"/>.</value>
+    public RotationOrder ProxyRotation { get; set; } = RotationOrder.RoundRobin;
+
+    /// <summary>
+    /// How many proxies may have a connection pool open at once. Each distinct proxy (from <see cref="Proxies"/> or a
+    /// request's meta) gets its own pool on first use; past this many, the least recently used pool is closed once its
+    /// downloads end.
+    /// </summary>
+    /// <value>The default is 32.</value>
+    public int MaxProxyConnectionPools { get; set; } = 32;
 
     /// <summary>How long to wait for a TCP (and TLS) connection.</summary>
     /// <value>The default is 10 seconds.</value>
@@ -41,5 +77,50 @@ public sealed class DownloaderOptions
         CrawlOptions.Require(MaxResponseSize > 0, "Downloader.MaxResponseSize", "must be positive");
         CrawlOptions.Require(MaxRedirects >= 0, "Downloader.MaxRedirects", "must not be negative");
         CrawlOptions.Require(MaxConnectionsPerServer >= 1, "Downloader.MaxConnectionsPerServer", "must be at least 1");
+        CrawlOptions.Require(MaxProxyConnectionPools >= 1, "Downloader.MaxProxyConnectionPools", "must be at least 1");
+        CrawlOptions.Require(Enum.IsDefined(UserAgentRotation), "Downloader.UserAgentRotation", "must be RoundRobin or Random");
+        CrawlOptions.Require(Enum.IsDefined(ProxyRotation), "Downloader.ProxyRotation", "must be RoundRobin or Random");
+        foreach (var userAgent in UserAgents)
+        {
+            CrawlOptions.Require(!string.IsNullOrWhiteSpace(userAgent) && userAgent.AsSpan().IndexOfAny('\r', '\n') < 0, "Downloader.UserAgents", "must not hold an empty or multi-line user agent");
+        }
+
+        foreach (var proxy in Proxies)
+        {
+            if (!ProxyAddress.TryParse(proxy, out _, out var error))
+            {
+                CrawlOptions.Require(false, "Downloader.Proxies", $"holds '{ProxyAddress.Redact(proxy ?? string.Empty)}', which is not a proxy URL: {error}");
+            }
+        }
     }
+
+    /// <summary>
+    /// A fingerprint of the proxy setup without credentials: which proxies (as <c>scheme://host:port</c>), in no
+    /// particular order. A durable job compares it on resume to notice a changed setup.
+    /// </summary>
+    internal string ProxySetupFingerprint()
+    {
+        var proxies = Proxies
+            .Select(static p => ProxyAddress.TryParse(p, out var proxy, out _) ? proxy.Display : p)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (proxies.Count == 0)
+        {
+            return "direct";
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', proxies)));
+        return "proxies:" + Convert.ToHexStringLower(hash)[..16];
+    }
+}
+
+/// <summary>How an entry of a rotating list (user agents, proxies) is picked for each request.</summary>
+public enum RotationOrder
+{
+    /// <summary>Each in turn.</summary>
+    RoundRobin,
+
+    /// <summary>At random, independently for each request.</summary>
+    Random,
 }

@@ -21,8 +21,10 @@ namespace Trawl.Downloader;
 /// requests. Disposing it closes them.
 /// </para>
 /// <para>
-/// Headers: the request's own headers win; a request without one gets <see cref="DownloaderOptions.UserAgent"/>,
-/// and default <c>Accept</c> and <c>Accept-Language</c> headers. <c>Accept-Encoding</c> is set by the decoder.
+/// Headers: the request's own headers win; a request without one gets <see cref="DownloaderOptions.UserAgent"/> (or the
+/// next of <see cref="DownloaderOptions.UserAgents"/>), and default <c>Accept</c> and <c>Accept-Language</c> headers.
+/// <c>Accept-Encoding</c> is set by the decoder. The meta key <see cref="RequestMeta.DownloadTimeout"/> overrides
+/// <see cref="DownloaderOptions.Timeout"/> for one request.
 /// </para>
 /// <para>
 /// Redirects (301, 302, 303, 307, 308 with a Location) are followed up to <see cref="DownloaderOptions.MaxRedirects"/>.
@@ -33,8 +35,11 @@ namespace Trawl.Downloader;
 /// the request are not sent to another origin.
 /// </para>
 /// <para>
-/// Proxies: none are used, not even the system's. Per-request proxies will need one connection pool per proxy,
-/// since a handler has one proxy; they plug in where the downloader picks its invoker for a request.
+/// Proxies: the system's proxy settings are never used. A request goes through the proxy its meta names
+/// (<see cref="RequestMeta.Proxy"/>; an empty string for none), else the next of <see cref="DownloaderOptions.Proxies"/>,
+/// else direct; every hop of its redirects takes the same way. Each distinct proxy gets its own connection pool, since a
+/// handler has one proxy (at most <see cref="DownloaderOptions.MaxProxyConnectionPools"/>). Proxy passwords are never
+/// logged.
 /// </para>
 /// </remarks>
 public sealed class HttpDownloader : IDownloader
@@ -49,10 +54,17 @@ public sealed class HttpDownloader : IDownloader
         "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified");
 
     private readonly HttpMessageInvoker _invoker;
+    private readonly ProxyConnectionPools _proxyPools;
+    private readonly ProxyAddress[] _proxies;
+    private readonly RotationOrder _proxyRotation;
     private readonly CookieContainer? _cookies;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly string _userAgent;
+    private readonly string[] _userAgents;
+    private readonly RotationOrder _userAgentRotation;
+    private long _userAgentTurn;
+    private long _proxyTurn;
     private readonly TimeSpan _timeout;
     private readonly int _maxResponseSize;
     private readonly int _maxRedirects;
@@ -79,6 +91,10 @@ public sealed class HttpDownloader : IDownloader
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _userAgent = options.UserAgent;
+        _userAgents = [.. options.UserAgents];
+        _userAgentRotation = options.UserAgentRotation;
+        _proxies = [.. options.Proxies.Select(static text => ProxyAddress.TryParse(text, out var proxy, out _) ? proxy : throw new ArgumentException("Invalid proxy.", nameof(options)))];
+        _proxyRotation = options.ProxyRotation;
         _timeout = options.Timeout;
         _maxResponseSize = (int)Math.Min(options.MaxResponseSize, Array.MaxLength);
         _maxRedirects = options.MaxRedirects;
@@ -86,7 +102,12 @@ public sealed class HttpDownloader : IDownloader
         _cookies = cookies;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _invoker = CreateInvoker(options, proxy: null);
+        _proxyPools = new ProxyConnectionPools(proxy => CreateInvoker(options, proxy), options.MaxProxyConnectionPools);
+    }
 
+    private static HttpMessageInvoker CreateInvoker(DownloaderOptions options, IWebProxy? proxy)
+    {
         var handler = new SocketsHttpHandler
         {
             // Recycle connections now and then so DNS changes are noticed; keep idle ones long enough to be reused.
@@ -97,13 +118,13 @@ public sealed class HttpDownloader : IDownloader
             AutomaticDecompression = DecompressionMethods.All,
             AllowAutoRedirect = false,
             UseCookies = false,
-            UseProxy = false,
-            Proxy = null,
+            UseProxy = proxy is not null,
+            Proxy = proxy,
 
             // Crawled sites are third parties: do not hand them our trace ids.
             ActivityHeadersPropagator = null,
         };
-        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     /// <summary>
@@ -129,10 +150,28 @@ public sealed class HttpDownloader : IDownloader
             return Fail(request, request.Url, DownloadError.Cancelled, exception: null);
         }
 
+        var timeout = RequestMeta.TryGetSeconds(request, RequestMeta.DownloadTimeout, allowZero: false) ?? _timeout;
+        ProxyConnectionPools.Rental proxyPool = default;
+        ProxyAddress? usedProxy = null;
+        var invoker = _invoker;
+        if (PickProxy(request) is { } proxyChoice)
+        {
+            if (proxyChoice.Proxy is not { } proxy)
+            {
+                return Fail(request, request.Url, DownloadError.InvalidRequest, exception: null,
+                    $"Invalid request for {UrlRedaction.UrlForLog(request.Url)}: its meta '{RequestMeta.Proxy}' is not a proxy URL ({proxyChoice.Error}).");
+            }
+
+            proxyPool = _proxyPools.Rent(proxy);
+            invoker = proxyPool.Invoker;
+            usedProxy = proxy;
+        }
+
+        var userAgent = PickUserAgent();
         var timeoutSource = RentTimeoutSource();
         var registration = cancellationToken.UnsafeRegister(CancelSource, timeoutSource);
         var disposeRegistration = _disposing.Token.UnsafeRegister(CancelSource, timeoutSource);
-        timeoutSource.CancelAfter(_timeout);
+        timeoutSource.CancelAfter(timeout);
         var token = timeoutSource.Token;
 
         var url = request.Url;
@@ -146,7 +185,7 @@ public sealed class HttpDownloader : IDownloader
                 HttpRequestMessage message;
                 try
                 {
-                    message = BuildMessage(request, url, method, body, sameOrigin: chain is null || IsSameOrigin(request.Url, url));
+                    message = BuildMessage(request, url, method, body, sameOrigin: chain is null || IsSameOrigin(request.Url, url), userAgent);
                 }
                 catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
                 {
@@ -155,7 +194,7 @@ public sealed class HttpDownloader : IDownloader
 
                 using (message)
                 {
-                    using var response = await _invoker.SendAsync(message, token).ConfigureAwait(false);
+                    using var response = await invoker.SendAsync(message, token).ConfigureAwait(false);
                     StoreCookies(url, response);
 
                     var status = (int)response.StatusCode;
@@ -237,8 +276,14 @@ public sealed class HttpDownloader : IDownloader
             var timedOut = !callerCancelled && timeoutSource.IsCancellationRequested;
             var kind = DownloadErrors.Classify(ex, callerCancelled, timedOut);
             var message = timedOut
-                ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {_timeout.TotalSeconds:0.###} s."
+                ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {timeout.TotalSeconds:0.###} s."
                 : DownloadErrors.Describe(kind, url, ex);
+            if (usedProxy is not null)
+            {
+                // Name the proxy (never its credentials): a refused or reset connection may well be the proxy's.
+                message = $"{message.TrimEnd('.')} (through proxy {usedProxy.Display}).";
+            }
+
             return Fail(request, url, kind, ex, message);
         }
         finally
@@ -247,6 +292,7 @@ public sealed class HttpDownloader : IDownloader
             registration.Dispose();
             disposeRegistration.Dispose();
             ReturnTimeoutSource(timeoutSource);
+            proxyPool.Dispose();
         }
     }
 
@@ -261,6 +307,7 @@ public sealed class HttpDownloader : IDownloader
         _disposed = true;
         _disposing.Cancel();
         _invoker.Dispose();
+        _proxyPools.Dispose();
         while (_timeoutSources.TryDequeue(out var source))
         {
             source.Dispose();
@@ -268,6 +315,41 @@ public sealed class HttpDownloader : IDownloader
     }
 
     private static void CancelSource(object? source) => ((CancellationTokenSource)source!).Cancel();
+
+    // Null: direct. A choice without a proxy: the request's meta names an invalid one.
+    private (ProxyAddress? Proxy, string Error)? PickProxy(Request request)
+    {
+        if (request.Meta.ContainsKey(RequestMeta.Proxy))
+        {
+            var text = RequestMeta.TryGetString(request, RequestMeta.Proxy);
+            if (text is null)
+            {
+                return (null, "not a string");
+            }
+
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            return ProxyAddress.TryParse(text, out var proxy, out var error) ? (proxy, string.Empty) : (null, error);
+        }
+
+        if (_proxies.Length == 0)
+        {
+            return null;
+        }
+
+        return (_proxies[Pick(_proxies.Length, _proxyRotation, ref _proxyTurn)], string.Empty);
+    }
+
+    private string PickUserAgent() =>
+        _userAgents.Length == 0 ? _userAgent : _userAgents[Pick(_userAgents.Length, _userAgentRotation, ref _userAgentTurn)];
+
+    private static int Pick(int count, RotationOrder order, ref long turn) =>
+        count == 1 ? 0
+        : order == RotationOrder.Random ? Random.Shared.Next(count)
+        : (int)((Interlocked.Increment(ref turn) - 1) % count);
 
     private static bool IsRedirect(int status) => status is 301 or 302 or 303 or 307 or 308;
 
@@ -314,7 +396,7 @@ public sealed class HttpDownloader : IDownloader
         return array;
     }
 
-    private HttpRequestMessage BuildMessage(Request request, Uri url, string method, byte[]? body, bool sameOrigin)
+    private HttpRequestMessage BuildMessage(Request request, Uri url, string method, byte[]? body, bool sameOrigin, string userAgent)
     {
         var message = new HttpRequestMessage(HttpMethod.Parse(method), url);
         try
@@ -364,7 +446,7 @@ public sealed class HttpDownloader : IDownloader
             var headers = message.Headers;
             if (!headers.Contains("User-Agent"))
             {
-                headers.TryAddWithoutValidation("User-Agent", _userAgent);
+                headers.TryAddWithoutValidation("User-Agent", userAgent);
             }
 
             if (!headers.Contains("Accept"))

@@ -11,6 +11,7 @@ using Trawl.Http;
 using Trawl.Items;
 using Trawl.Jobs;
 using Trawl.Logging;
+using Trawl.Politeness;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
@@ -20,6 +21,13 @@ namespace Trawl.Engine;
 /// starts downloads up to the concurrency limit; each download is parsed by its callback and its outcome goes to a
 /// single commit loop, which applies completions to the frontier in groups and hands committed items to the item feed.
 /// </summary>
+/// <remarks>
+/// Between the frontier and the slots, each lease passes a gate: out of scope (<see cref="CrawlOptions.AllowedDomains"/>)
+/// it is skipped as <c>offsite</c>; with robots.txt obeyed, it waits (parked per origin) for its origin's robots.txt and
+/// is then skipped as <c>robots</c>, retried as <c>robots_unavailable</c>, or let through. Download tasks report back to
+/// the dispatch loop through <c>_events</c> (started, finished with latency and status, paused by Retry-After), which it
+/// applies to the per-domain state before each round.
+/// </remarks>
 internal sealed class CrawlEngine : IAsyncDisposable
 {
     private const int MaxCommitBatch = 512;
@@ -46,12 +54,20 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly Channel<Completion> _commits = Channel.CreateBounded<Completion>(new BoundedChannelOptions(4 * MaxCommitBatch) { SingleReader = true });
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Channel<bool> _commitNudge = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly ConcurrentQueue<Uri> _finished = new();
+    private readonly ConcurrentQueue<DomainEvent> _events = new();
+    private readonly ConcurrentQueue<RobotsDone> _robotsDone = new();
+    private readonly Dictionary<string, List<Lease>> _parked = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _limitLogged = new(StringComparer.Ordinal);
+    private readonly Queue<(string Origin, string Domain)> _robotsToFetch = new();
+    private readonly CrawlScope? _scope;
+    private readonly RobotsTxtCache? _robots;
     private readonly HashSet<Task> _running = [];
     private readonly bool _resuming;
     private readonly JobSession? _job;
     private bool _jobClosed;
     private int _inFlight;
+    private int _parkedCount;
+    private int _robotsFetching;
     private long _dispatched;
     private long _itemsCommitted;
     private volatile string? _limitReached;
@@ -71,7 +87,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _downloader = setup.Downloader;
         _feed = setup.Feed;
         _stats = new StatsCollector(_time);
-        _scheduler = new DomainScheduler(options.ConcurrencyPerDomain, DelayFor, new Random());
+        _scheduler = new DomainScheduler(options, new Random());
+        _scope = setup.Scope;
+        _robots = options.RobotsTxt.Obey ? new RobotsTxtCache(options.RobotsTxt, options.Downloader.UserAgent, _downloader, _time, _logger) : null;
         _pause = CancellationTokenSource.CreateLinkedTokenSource(setup.PauseToken);
         _abort = CancellationTokenSource.CreateLinkedTokenSource(options.AbortToken);
         _signals = new StopSignals(_pause, _abort, options.HandleSignals);
@@ -98,8 +116,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 Logger = logger,
             },
             options.AbortToken).ConfigureAwait(false);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies, options.TimeProvider);
-        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && options.Frontier is null, durable, job, downloader, feed, pauseToken);
+        var scope = CrawlScope.From(options);
+        var downloader = new HttpDownloader(options.Downloader, logger, cookies, options.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
+        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && options.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
         return new CrawlEngine(spider, options, setup);
     }
 
@@ -230,6 +249,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             }
 
             RequestJson.ValidateMeta(request);
+            RequestMeta.Validate(request);
             batch.Add(request);
             if (batch.Count == 1000)
             {
@@ -247,11 +267,24 @@ internal sealed class CrawlEngine : IAsyncDisposable
     // Returns true when the frontier was exhausted, false when the run stopped early.
     private async Task<bool> DispatchLoopAsync()
     {
+        try
+        {
+            return await DispatchCoreAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // Stopped at once while the loop was recording a skip.
+            return false;
+        }
+    }
+
+    private async Task<bool> DispatchCoreAsync()
+    {
         var concurrency = _options.Concurrency;
         var lookahead = Math.Max(concurrency * 4, 64);
         while (true)
         {
-            ReapFinished();
+            await ReapAsync().ConfigureAwait(false);
             if (_pause.IsCancellationRequested || _fatal is not null)
             {
                 return false;
@@ -269,9 +302,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 return false;
             }
 
-            if (_scheduler.Buffered <= lookahead / 2)
+            // Leases waiting for their robots.txt count only past a generous allowance, so one slow robots.txt does not
+            // stop other hosts' requests from being leased.
+            var buffered = _scheduler.Buffered + Math.Max(0, _parkedCount - (4 * lookahead));
+            if (buffered <= lookahead / 2)
             {
-                var want = (int)Math.Min(lookahead - _scheduler.Buffered, room);
+                var want = (int)Math.Min(lookahead - buffered, room);
                 if (want > 0)
                 {
                     IReadOnlyList<Lease> leases;
@@ -284,21 +320,34 @@ internal sealed class CrawlEngine : IAsyncDisposable
                         return false;
                     }
 
+                    var leasedAt = _time.GetUtcNow();
                     foreach (var lease in leases)
                     {
-                        _scheduler.Add(lease);
+                        await GateAsync(lease, leasedAt).ConfigureAwait(false);
                     }
                 }
             }
 
             var wait = Timeout.InfiniteTimeSpan;
             var now = _time.GetUtcNow();
-            while (_inFlight < concurrency && _scheduler.TryTake(now, out var next, out wait))
+            while (_inFlight < concurrency)
             {
-                Start(next);
+                var taken = _scheduler.TryTake(now, out var next, out var delay, out wait);
+                if (taken == TakeKind.None)
+                {
+                    break;
+                }
+
+                if (taken == TakeKind.OverLimit)
+                {
+                    await SkipOverLimitAsync(next).ConfigureAwait(false);
+                    continue;
+                }
+
+                Start(next, delay);
             }
 
-            if (_inFlight == 0 && _scheduler.Buffered == 0)
+            if (_inFlight == 0 && _scheduler.Buffered == 0 && _parkedCount == 0)
             {
                 // Idle: let the commit loop commit at once, then wait for the frontier.
                 _commitNudge.Writer.TryWrite(true);
@@ -331,25 +380,198 @@ internal sealed class CrawlEngine : IAsyncDisposable
     }
 
     private long RoomUnderLimit() =>
-        _options.Limit is { } limit ? limit - _dispatched - _scheduler.Buffered : long.MaxValue;
+        _options.Limit is { } limit ? limit - _dispatched - _scheduler.Buffered - _parkedCount : long.MaxValue;
 
-    private void Start(Lease lease)
+    private void Start(Lease lease, TimeSpan delay)
     {
         Interlocked.Increment(ref _inFlight);
         _dispatched++;
-        _running.Add(ProcessAsync(lease));
+        _running.Add(ProcessAsync(lease, delay));
     }
 
-    private void ReapFinished()
+    // Between the frontier and the domain slots: scope, then robots.txt.
+    private async ValueTask GateAsync(Lease lease, DateTimeOffset now)
     {
-        while (_finished.TryDequeue(out var url))
+        var url = lease.Request.Url;
+        if (_scope is { } scope && !scope.Allows(url))
         {
-            _scheduler.Finished(url);
+            await SkipAsync(lease, "offsite", $"{url.IdnHost} is outside the allowed domains ({scope}).").ConfigureAwait(false);
+            return;
+        }
+
+        if (_robots is { } robots)
+        {
+            var origin = RobotsTxtCache.OriginOf(url);
+            if (!robots.TryGet(origin, now, out var entry))
+            {
+                Park(origin, lease);
+                if (robots.BeginFetch(origin))
+                {
+                    _robotsToFetch.Enqueue((origin, DomainScheduler.DomainOf(url)));
+                    StartRobotsFetches();
+                }
+
+                return;
+            }
+
+            if (entry.UnavailableUntil is { } until)
+            {
+                _stats.Error("robots_unavailable");
+                await WriteFromDispatchAsync(RetryOrFail(lease, "robots_unavailable", $"robots.txt of {origin} is unavailable ({entry.Summary}).", null, until)).ConfigureAwait(false);
+                return;
+            }
+
+            if (entry.Rules.Match(url) is { Allow: false } rule)
+            {
+                await SkipAsync(lease, "robots", $"Disallowed by robots.txt of {origin} ({rule}).").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        _scheduler.Add(lease);
+    }
+
+    private void Park(string origin, Lease lease)
+    {
+        if (!_parked.TryGetValue(origin, out var waiting))
+        {
+            waiting = [];
+            _parked.Add(origin, waiting);
+        }
+
+        waiting.Add(lease);
+        _parkedCount++;
+    }
+
+    // robots.txt fetches count toward no slot, so a broad crawl meeting many new hosts at once could start hundreds;
+    // they are held to the crawl's concurrency.
+    private void StartRobotsFetches()
+    {
+        while (_robotsFetching < _options.Concurrency && _robotsToFetch.TryDequeue(out var next))
+        {
+            _robotsFetching++;
+            _running.Add(FetchRobotsAsync(next.Origin, next.Domain));
+        }
+    }
+
+    private async Task FetchRobotsAsync(string origin, string domain)
+    {
+        // Yield so the dispatch loop goes on with other hosts while this one's robots.txt is fetched.
+        await Task.Yield();
+        RobotsEntry? entry = null;
+        try
+        {
+            _stats.RobotsFetch();
+            entry = await _robots!.FetchAsync(origin, _abort.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // Stopped at once: the waiting leases are released with the rest.
+        }
+        finally
+        {
+            // The domain's delay counts from when robots.txt arrived, not from when it was asked for: the server has
+            // surely seen that request by then, and it happens once per origin, so the cautious choice costs nothing.
+            _robotsDone.Enqueue(new RobotsDone(origin, domain, _time.GetUtcNow(), entry));
+            _wake.Writer.TryWrite(true);
+        }
+    }
+
+    // Applies what download tasks and robots.txt fetches reported since the last round.
+    private async ValueTask ReapAsync()
+    {
+        var now = _time.GetUtcNow();
+        while (_events.TryDequeue(out var e))
+        {
+            switch (e.Kind)
+            {
+                case DomainEventKind.Started:
+                    _scheduler.Started(e.Domain, e.At, e.Span);
+                    break;
+                case DomainEventKind.Paused:
+                    if (_scheduler.PauseUntil(e.Domain, e.At))
+                    {
+                        Log.RetryAfterPause(_logger, e.Domain, e.Status, e.Span);
+                    }
+
+                    break;
+                case DomainEventKind.Finished:
+                    if (e.Status > 0 && _scheduler.Observe(e.Domain, e.Span, e.Status) is { } change && _logger.IsEnabled(LogLevel.Debug))
+                    {
+                        Log.AutoThrottleDelay(_logger, e.Domain, change.Old, change.New, e.Span, e.Status);
+                    }
+
+                    _scheduler.Finished(e.Domain, now);
+                    break;
+            }
+        }
+
+        while (_robotsDone.TryDequeue(out var done))
+        {
+            _robotsFetching--;
+            StartRobotsFetches();
+            if (done.Entry is not { } entry)
+            {
+                _robots!.Abandon(done.Origin);
+                continue;
+            }
+
+            _robots!.Store(done.Origin, entry);
+            if (entry.CrawlDelay > TimeSpan.Zero)
+            {
+                _scheduler.SetCrawlDelay(done.Domain, entry.CrawlDelay);
+                Log.RobotsCrawlDelay(_logger, done.Origin, entry.CrawlDelay);
+            }
+
+            // The robots.txt request takes its place in the domain's delay.
+            _scheduler.StartedOutside(done.Domain, done.FinishedAt);
+            if (_parked.Remove(done.Origin, out var waiting))
+            {
+                _parkedCount -= waiting.Count;
+                foreach (var lease in waiting)
+                {
+                    await GateAsync(lease, now).ConfigureAwait(false);
+                }
+            }
         }
 
         if (_running.Count > 64)
         {
             _running.RemoveWhere(static task => task.IsCompleted);
+        }
+    }
+
+    private ValueTask SkipOverLimitAsync(Lease lease)
+    {
+        var domain = DomainScheduler.DomainOf(lease.Request.Url);
+        if (_limitLogged.Add(domain))
+        {
+            Log.DomainLimitReached(_logger, domain, _scheduler.MaxPagesOf(domain) ?? 0);
+        }
+
+        return SkipAsync(lease, "domain_limit", $"{domain} reached its limit of {_scheduler.MaxPagesOf(domain)} pages.");
+    }
+
+    private ValueTask SkipAsync(Lease lease, string kind, string reason)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Skipped(_logger, UrlRedaction.UrlForLog(lease.Request.Url), kind, reason);
+        }
+
+        return WriteFromDispatchAsync(Completion.Skipped(lease, kind, reason));
+    }
+
+    // A completion decided by the dispatch loop itself (a skip, a retry) goes the same way as a download's.
+    private async ValueTask WriteFromDispatchAsync(Completion completion)
+    {
+        try
+        {
+            await _commits.Writer.WriteAsync(completion, _abort.Token).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The commit loop stopped after a fatal error; the lease stays as it is, and the run is ending.
         }
     }
 
@@ -373,24 +595,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
     }
 
-    private TimeSpan DelayFor(string domain)
-    {
-        var delay = _options.DownloadDelay;
-        if (delay <= TimeSpan.Zero)
-        {
-            return TimeSpan.Zero;
-        }
-
-        return _options.RandomizeDownloadDelay ? _scheduler.Randomize(delay) : delay;
-    }
-
-    private async Task ProcessAsync(Lease lease)
+    private async Task ProcessAsync(Lease lease, TimeSpan delay)
     {
         // Yield so the dispatch loop goes on starting requests while this one runs.
         await Task.Yield();
+        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay);
         try
         {
-            var completion = await FetchAndParseAsync(lease).ConfigureAwait(false);
+            var completion = await FetchAndParseAsync(lease, attempt).ConfigureAwait(false);
             await _commits.Writer.WriteAsync(completion, _abort.Token).ConfigureAwait(false);
             if (_commits.Reader.Count >= MaxCommitBatch)
             {
@@ -407,13 +619,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
-            _finished.Enqueue(lease.Request.Url);
+            _events.Enqueue(new DomainEvent(DomainEventKind.Finished, attempt.Domain, default, attempt.Latency, attempt.Status));
             Interlocked.Decrement(ref _inFlight);
             _wake.Writer.TryWrite(true);
         }
     }
 
-    private async Task<Completion> FetchAndParseAsync(Lease lease)
+    private async Task<Completion> FetchAndParseAsync(Lease lease, Attempt attempt)
     {
         var abort = _abort.Token;
         var request = lease.Request;
@@ -430,8 +642,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         _stats.Request();
+        var startedAt = _time.GetTimestamp();
+        _events.Enqueue(new DomainEvent(DomainEventKind.Started, attempt.Domain, _time.GetUtcNow(), attempt.Delay, 0));
         var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
+        attempt.Latency = _time.GetElapsedTime(startedAt);
+        attempt.Status = result.Response?.Status ?? 0;
         var response = result.Response;
         if (response is null)
         {
@@ -460,8 +676,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
             var kind = "http_" + response.Status;
             _stats.Error(kind);
             var message = $"HTTP {response.Status}";
+            var notBefore = HonourRetryAfter(attempt.Domain, response);
             return _options.Retry.HttpStatuses.Contains(response.Status)
-                ? RetryOrFail(lease, kind, message, response.Status)
+                ? RetryOrFail(lease, kind, message, response.Status, notBefore)
                 : Fail(lease, kind, message, response.Status);
         }
 
@@ -473,6 +690,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var request = lease.Request;
         var discovered = new List<Request>();
         var items = new List<byte[]>();
+        Uri? offsite = null;
+        var offsiteCount = 0;
         try
         {
             var callback = SpiderCallbacks.Resolve(_spider, request.Callback);
@@ -486,10 +705,19 @@ internal sealed class CrawlEngine : IAsyncDisposable
                         next.DeepenTo(request.Depth + 1);
                         if (_options.MaxDepth is { } maxDepth && next.Depth > maxDepth)
                         {
+                            _stats.Filtered("max_depth");
+                            break;
+                        }
+
+                        if (_scope is { } scope && !scope.Allows(next.Url))
+                        {
+                            offsite ??= next.Url;
+                            offsiteCount++;
                             break;
                         }
 
                         RequestJson.ValidateMeta(next);
+                        RequestMeta.Validate(next);
                         discovered.Add(next);
                         break;
                     default:
@@ -512,7 +740,43 @@ internal sealed class CrawlEngine : IAsyncDisposable
             return Completion.Failed(lease, kind, $"{ex.GetType().Name}: {ex.Message}", response.Status);
         }
 
+        if (offsiteCount > 0)
+        {
+            _stats.Filtered("offsite", offsiteCount);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Offsite(_logger, offsiteCount, _scope!.ToString(), UrlRedaction.UrlForLog(offsite!));
+            }
+        }
+
         return Completion.Done(lease, response.Status, discovered, items);
+    }
+
+    // A 429 or 503 with Retry-After pauses its domain until then (capped); returns when its retry may come, if anywhere.
+    private DateTimeOffset? HonourRetryAfter(string domain, Response response)
+    {
+        var max = _options.Retry.MaxRetryAfter;
+        if (response.Status is not (429 or 503) || max <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        if (RetryAfter.Parse(response.Headers, now) is not { } asked)
+        {
+            return null;
+        }
+
+        var wait = asked;
+        if (wait > max)
+        {
+            Log.RetryAfterCapped(_logger, domain, response.Status, asked, max);
+            wait = max;
+        }
+
+        var until = now + wait;
+        _events.Enqueue(new DomainEvent(DomainEventKind.Paused, domain, until, wait, response.Status));
+        return until;
     }
 
     private static byte[] SerializeItem(object item)
@@ -526,16 +790,21 @@ internal sealed class CrawlEngine : IAsyncDisposable
         return json;
     }
 
-    private Completion RetryOrFail(Lease lease, string kind, string message, int? status)
+    private Completion RetryOrFail(Lease lease, string kind, string message, int? status, DateTimeOffset? notBefore = null)
     {
         var retriesSoFar = lease.Attempt - 1;
-        var dontRetry = lease.Request.Meta.ContainsKey("dont_retry") && lease.Request.GetMeta<bool>("dont_retry");
+        var dontRetry = RequestMeta.TryGetBool(lease.Request, RequestMeta.DontRetry) == true;
         if (retriesSoFar >= _options.Retry.MaxRetries || dontRetry)
         {
             return Fail(lease, kind, message, status);
         }
 
         var wait = _options.Retry.BackoffFor(retriesSoFar + 1);
+        if (notBefore is { } floor && floor - _time.GetUtcNow() > wait)
+        {
+            wait = floor - _time.GetUtcNow();
+        }
+
         Log.Retrying(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message, wait);
         _stats.Retry();
         return Completion.Retry(lease, kind, message, _time.GetUtcNow() + wait, status);
@@ -634,7 +903,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                     _stats.Page();
                     break;
                 case CompletionStatus.Skipped:
-                    _stats.Skipped();
+                    _stats.Skipped(batch[i].ErrorKind);
                     break;
             }
         }
@@ -673,6 +942,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         var unstarted = _scheduler.Drain();
+        foreach (var waiting in _parked.Values)
+        {
+            unstarted.AddRange(waiting);
+        }
+
+        _parked.Clear();
+        _parkedCount = 0;
+        _robotsToFetch.Clear();
         if (unstarted.Count > 0)
         {
             await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
@@ -722,5 +999,34 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped);
 
-    private sealed record CrawlSetup(ILogger Logger, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, ItemFeed Feed, CancellationToken PauseToken);
+    private sealed record CrawlSetup(ILogger Logger, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
+
+    private enum DomainEventKind
+    {
+        Started,
+        Finished,
+        Paused,
+    }
+
+    /// <summary>
+    /// What a download task tells the dispatch loop about its domain. Started: <c>At</c> the download began, <c>Span</c>
+    /// the gap before the next. Finished: <c>Span</c> the latency, <c>Status</c> the response's (0 for none). Paused:
+    /// <c>At</c> the end of a Retry-After pause, <c>Span</c> its length.
+    /// </summary>
+    private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status);
+
+    /// <summary>A robots.txt fetch that ended; <c>Entry</c> is null when the run stopped first.</summary>
+    private sealed record RobotsDone(string Origin, string Domain, DateTimeOffset FinishedAt, RobotsEntry? Entry);
+
+    /// <summary>What one download reports about itself, filled in as it goes.</summary>
+    private sealed class Attempt(string domain, TimeSpan delay)
+    {
+        public string Domain { get; } = domain;
+
+        public TimeSpan Delay { get; } = delay;
+
+        public TimeSpan Latency { get; set; }
+
+        public int Status { get; set; }
+    }
 }

@@ -3,6 +3,7 @@ using Trawl.Downloader;
 using Trawl.Frontier;
 using Trawl.Items;
 using Trawl.Middleware;
+using Trawl.Politeness;
 
 namespace Trawl.Engine;
 
@@ -16,9 +17,50 @@ public sealed class CrawlOptions
     /// <value>The default is 16.</value>
     public int Concurrency { get; set; } = 16;
 
-    /// <summary>How many requests may be in flight at once to one domain.</summary>
+    /// <summary>
+    /// How many requests may be in flight at once to one domain. A domain is a host name (or IP address): ports and
+    /// schemes of one host share it, and subdomains are domains of their own.
+    /// </summary>
     /// <value>The default is 8.</value>
     public int ConcurrencyPerDomain { get; set; } = 8;
+
+    /// <summary>
+    /// The most pages fetched from one domain in a run; further requests to it are recorded as skipped (kind
+    /// <c>domain_limit</c>). Counts requests started in this run (retries of one request count once), so a resumed
+    /// job counts afresh. <see langword="null"/> for no limit.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public long? MaxPagesPerDomain { get; set; }
+
+    /// <summary>
+    /// Settings for particular domains (concurrency, delay, page limit) that override the crawl-wide ones. A key covers
+    /// that host and its subdomains; the most specific key wins. Keys compare case-insensitively.
+    /// </summary>
+    public IDictionary<string, DomainSettings> Domains { get; } = new Dictionary<string, DomainSettings>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The domains the crawl may visit: each and its subdomains (<c>example.com</c> allows <c>www.example.com</c>). When
+    /// not empty, it applies to every request: a discovered request outside it is dropped when scheduled (counted in
+    /// <see cref="CrawlStats.FilteredByKind"/> as <c>offsite</c>), any other that reaches the dispatcher (a start URL, a
+    /// request of a resumed job) is recorded as skipped (kind <c>offsite</c>), and a redirect out of it is not followed:
+    /// the request fails as <c>redirect_blocked</c>, naming the target.
+    /// </summary>
+    /// <value>The default is empty: every domain.</value>
+    public IList<string> AllowedDomains { get; } = [];
+
+    /// <summary>AutoThrottle: per-domain delays that adapt to the site's latency.</summary>
+    public AutoThrottleOptions AutoThrottle { get; } = new();
+
+    /// <summary>Whether and how robots.txt is obeyed.</summary>
+    public RobotsTxtOptions RobotsTxt { get; } = new();
+
+    /// <summary>
+    /// Incremental crawls: when a kept, finished job is run again, pages it fetched longer ago than this go back to
+    /// pending and are fetched again (start pages always are). <see langword="null"/> to refetch only the start pages.
+    /// Needs <see cref="JobDir"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public TimeSpan? RecrawlAfter { get; set; }
 
     /// <summary>The most pages to fetch; the run stops (finished, not paused) once reached. <see langword="null"/> for no limit.</summary>
     /// <value>The default is <see langword="null"/>.</value>
@@ -81,11 +123,19 @@ public sealed class CrawlOptions
     /// <value>The default is 1 second.</value>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The delay between two requests to the same domain, scaled by a random factor in [0.5, 1.5) unless <see cref="RandomizeDownloadDelay"/> is off.</summary>
+    /// <summary>
+    /// The delay between the starts of two requests to the same domain, scaled by a random factor in [0.5, 1.5) unless
+    /// <see cref="RandomizeDownloadDelay"/> is off. A per-domain override (<see cref="Domains"/>), AutoThrottle, a
+    /// request's <see cref="Http.RequestMeta.DownloadDelay"/> and robots.txt <c>Crawl-delay</c> may change it.
+    /// </summary>
     /// <value>The default is zero.</value>
     public TimeSpan DownloadDelay { get; set; }
 
-    /// <summary>Whether <see cref="DownloadDelay"/> is scaled by a random factor in [0.5, 1.5), as Scrapy does.</summary>
+    /// <summary>
+    /// Whether the domain delay is scaled by a random factor in [0.5, 1.5), as Scrapy does, so requests do not fall
+    /// into lockstep. Factors are drawn in pairs per domain (f, then 2 − f), so the average delay stays the configured
+    /// one. A robots.txt <c>Crawl-delay</c> is a floor and never randomized down.
+    /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool RandomizeDownloadDelay { get; set; } = true;
 
@@ -133,6 +183,23 @@ public sealed class CrawlOptions
         Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
         Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
         Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
+        Require(MaxPagesPerDomain is null or > 0, nameof(MaxPagesPerDomain), "must be positive");
+        Require(RecrawlAfter is null || RecrawlAfter > TimeSpan.Zero, nameof(RecrawlAfter), "must be positive");
+        Require(RecrawlAfter is null || JobDir is not null, nameof(RecrawlAfter), "applies to a durable job: set JobDir too");
+        foreach (var domain in AllowedDomains)
+        {
+            Require(DomainNames.Normalize(domain) is not null, nameof(AllowedDomains), $"holds '{domain}', which is not a domain name (give a host such as example.com, not a URL)");
+        }
+
+        foreach (var (domain, settings) in Domains)
+        {
+            Require(DomainNames.Normalize(domain) is not null, nameof(Domains), $"has the key '{domain}', which is not a domain name (give a host such as example.com, not a URL)");
+            Require(settings is not null, nameof(Domains), $"has no settings for '{domain}'");
+            settings!.Validate(domain);
+        }
+
+        AutoThrottle.Validate();
+        RobotsTxt.Validate();
         Require(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Require(TimeProvider is not null, nameof(TimeProvider), "must not be null");
         Require(JobDir is null || !string.IsNullOrWhiteSpace(JobDir), nameof(JobDir), "must not be empty");

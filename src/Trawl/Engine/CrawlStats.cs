@@ -27,8 +27,23 @@ public sealed class CrawlStats
     /// <summary>Requests that failed for good.</summary>
     public long Failed { get; init; }
 
-    /// <summary>Requests skipped on purpose (robots.txt, scope).</summary>
+    /// <summary>Requests skipped on purpose (robots.txt, scope, page limits, middleware).</summary>
     public long Skipped { get; init; }
+
+    /// <summary>
+    /// Skipped requests by kind: <c>robots</c> (disallowed by robots.txt), <c>offsite</c> (outside the allowed
+    /// domains), <c>domain_limit</c> (over the domain's page limit) or <c>middleware</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> SkippedByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>
+    /// Discovered requests dropped before they were scheduled, by kind: <c>offsite</c> (outside the allowed domains) or
+    /// <c>max_depth</c> (deeper than the depth limit). They are not recorded in the frontier.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> FilteredByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>robots.txt files fetched. They are not pages: not in <see cref="Requests"/> or <see cref="Pages"/>.</summary>
+    public long RobotsTxtFetches { get; init; }
 
     /// <summary>Errors by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>. Retried attempts count too.</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();

@@ -1,77 +1,97 @@
 using Trawl.Frontier;
+using Trawl.Http;
+using Trawl.Politeness;
 
 namespace Trawl.Engine;
 
 /// <summary>
-/// Holds leased requests per domain and hands out the next one whose domain has a free slot and whose
-/// download delay has passed. Owned by the engine's dispatch loop: not thread-safe, by design.
+/// Holds leased requests per domain and hands out the next one whose domain has a free slot and whose delay has
+/// passed. Each domain keeps its politeness state here: concurrency, the delay and when the next request may start,
+/// AutoThrottle's adapted delay, robots.txt <c>Crawl-delay</c>, a <c>Retry-After</c> pause and the page count of
+/// <see cref="CrawlOptions.MaxPagesPerDomain"/>. Owned by the engine's dispatch loop: not thread-safe, by design.
 /// </summary>
+/// <remarks>
+/// The delay is measured between the starts of two requests to a domain. It is set when a request is taken and pushed
+/// later by <see cref="Started"/> when the download actually begins, so a request that was slow to get going (a busy
+/// thread pool, slow middleware) does not shorten the gap after it.
+/// </remarks>
 internal sealed class DomainScheduler
 {
+    private const int MinSweepThreshold = 1024;
+
     private readonly Dictionary<string, DomainSlot> _domains = new(StringComparer.Ordinal);
     private readonly LinkedList<DomainSlot> _ready = new();
-    private readonly int _perDomain;
-    private readonly Func<string, TimeSpan> _delayFor;
+    private readonly CrawlOptions _options;
+    private readonly Dictionary<string, DomainSettings> _overrides;
     private readonly Random _random;
+    private int _sweepThreshold = MinSweepThreshold;
 
-    public DomainScheduler(int perDomain, Func<string, TimeSpan> delayFor, Random random)
+    public DomainScheduler(CrawlOptions options, Random random)
     {
-        _perDomain = perDomain;
-        _delayFor = delayFor;
+        _options = options;
         _random = random;
+        _overrides = new Dictionary<string, DomainSettings>(StringComparer.Ordinal);
+        foreach (var (domain, settings) in options.Domains)
+        {
+            _overrides[DomainNames.Normalize(domain) ?? domain] = settings;
+        }
     }
 
     /// <summary>Leases held here, not yet started.</summary>
     public int Buffered { get; private set; }
 
-    public static string DomainOf(Uri url) => url.IdnHost;
+    /// <summary>The domain a URL belongs to: its host, lower-case, IDN in ASCII form.</summary>
+    public static string DomainOf(Uri url) => DomainNames.HostOf(url);
 
     public void Add(Lease lease)
     {
-        var domain = DomainOf(lease.Request.Url);
-        if (!_domains.TryGetValue(domain, out var slot))
-        {
-            slot = new DomainSlot(domain);
-            _domains.Add(domain, slot);
-        }
-
+        var slot = SlotOf(DomainOf(lease.Request.Url));
         slot.Queue.Enqueue(lease);
         Buffered++;
-        if (slot.Node is null)
-        {
-            slot.Node = _ready.AddLast(slot);
-        }
+        slot.Node ??= _ready.AddLast(slot);
     }
 
     /// <summary>
-    /// Takes the next startable lease, round-robin over domains. When none can start now, <paramref name="wait"/>
-    /// says how long until a delayed domain can (or <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// Takes the next lease, round-robin over domains: one that may start (<see cref="TakeKind.Start"/>, with the
+    /// <paramref name="delay"/> the domain then waits), or one that would go over its domain's page limit
+    /// (<see cref="TakeKind.OverLimit"/>: not started, to be recorded as skipped). When none can be taken now,
+    /// <paramref name="wait"/> says how long until a delayed domain can (or <see cref="Timeout.InfiniteTimeSpan"/>).
     /// </summary>
-    public bool TryTake(DateTimeOffset now, out Lease lease, out TimeSpan wait)
+    public TakeKind TryTake(DateTimeOffset now, out Lease lease, out TimeSpan delay, out TimeSpan wait)
     {
         wait = Timeout.InfiniteTimeSpan;
+        delay = TimeSpan.Zero;
         var node = _ready.First;
         while (node is not null)
         {
             var slot = node.Value;
             var next = node.Next;
-            if (slot.Active < _perDomain)
+            var head = slot.Queue.Peek();
+            if (head.Attempt == 1 && slot.MaxPages is { } max && slot.Started >= max)
+            {
+                // Over the limit: handed out at once, whatever the delay, since it will not be fetched.
+                lease = Dequeue(slot, node);
+                return TakeKind.OverLimit;
+            }
+
+            if (slot.Active < slot.Concurrency)
             {
                 if (slot.NextStart <= now)
                 {
-                    lease = slot.Queue.Dequeue();
-                    Buffered--;
+                    lease = Dequeue(slot, node);
                     slot.Active++;
-                    var delay = _delayFor(slot.Domain);
+                    if (lease.Attempt == 1)
+                    {
+                        slot.Started++;
+                    }
+
+                    delay = GapAfter(slot, lease.Request);
                     if (delay > TimeSpan.Zero)
                     {
                         slot.NextStart = now + delay;
                     }
 
-                    // Round robin: this domain goes to the back.
-                    _ready.Remove(node);
-                    slot.Node = slot.Queue.Count > 0 ? _ready.AddLast(slot) : null;
-                    return true;
+                    return TakeKind.Start;
                 }
 
                 var until = slot.NextStart - now;
@@ -85,21 +105,79 @@ internal sealed class DomainScheduler
         }
 
         lease = null!;
-        return false;
+        return TakeKind.None;
+    }
+
+    /// <summary>A download of the domain began at <paramref name="at"/>: the next may start no sooner than <paramref name="delay"/> later.</summary>
+    public void Started(string domain, DateTimeOffset at, TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero && _domains.TryGetValue(domain, out var slot) && at + delay > slot.NextStart)
+        {
+            slot.NextStart = at + delay;
+        }
+    }
+
+    /// <summary>
+    /// A request outside the slots (robots.txt) was made to the domain at <paramref name="at"/>: the next request waits
+    /// the domain's delay from then.
+    /// </summary>
+    public void StartedOutside(string domain, DateTimeOffset at)
+    {
+        var slot = SlotOf(domain);
+        Started(domain, at, GapAfter(slot, request: null));
     }
 
     /// <summary>Marks a started request of a domain as finished, freeing its slot.</summary>
-    public void Finished(Uri url)
+    public void Finished(string domain, DateTimeOffset now)
     {
-        if (_domains.TryGetValue(DomainOf(url), out var slot))
+        if (_domains.TryGetValue(domain, out var slot))
         {
             slot.Active--;
-            if (slot.Active == 0 && slot.Queue.Count == 0)
-            {
-                _domains.Remove(slot.Domain);
-            }
+        }
+
+        if (_domains.Count > _sweepThreshold)
+        {
+            Sweep(now);
         }
     }
+
+    /// <summary>AutoThrottle: a response with <paramref name="status"/> took <paramref name="latency"/>. Returns the old and new delay when it changed.</summary>
+    public (TimeSpan Old, TimeSpan New)? Observe(string domain, TimeSpan latency, int status)
+    {
+        if (!_options.AutoThrottle.Enabled || !_domains.TryGetValue(domain, out var slot))
+        {
+            return null;
+        }
+
+        var old = slot.Delay;
+        slot.Delay = AutoThrottle.NextDelay(_options.AutoThrottle, old, latency, status, slot.MinDelay);
+        return slot.Delay == old ? null : (old, slot.Delay);
+    }
+
+    /// <summary>Pauses a domain (Retry-After): no request to it starts before <paramref name="until"/>. Returns whether that moved its next start.</summary>
+    public bool PauseUntil(string domain, DateTimeOffset until)
+    {
+        var slot = SlotOf(domain);
+        if (until <= slot.NextStart)
+        {
+            return false;
+        }
+
+        slot.NextStart = until;
+        return true;
+    }
+
+    /// <summary>Sets the robots.txt <c>Crawl-delay</c> of a domain: a floor under every gap, never randomized.</summary>
+    public void SetCrawlDelay(string domain, TimeSpan crawlDelay) => SlotOf(domain).CrawlDelay = crawlDelay;
+
+    /// <summary>The domain's current delay before randomization (configured, per-domain or AutoThrottle's), for tests and logs.</summary>
+    public TimeSpan DelayOf(string domain) => SlotOf(domain).Delay;
+
+    /// <summary>The page limit of a domain, if it has one.</summary>
+    public long? MaxPagesOf(string domain) => SlotOf(domain).MaxPages;
+
+    /// <summary>When the next request to the domain may start, for tests.</summary>
+    internal DateTimeOffset NextStartOf(string domain) => SlotOf(domain).NextStart;
 
     /// <summary>Removes and returns every lease held here, for release on pause.</summary>
     public List<Lease> Drain()
@@ -120,8 +198,92 @@ internal sealed class DomainScheduler
         return all;
     }
 
-    /// <summary>Scales a delay by a random factor in [0.5, 1.5), as Scrapy does, so requests do not fall into lockstep.</summary>
-    public TimeSpan Randomize(TimeSpan delay) => delay * (0.5 + _random.NextDouble());
+    private Lease Dequeue(DomainSlot slot, LinkedListNode<DomainSlot> node)
+    {
+        var lease = slot.Queue.Dequeue();
+        Buffered--;
+
+        // Round robin: this domain goes to the back.
+        _ready.Remove(node);
+        slot.Node = slot.Queue.Count > 0 ? _ready.AddLast(slot) : null;
+        return lease;
+    }
+
+    // The wait after a request to the domain starts, before the next may.
+    private TimeSpan GapAfter(DomainSlot slot, Request? request)
+    {
+        TimeSpan gap;
+        if (request is not null && RequestMeta.TryGetSeconds(request, RequestMeta.DownloadDelay, allowZero: true) is { } own)
+        {
+            gap = own;
+        }
+        else
+        {
+            gap = slot.Delay;
+            if (gap > TimeSpan.Zero && _options.RandomizeDownloadDelay)
+            {
+                gap *= NextFactor(slot);
+            }
+        }
+
+        return gap < slot.CrawlDelay ? slot.CrawlDelay : gap;
+    }
+
+    // Factors in [0.5, 1.5), drawn in antithetic pairs (f, then 2 - f): each is uniform, yet every two gaps average the
+    // configured delay, so the site sees the rate it was promised rather than a random walk around it.
+    private double NextFactor(DomainSlot slot)
+    {
+        if (slot.PairedFactor is { } paired)
+        {
+            slot.PairedFactor = null;
+            return paired;
+        }
+
+        var factor = 0.5 + _random.NextDouble();
+        slot.PairedFactor = 2 - factor;
+        return factor;
+    }
+
+    private DomainSlot SlotOf(string domain)
+    {
+        if (_domains.TryGetValue(domain, out var slot))
+        {
+            return slot;
+        }
+
+        DomainNames.TryFind(_overrides, domain, out var settings);
+        var minDelay = settings?.DownloadDelay ?? _options.DownloadDelay;
+        slot = new DomainSlot(domain)
+        {
+            Concurrency = settings?.Concurrency ?? _options.ConcurrencyPerDomain,
+            MaxPages = settings?.MaxPages ?? _options.MaxPagesPerDomain,
+            MinDelay = minDelay,
+            Delay = _options.AutoThrottle.Enabled ? AutoThrottle.StartDelay(_options.AutoThrottle, minDelay) : minDelay,
+        };
+        _domains.Add(domain, slot);
+        return slot;
+    }
+
+    // Forgets idle domains that carry nothing worth keeping, so a broad crawl over millions of hosts stays small. A
+    // domain with a page limit keeps its count; one still inside its delay or pause keeps its next start.
+    private void Sweep(DateTimeOffset now)
+    {
+        List<string>? idle = null;
+        foreach (var slot in _domains.Values)
+        {
+            if (slot.Active == 0 && slot.Queue.Count == 0 && slot.NextStart <= now && slot.MaxPages is null && slot.CrawlDelay == TimeSpan.Zero)
+            {
+                (idle ??= []).Add(slot.Domain);
+            }
+        }
+
+        foreach (var domain in idle ?? [])
+        {
+            _domains.Remove(domain);
+        }
+
+        _sweepThreshold = Math.Max(MinSweepThreshold, _domains.Count * 2);
+    }
 
     private sealed class DomainSlot(string domain)
     {
@@ -131,8 +293,37 @@ internal sealed class DomainScheduler
 
         public int Active { get; set; }
 
+        public int Concurrency { get; init; }
+
+        public long? MaxPages { get; init; }
+
+        public long Started { get; set; }
+
+        /// <summary>The configured delay: the floor under AutoThrottle.</summary>
+        public TimeSpan MinDelay { get; init; }
+
+        /// <summary>The delay before randomization: the configured one, or AutoThrottle's.</summary>
+        public TimeSpan Delay { get; set; }
+
+        public TimeSpan CrawlDelay { get; set; }
+
+        public double? PairedFactor { get; set; }
+
         public DateTimeOffset NextStart { get; set; } = DateTimeOffset.MinValue;
 
         public LinkedListNode<DomainSlot>? Node { get; set; }
     }
+}
+
+/// <summary>What <see cref="DomainScheduler.TryTake"/> handed out.</summary>
+internal enum TakeKind
+{
+    /// <summary>Nothing can be taken now.</summary>
+    None,
+
+    /// <summary>A request to start.</summary>
+    Start,
+
+    /// <summary>A request over its domain's page limit, to record as skipped.</summary>
+    OverLimit,
 }

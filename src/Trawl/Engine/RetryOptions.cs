@@ -23,6 +23,15 @@ public sealed class RetryOptions
     /// <value>The default is 60 seconds.</value>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The longest wait a <c>Retry-After</c> header is honoured for. A 429 or 503 response with <c>Retry-After</c>
+    /// (seconds or an HTTP date) pauses its domain until then (no new requests to it start), and its retry is due no
+    /// sooner, whether or not the request is retried; a longer wait is cut to this, so a hostile server cannot stall
+    /// the crawl. <see cref="TimeSpan.Zero"/> ignores <c>Retry-After</c>.
+    /// </summary>
+    /// <value>The default is 10 minutes.</value>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Returns the wait before retry number <paramref name="retry"/> (1-based).</summary>
     public TimeSpan BackoffFor(int retry)
     {
@@ -36,5 +45,6 @@ public sealed class RetryOptions
         CrawlOptions.Require(MaxRetries >= 0, "Retry.MaxRetries", "must not be negative");
         CrawlOptions.Require(Backoff >= TimeSpan.Zero, "Retry.Backoff", "must not be negative");
         CrawlOptions.Require(MaxBackoff >= Backoff, "Retry.MaxBackoff", "must be at least Retry.Backoff");
+        CrawlOptions.Require(MaxRetryAfter >= TimeSpan.Zero, "Retry.MaxRetryAfter", "must not be negative");
     }
 }

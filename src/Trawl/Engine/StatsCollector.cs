@@ -7,6 +7,8 @@ internal sealed class StatsCollector
 {
     private readonly ConcurrentDictionary<int, long> _statuses = new();
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _skipped = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _filtered = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _started;
     private long _requests;
@@ -14,7 +16,8 @@ internal sealed class StatsCollector
     private long _items;
     private long _retries;
     private long _failed;
-    private long _skipped;
+    private long _skippedTotal;
+    private long _robotsFetches;
 
     public StatsCollector(TimeProvider time)
     {
@@ -42,7 +45,15 @@ internal sealed class StatsCollector
 
     public void Failed() => Interlocked.Increment(ref _failed);
 
-    public void Skipped() => Interlocked.Increment(ref _skipped);
+    public void Skipped(string? kind)
+    {
+        Interlocked.Increment(ref _skippedTotal);
+        _skipped.AddOrUpdate(kind ?? "other", 1, static (_, n) => n + 1);
+    }
+
+    public void Filtered(string kind, int count = 1) => _filtered.AddOrUpdate(kind, count, (_, n) => n + count);
+
+    public void RobotsFetch() => Interlocked.Increment(ref _robotsFetches);
 
     public CrawlStats Snapshot(long exported, long dropped) => new()
     {
@@ -54,7 +65,10 @@ internal sealed class StatsCollector
         ItemsDropped = dropped,
         Retries = Interlocked.Read(ref _retries),
         Failed = Interlocked.Read(ref _failed),
-        Skipped = Interlocked.Read(ref _skipped),
+        Skipped = Interlocked.Read(ref _skippedTotal),
+        SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
+        FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
+        RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
         ErrorsByKind = new SortedDictionary<string, long>(_errors, StringComparer.Ordinal),
         Elapsed = _time.GetElapsedTime(_started),
     };

@@ -525,6 +525,26 @@ internal sealed class JobDatabase : IDisposable
         return count;
     });
 
+    public long RequeueDone(long before, long now) => Write(durable: true, () =>
+    {
+        var requeue = Command(Sql.RequeueDone, ("$before", SqliteType.Integer), ("$now", SqliteType.Integer));
+        requeue.Parameters[0].Value = before;
+        requeue.Parameters[1].Value = now;
+        long count = requeue.ExecuteNonQuery();
+        if (count > 0)
+        {
+            Touch(now);
+        }
+
+        return count;
+    });
+
+    public void SetValue(string key, string value) => Write(durable: true, () =>
+    {
+        PutValue(key, value);
+        return 0;
+    });
+
     public long CountItems() => Command("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'items'), 0)").ExecuteScalar() as long? ?? 0;
 
     public long CountDoneSince(long since)
@@ -604,6 +624,11 @@ internal sealed class JobDatabase : IDisposable
         public const string RetryFailed = """
             UPDATE requests SET status = 0, attempts = 0, due_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $now
             WHERE status >= 2 AND status = 3
+            """;
+
+        public const string RequeueDone = """
+            UPDATE requests SET status = 0, attempts = 0, due_at = NULL, http_status = NULL, error_kind = NULL, last_error = NULL, updated_at = $now
+            WHERE status >= 2 AND status = 2 AND updated_at < $before AND depth > 0
             """;
 
         public const string TopErrors = """

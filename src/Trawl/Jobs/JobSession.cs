@@ -15,6 +15,9 @@ namespace Trawl.Jobs;
 /// </summary>
 internal sealed class JobSession : IAsyncDisposable
 {
+    /// <summary>The <c>kv</c> key of the proxy setup's fingerprint (without credentials) the job last ran with.</summary>
+    internal const string ProxySetupKey = "proxy_setup";
+
     private readonly JobStore _store;
     private readonly Spider _spider;
     private readonly CookieContainer? _cookies;
@@ -62,8 +65,10 @@ internal sealed class JobSession : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
         try
         {
+            var proxySetup = options.Downloader.ProxySetupFingerprint();
             if (store.IsNew)
             {
+                await store.SetValueAsync(ProxySetupKey, proxySetup, cancellationToken).ConfigureAwait(false);
                 Log.JobCreated(logger, directory);
                 return new JobSession(store, spider, cookies, resuming: false);
             }
@@ -89,10 +94,17 @@ internal sealed class JobSession : IAsyncDisposable
 
             await store.SetSettingsFingerprintAsync(fingerprint, cancellationToken).ConfigureAwait(false);
             await store.SetSpiderNameAsync(spider.Name, cancellationToken).ConfigureAwait(false);
+            await ApplyProxyChangeAsync(store, proxySetup, logger, cancellationToken).ConfigureAwait(false);
             if (store.WasFinished)
             {
                 await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
                 Log.JobRerun(logger, directory);
+                if (options.RecrawlAfter is { } age)
+                {
+                    var requeued = await store.RequeueDoneAsync(options.TimeProvider.GetUtcNow() - age, cancellationToken).ConfigureAwait(false);
+                    Log.Recrawl(logger, requeued, age);
+                }
+
                 return new JobSession(store, spider, cookies, resuming: false);
             }
 
@@ -123,6 +135,21 @@ internal sealed class JobSession : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
+    // Requests that failed through the old proxies (or without one) may well succeed through the new ones: they go back
+    // to pending. A job from before proxies were recorded ran direct.
+    private static async ValueTask ApplyProxyChangeAsync(JobStore store, string proxySetup, ILogger logger, CancellationToken cancellationToken)
+    {
+        var previous = await store.GetValueAsync(ProxySetupKey, cancellationToken).ConfigureAwait(false) ?? "direct";
+        if (string.Equals(previous, proxySetup, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var retried = await store.RetryFailedAsync(cancellationToken).ConfigureAwait(false);
+        await store.SetValueAsync(ProxySetupKey, proxySetup, cancellationToken).ConfigureAwait(false);
+        Log.ProxySetupChanged(logger, store.Directory, previous, proxySetup, retried);
+    }
+
     private JobStateUpdate CaptureState() =>
         new(_spider.State.ToJson(), _cookies is null ? null : CookieJar.Serialize(_cookies));
 
@@ -130,7 +157,16 @@ internal sealed class JobSession : IAsyncDisposable
     // which requests exist.
     private static string SettingsFingerprint(Spider spider, CrawlOptions options)
     {
-        var text = JsonSerializer.Serialize(new { spider = spider.Name, settings = spider.SettingsText, options.MaxDepth });
+        // Scope joins the fingerprint only when set, so jobs made before it existed keep their fingerprint.
+        var text = options.AllowedDomains.Count == 0
+            ? JsonSerializer.Serialize(new { spider = spider.Name, settings = spider.SettingsText, options.MaxDepth })
+            : JsonSerializer.Serialize(new
+            {
+                spider = spider.Name,
+                settings = spider.SettingsText,
+                options.MaxDepth,
+                allowedDomains = options.AllowedDomains.Select(static d => d.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal),
+            });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

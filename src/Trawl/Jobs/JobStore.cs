@@ -386,6 +386,38 @@ public sealed class JobStore : IAsyncDisposable
         return count;
     }
 
+    /// <summary>
+    /// Incremental crawls: puts every done request whose page was fetched before <paramref name="fetchedBefore"/> back
+    /// to pending with its attempts reset, so the next run fetches it again. Start requests (depth 0) are left alone:
+    /// a re-run schedules them anew anyway. Returns how many.
+    /// </summary>
+    public async ValueTask<long> RequeueDoneAsync(DateTimeOffset fetchedBefore, CancellationToken cancellationToken)
+    {
+        var now = TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var before = fetchedBefore.ToUnixTimeMilliseconds();
+        var count = await RunAsync(db => db.RequeueDone(before, now), cancellationToken).ConfigureAwait(false);
+        if (count > 0)
+        {
+            Frontier.Signal();
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads a value of the job's key/value table (<c>kv</c>), or <see langword="null"/> for none.</summary>
+    internal ValueTask<string?> GetValueAsync(string key, CancellationToken cancellationToken) => LoadValueAsync(key, cancellationToken);
+
+    /// <summary>Writes a value of the job's key/value table (<c>kv</c>) now, in its own transaction.</summary>
+    internal ValueTask SetValueAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return RunAsync(db =>
+        {
+            db.SetValue(key, value);
+            return 0;
+        }, cancellationToken).AsNonGeneric();
+    }
+
     /// <summary>Summarizes the job: requests by status, items, the most common errors, and the recent rate.</summary>
     /// <param name="topErrors">How many distinct errors to list.</param>
     /// <param name="cancellationToken">Cancels waiting for the database.</param>

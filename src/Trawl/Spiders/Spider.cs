@@ -76,8 +76,9 @@ public abstract class Spider
     public abstract IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Lets a spider adjust the crawl's options before the crawl starts (for example its own
-    /// concurrency or delay). Called once, before options are validated.
+    /// Lets a spider adjust the crawl's options before the crawl starts: its concurrency and delays, robots.txt,
+    /// allowed domains, AutoThrottle, user agents, proxies and the like. Called once, before options are validated and
+    /// after the command line has applied its flags, so what the spider sets here wins.
     /// </summary>
     public virtual void ConfigureOptions(CrawlOptions options)
     {

@@ -59,7 +59,8 @@ public sealed class DurableByDefaultTests
         (await child.WaitAsync(Timeout)).ShouldBe(ExitCodes.Finished, child.Output + child.Error);
         child.Output.ShouldNotContain("Job:");
         Directory.Exists(temp.File("data")).ShouldBeFalse();
-        server.FetchCounts().Values.Sum().ShouldBe(5);
+        // The command line obeys robots.txt, whose fetch is no page.
+        server.FetchCounts().Where(pair => pair.Key != "/robots.txt").Sum(pair => pair.Value).ShouldBe(5);
     }
 
     [Fact]

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Json;
+using Trawl.Downloader;
+
+namespace Trawl.Http;
+
+/// <summary>
+/// The <see cref="Request.Meta"/> keys Trawl itself reads: per-request overrides of the crawl's settings. Values are
+/// checked when the request is scheduled; a bad one fails scheduling with an <see cref="ArgumentException"/> naming the
+/// key (in a callback, that fails the callback's request as <c>callback</c>).
+/// </summary>
+/// <example>
+/// <code>
+/// yield return new Request(url)
+/// {
+///     Meta = { [RequestMeta.DownloadTimeout] = 120.0, [RequestMeta.Proxy] = "socks5://127.0.0.1:9050", [RequestMeta.DontRetry] = true },
+/// };
+/// </code>
+/// </example>
+public static class RequestMeta
+{
+    /// <summary>
+    /// Seconds (a number) to wait after this request starts before the next request to its domain starts. Replaces the
+    /// domain's delay (<c>DownloadDelay</c>, a per-domain override or AutoThrottle's) for that one gap, and is not
+    /// randomized; a robots.txt <c>Crawl-delay</c>, when obeyed, stays a floor.
+    /// </summary>
+    public const string DownloadDelay = "download_delay";
+
+    /// <summary>Seconds (a positive number) this download may take in all; overrides <see cref="DownloaderOptions.Timeout"/>.</summary>
+    public const string DownloadTimeout = "download_timeout";
+
+    /// <summary>
+    /// The proxy for this request, as a URL: <c>http://HOST:PORT</c>, <c>socks5://HOST:PORT</c>, <c>socks4://</c> or
+    /// <c>socks4a://</c>, optionally with <c>USER:PASSWORD@</c>. An empty string sends it direct. Overrides
+    /// <see cref="DownloaderOptions.Proxies"/>. Credentials are never logged.
+    /// </summary>
+    public const string Proxy = "proxy";
+
+    /// <summary><see langword="true"/> to never retry this request: its first failure is final.</summary>
+    public const string DontRetry = "dont_retry";
+
+    /// <summary>Checks the values of the keys above; throws <see cref="ArgumentException"/> on a bad one.</summary>
+    internal static void Validate(Request request)
+    {
+        if (request.Meta.Count == 0)
+        {
+            return;
+        }
+
+        if (request.Meta.ContainsKey(DownloadDelay) && TryGetSeconds(request, DownloadDelay, allowZero: true) is null)
+        {
+            throw Invalid(request, DownloadDelay, "a number of seconds, 0 or more");
+        }
+
+        if (request.Meta.ContainsKey(DownloadTimeout) && TryGetSeconds(request, DownloadTimeout, allowZero: false) is null)
+        {
+            throw Invalid(request, DownloadTimeout, "a number of seconds above 0");
+        }
+
+        if (request.Meta.ContainsKey(Proxy))
+        {
+            var text = TryGetString(request, Proxy);
+            if (text is null || (text.Length > 0 && !ProxyAddress.TryParse(text, out _, out _)))
+            {
+                throw Invalid(request, Proxy, "a proxy URL such as http://HOST:PORT or socks5://HOST:PORT, or an empty string for none");
+            }
+        }
+
+        if (request.Meta.ContainsKey(DontRetry) && TryGetBool(request, DontRetry) is null)
+        {
+            throw Invalid(request, DontRetry, "true or false");
+        }
+    }
+
+    /// <summary>A meta value as seconds, or <see langword="null"/> when absent or not a valid number.</summary>
+    internal static TimeSpan? TryGetSeconds(Request request, string key, bool allowZero)
+    {
+        if (!request.Meta.TryGetValue(key, out var value) || value is null)
+        {
+            return null;
+        }
+
+        double? seconds = value switch
+        {
+            double d => d,
+            float f => f,
+            int i => i,
+            long l => l,
+            decimal m => (double)m,
+            TimeSpan t => t.TotalSeconds,
+            string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            JsonElement { ValueKind: JsonValueKind.Number } e => e.GetDouble(),
+            JsonElement { ValueKind: JsonValueKind.String } e when double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            _ => null,
+        };
+
+        return seconds is { } s2 && double.IsFinite(s2) && (s2 > 0 || (allowZero && s2 == 0)) && s2 < 7 * 86_400
+            ? TimeSpan.FromSeconds(s2)
+            : null;
+    }
+
+    /// <summary>A meta value as a string, or <see langword="null"/> when absent or not a string.</summary>
+    internal static string? TryGetString(Request request, string key) =>
+        request.Meta.TryGetValue(key, out var value)
+            ? value switch
+            {
+                string s => s,
+                Uri u => u.OriginalString,
+                JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+                _ => null,
+            }
+            : null;
+
+    /// <summary>A meta value as a boolean, or <see langword="null"/> when absent or not a boolean.</summary>
+    internal static bool? TryGetBool(Request request, string key) =>
+        request.Meta.TryGetValue(key, out var value)
+            ? value switch
+            {
+                bool b => b,
+                JsonElement { ValueKind: JsonValueKind.True } => true,
+                JsonElement { ValueKind: JsonValueKind.False } => false,
+                _ => null,
+            }
+            : null;
+
+    private static ArgumentException Invalid(Request request, string key, string expected) =>
+        new($"Request {Logging.UrlRedaction.UrlForLog(request.Url)} has meta '{key}' that is not {expected}.", nameof(Request.Meta));
+}
