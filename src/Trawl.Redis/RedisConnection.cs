@@ -26,6 +26,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private readonly string? _secret;
     private int _disposed;
     private int _connected;
+    private int _authenticationFailed;
 
     public RedisConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, int database, string endpoint, string? secret, RedisRetryPolicy policy, ILogger logger)
     {
@@ -95,7 +96,7 @@ internal sealed class RedisConnection : IAsyncDisposable
 
                 return result;
             }
-            catch (RedisConnectionException ex) when (Volatile.Read(ref _connected) == 0 && IsAuthenticationFailure(ex))
+            catch (RedisConnectionException ex) when (Volatile.Read(ref _connected) == 0 && (IsAuthenticationFailure(ex) || Volatile.Read(ref _authenticationFailed) == 1))
             {
                 // A wrong or missing password at start is a configuration error, not an outage: say so instead of
                 // retrying forever. The client's exception is not kept as the cause: its text is not under our control.
@@ -171,7 +172,8 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     private static bool IsAuthenticationFailure(RedisConnectionException ex) =>
         ex.FailureType == ConnectionFailureType.AuthenticationFailure
-        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
+        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal)
+        || ex.Message.Contains("AuthenticationFailure", StringComparison.Ordinal);
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
     {
@@ -198,8 +200,17 @@ internal sealed class RedisConnection : IAsyncDisposable
         return delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        // The background connect reports a refused password here; an operation waiting for a connection then only sees
+        // "no connection available", so remember it to fail fast with the real reason.
+        if (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+        {
+            Volatile.Write(ref _authenticationFailed, 1);
+        }
+
         Log.ConnectionFailed(_logger, Endpoint, e.FailureType.ToString(), Sanitize(e.Exception?.Message));
+    }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => Log.ConnectionRestored(_logger, Endpoint);
 }
