@@ -305,6 +305,7 @@ public sealed class BadInputTests
             message.ShouldContain(mentions, Case.Insensitive, what);
             run.Error.ShouldNotContain("   at ", Case.Sensitive, what);
             run.Error.ShouldNotContain("Exception", Case.Sensitive, what);
+            run.Error.ShouldNotContain("(Parameter", Case.Sensitive, what);
             Snapshot().ShouldBe(before, $"{what}: nothing may be written");
             _server.TotalRequests.ShouldBe(requests, $"{what}: nothing may be fetched");
             return run;
