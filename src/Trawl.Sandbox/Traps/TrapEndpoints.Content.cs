@@ -42,6 +42,7 @@ internal static partial class TrapEndpoints
         ("vbscript:msgbox(1)", null),
         ("ws://{authority}/pages/22", null),
         ("http://[::1", null),
+        ("http://xn--\uD4CF.example/", null),
         ("http://exa mple.com/", null),
         ("http://:80/pages/23", null),
         ("https://", null),

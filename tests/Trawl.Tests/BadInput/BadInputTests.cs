@@ -36,6 +36,7 @@ public sealed class BadInputTests
         { "start: no host", ["--start", "http://"], "http://" },
         { "start: space in host", ["--start", "http://exa mple.com/"], "exa mple" },
         { "start: unclosed IPv6", ["--start", "http://[::1"], "[::1" },
+        { "start: a host IDNA rejects", ["--start", "http://xn--\uD4CF.example/"], "xn--" },
         { "start file: invalid line", ["--start-file", "{dir}/bad-starts.txt"], "'not-a-url' (line 4 of" },
         { "start file: missing", ["--start-file", "{dir}/missing.txt"], "missing.txt" },
         { "start file: a directory", ["--start-file", "{dir}"], "directory" },

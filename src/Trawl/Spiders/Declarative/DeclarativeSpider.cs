@@ -89,7 +89,7 @@ public sealed class DeclarativeSpider : Spider
         bool allowed;
         if (_allow.Length == 0)
         {
-            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && _startHosts.Contains(uri.IdnHost);
+            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && LinkResolver.HasFetchableHost(uri) && _startHosts.Contains(uri.IdnHost);
         }
         else
         {
@@ -137,7 +137,7 @@ public sealed class DeclarativeSpider : Spider
         foreach (var (raw, where) in urls)
         {
             var url = raw.Trim();
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.IdnHost.Length == 0)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !LinkResolver.HasFetchableHost(uri))
             {
                 throw new SpiderDefinitionException($"Invalid start URL '{raw}'{where}: a start URL must be an absolute http:// or https:// URL.");
             }
