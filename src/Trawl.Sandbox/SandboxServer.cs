@@ -33,8 +33,17 @@ namespace Trawl.Sandbox;
 /// <item><c>/trap/reset</c>: promises 64 KiB, sends 8 KiB, then drops the connection.</item>
 /// <item><c>/trap/links?n=N</c>: a page of N links (default 100) to synthetic pages.</item>
 /// <item><c>/trap/charset/{name}?declare=header|meta|both|none</c>: a page encoded in a legacy charset
-/// (<see cref="SandboxSite.CharsetNames"/>), declared where asked (default: the Content-Type header only).</item>
+/// (<see cref="SandboxSite.CharsetNames"/>), declared where asked (default: the Content-Type header only);
+/// <c>&amp;label=L</c> declares L instead of the real charset.</item>
+/// <item><c>/trap/flaky/{key}?fail=N&amp;status=S&amp;retry-after=s</c>: the first N requests for key (default 2) answer
+/// S (default 503), then 200.</item>
+/// <item><c>/trap/trickle?bytes=N&amp;ms=M</c>: headers at once, then N bytes (default 60), one every M ms (default 1,000).</item>
+/// <item><c>/trap/redirect-to?url=U</c>: redirects to U, on any host or scheme.</item>
+/// <item><c>/trap/bad-links</c>: links in every shape: relative, odd but valid, javascript:, mailto:, data:, malformed, over-long.</item>
+/// <item><c>/trap/content/{kind}</c>: a body that is not HTML (json, png, pdf, text, xml, octet-stream, untyped-binary),
+/// or HTML without a Content-Type (untyped-html).</item>
 /// </list>
+/// <para><see cref="SilentServer"/> is the server that accepts connections and never answers, on its own port.</para>
 /// <para>
 /// Every other path answers 404, methods other than GET and HEAD answer 405. Pages are rendered on each request,
 /// not cached, so very large sites cost no memory. The server writes nothing to the console and leaves Ctrl+C and

@@ -13,6 +13,7 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
     private static readonly byte[] NotFoundBody =
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Not found</title>\n</head>\n<body>\n<h1>404 Not Found</h1>\n</body>\n</html>\n"u8.ToArray();
 
+    private readonly TrapState _trapState = new();
     private readonly byte[]? _robots = site.Options.RobotsTxt is { } robots ? System.Text.Encoding.UTF8.GetBytes(robots) : null;
 
     /// <summary>The base URL absolute links start with, ending in <c>/</c>; set once the server knows its port.</summary>
@@ -83,6 +84,6 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
 
         context.Response.Headers[HeaderNames.CacheControl] = "no-store";
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        await handler(new TrapContext(context, argument, site, aborted.Token)).ConfigureAwait(false);
+        await handler(new TrapContext(context, argument, site, _trapState, aborted.Token)).ConfigureAwait(false);
     }
 }

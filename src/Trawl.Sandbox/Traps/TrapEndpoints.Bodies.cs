@@ -14,6 +14,9 @@ internal static partial class TrapEndpoints
 
     private const int MiB = 1 << 20;
 
+    private static readonly System.Buffers.SearchValues<char> LabelCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:");
+
     // Compressing 1 GiB takes a moment, so it is done once per process, on first use.
     private static readonly Lazy<byte[]> GzipBomb = new(BuildGzipBomb);
 
@@ -135,6 +138,8 @@ internal static partial class TrapEndpoints
     /// <c>/trap/charset/{name}</c>: a page whose <c>p#sample</c> holds <see cref="SandboxSite.CharsetSample"/> for
     /// that charset, encoded in it. <c>?declare=header</c> (the default) names the charset only in the Content-Type
     /// header, <c>meta</c> only in <c>&lt;meta charset&gt;</c>, <c>both</c> in both, <c>none</c> nowhere.
+    /// <c>?label=L</c> mislabels the page: it declares L (any token of up to 40 letters, digits and <c>-_.:</c>, known
+    /// charset or not) where it would have declared the real charset; the bytes stay in the real one.
     /// </summary>
     [Trap("charset")]
     private static Task Charset(TrapContext trap)
@@ -156,11 +161,21 @@ internal static partial class TrapEndpoints
             return trap.BadRequestAsync("declare must be header, meta, both or none");
         }
 
+        var label = trap.Request.Query["label"].ToString();
+        if (label.Length == 0)
+        {
+            label = name;
+        }
+        else if (label.Length > 40 || label.AsSpan().ContainsAnyExcept(LabelCharacters))
+        {
+            return trap.BadRequestAsync("label must be up to 40 letters, digits, '-', '_', '.' or ':'");
+        }
+
         var html = Html.RentBuilder();
         html.Append("<!DOCTYPE html>\n<html>\n<head>\n");
         if (inMeta)
         {
-            html.Append("<meta charset=\"").Append(name).Append("\">\n");
+            html.Append("<meta charset=\"").Append(label).Append("\">\n");
         }
 
         html.Append("<title>Charset ").Append(name).Append("</title>\n</head>\n<body>\n<h1>Charset ").Append(name)
@@ -175,7 +190,7 @@ internal static partial class TrapEndpoints
             Html.Return(html);
         }
 
-        return trap.WriteAsync(body, inHeader ? $"text/html; charset={name}" : "text/html");
+        return trap.WriteAsync(body, inHeader ? $"text/html; charset={label}" : "text/html");
     }
 
     private static byte[] BuildGzipBomb()

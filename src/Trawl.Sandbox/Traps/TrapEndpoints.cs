@@ -18,7 +18,7 @@ internal sealed class TrapAttribute(string name) : Attribute
 internal delegate Task TrapHandler(TrapContext trap);
 
 /// <summary>One request to a trap, with helpers for reading its arguments and answering it.</summary>
-internal sealed class TrapContext(HttpContext http, string? argument, SiteModel site, CancellationToken aborted)
+internal sealed class TrapContext(HttpContext http, string? argument, SiteModel site, TrapState state, CancellationToken aborted)
 {
     public HttpContext Http { get; } = http;
 
@@ -30,6 +30,12 @@ internal sealed class TrapContext(HttpContext http, string? argument, SiteModel 
     public string? Argument { get; } = argument;
 
     public SiteModel Site { get; } = site;
+
+    /// <summary>What the traps of this server remember between requests.</summary>
+    public TrapState State { get; } = state;
+
+    /// <summary>The scheme and authority the client used, for example <c>http://127.0.0.1:5000</c>, for absolute links back to this server.</summary>
+    public string Origin => $"{Request.Scheme}://{Request.Host.ToUriComponent()}";
 
     /// <summary>Cancelled when the client goes away or the server stops.</summary>
     public CancellationToken Aborted { get; } = aborted;

@@ -42,6 +42,9 @@ internal static class DownloadErrors
                 HttpIOException httpIo => FromHttpRequestError(httpIo.HttpRequestError),
                 InvalidDataException => DownloadError.Protocol,
 
+                // A URL System.Uri parsed but cannot encode for the wire, such as a host IDNA rejects.
+                UriFormatException => DownloadError.InvalidRequest,
+
                 // BrotliStream reports corrupt input as an InvalidOperationException rather than InvalidDataException.
                 InvalidOperationException { Source: { } source } when source.StartsWith("System.IO.Compression", StringComparison.Ordinal)
                     => DownloadError.Protocol,

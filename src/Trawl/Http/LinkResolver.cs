@@ -131,11 +131,56 @@ internal static class LinkResolver
         }
     }
 
+    /// <summary>
+    /// Whether a URL's host can be put on the wire: it is not empty and IDNA accepts it. System.Uri parses hosts such as
+    /// <c>xn--퓏.example</c> that it then cannot encode (<see cref="Uri.IdnHost"/> throws), and no HTTP client can fetch them.
+    /// </summary>
+    public static bool HasFetchableHost(Uri url)
+    {
+        try
+        {
+            return url.IdnHost.Length > 0;
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether text holds a UTF-16 surrogate without its pair. Stored as JSON and sent as UTF-8, it would silently turn
+    /// into U+FFFD: another URL, with another fingerprint.
+    /// </summary>
+    public static bool HasLoneSurrogate(string text)
+    {
+        var i = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (i < 0)
+        {
+            return false;
+        }
+
+        for (; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Exactly the URLs a Request accepts, and no longer than a server takes.
     private static bool IsUsable(Uri url) =>
         url.IsAbsoluteUri
         && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
-        && url.Host.Length > 0
-        && url.AbsoluteUri.Length <= Response.MaxUrlLength;
+        && HasFetchableHost(url)
+        && url.AbsoluteUri.Length <= Response.MaxUrlLength
+        && !HasLoneSurrogate(url.AbsoluteUri);
 
     private static string RemoveTabsAndNewlines(ReadOnlySpan<char> span)
     {

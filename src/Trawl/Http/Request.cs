@@ -24,13 +24,19 @@ public sealed class Request
     }
 
     /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
+    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL, or is one that
+    /// cannot be sent or stored: a host IDNA rejects, or a lone UTF-16 surrogate, which has no UTF-8 form.</exception>
     public Request(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
             throw new ArgumentException($"'{url}' is not an absolute http or https URL.", nameof(url));
+        }
+
+        if (!LinkResolver.HasFetchableHost(url) || LinkResolver.HasLoneSurrogate(url.AbsoluteUri))
+        {
+            throw new ArgumentException($"'{url}' is not a valid http or https URL: its host or characters cannot be sent.", nameof(url));
         }
 
         Url = url;

@@ -47,8 +47,7 @@ public static class UrlCanonicalizer
             builder.Append('@');
         }
 
-        // IdnHost gives IPv6 addresses without brackets (and with any zone id), which would not parse back.
-        builder.Append((url.HostNameType == UriHostNameType.IPv6 ? url.Host : url.IdnHost).ToLowerInvariant());
+        builder.Append(CanonicalHost(url));
         if (!url.IsDefaultPort && url.Port >= 0)
         {
             builder.Append(':').Append(url.Port);
@@ -97,6 +96,25 @@ public static class UrlCanonicalizer
             // System.Uri can throw from its getters on pathological input; such a URL has no canonical form.
             canonical = string.Empty;
             return false;
+        }
+    }
+
+    private static string CanonicalHost(Uri url)
+    {
+        // IdnHost gives IPv6 addresses without brackets (and with any zone id), which would not parse back.
+        if (url.HostNameType == UriHostNameType.IPv6)
+        {
+            return url.Host.ToLowerInvariant();
+        }
+
+        try
+        {
+            return url.IdnHost.ToLowerInvariant();
+        }
+        catch (UriFormatException)
+        {
+            // A host IDNA rejects (xn--퓏.example) cannot be fetched, but a request for it still needs a stable identity.
+            return url.Host.ToLowerInvariant();
         }
     }
 

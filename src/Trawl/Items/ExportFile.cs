@@ -83,7 +83,10 @@ internal static class ExportFile
         }
     }
 
-    /// <summary>Throws unless <paramref name="fullPath"/> could be written, leaving an existing file as it is.</summary>
+    /// <summary>
+    /// Throws unless <paramref name="fullPath"/> could be written, leaving an existing file as it is. A disk with no
+    /// room for one more byte counts as unwritable.
+    /// </summary>
     public static void CheckWritable(string fullPath)
     {
         ThrowIfNotAFile(fullPath);
@@ -91,14 +94,42 @@ internal static class ExportFile
         {
             ThrowIfReadOnly(fullPath);
 
-            // Opening for writing without truncating changes neither the contents nor the modification time.
-            using var existing = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            // Opening for writing without truncating changes neither the contents nor the modification time. The room
+            // left is probed beside it, so the file itself stays untouched.
+            using (Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+
+            var directory = Path.GetDirectoryName(fullPath) ?? ".";
+            var sibling = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.trawl-probe");
+            using var roomProbe = Open(sibling, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
+            ProbeRoom(roomProbe, fullPath);
             return;
         }
 
         // The probe is the target itself, so it meets the same permissions, and it is gone when closed.
         using var probe = Open(fullPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
+        ProbeRoom(probe, fullPath);
     }
+
+    // Creating an empty file needs no free space; one byte, flushed to the disk, does.
+    private static void ProbeRoom(FileStream probe, string fullPath)
+    {
+        try
+        {
+            probe.WriteByte((byte)'\n');
+            probe.Flush(flushToDisk: true);
+        }
+        catch (Exception ex) when (IsIoFailure(ex))
+        {
+            throw Failure(fullPath, ex);
+        }
+    }
+
+    /// <summary>Whether a file system error is ENOSPC or EDQUOT: no room left.</summary>
+    public static bool IsDiskFull(Exception ex) =>
+        ex is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) } // ENOSPC, EDQUOT, ERROR_DISK_FULL
+        || ex.Message.Contains("No space left on device", StringComparison.Ordinal);
 
     /// <summary>Whether an exception is a failure of the file system rather than a bug.</summary>
     public static bool IsIoFailure(Exception ex) => ex is IOException or UnauthorizedAccessException or NotSupportedException;
@@ -113,6 +144,7 @@ internal static class ExportFile
 
         var reason = ex switch
         {
+            _ when IsDiskFull(ex) => "the disk is full",
             DirectoryNotFoundException => MissingDirectoryReason(fullPath),
             FileNotFoundException => $"the file cannot be created in '{Path.GetDirectoryName(fullPath)}'",
             UnauthorizedAccessException => "permission denied",

@@ -28,7 +28,8 @@ public static class ItemExporters
         }
 
         var found = extension.Length == 0 ? "has no extension" : $"has the extension '{extension}'";
-        throw new ArgumentException($"The output '{path}' {found}; the supported extensions are {SupportedExtensions}.", nameof(path));
+        // No parameter name: the message is shown to users as it is, and names the path itself.
+        throw new ArgumentException($"The output '{path}' {found}; the supported extensions are {SupportedExtensions}.");
     }
 
     /// <summary>

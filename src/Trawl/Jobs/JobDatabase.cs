@@ -175,7 +175,8 @@ internal sealed class JobDatabase : IDisposable
         11 or 26 => JobDirectoryException.Corrupt(directory, ex.Message, ex), // SQLITE_CORRUPT, SQLITE_NOTADB
         5 or 6 => JobDirectoryException.Locked(directory, null, ex), // SQLITE_BUSY, SQLITE_LOCKED: someone else's connection
         8 => JobDirectoryException.Unwritable(directory, ex.Message, ex), // SQLITE_READONLY
-        SqliteFull => JobDirectoryException.Unwritable(directory, ex.Message, ex),
+        SqliteFull => JobDirectoryException.DiskFull(directory, ex),
+        10 when ex.SqliteExtendedErrorCode == SqliteIoErrShmSize => JobDirectoryException.DiskFull(directory, ex),
         3 or 10 or 14 or 23 => JobDirectoryException.Unreadable(directory, ex.Message, ex), // PERM, IOERR, CANTOPEN, AUTH
         _ => ex,
     };

@@ -10,6 +10,9 @@ internal static class JobDatabaseFile
 {
     private const int HeaderSize = 100;
 
+    /// <summary>The size of a write-ahead log's header; a longer log holds frames.</summary>
+    private const int WalHeaderSize = 32;
+
     /// <summary>Reads and checks the header of <paramref name="path"/>, a file that exists.</summary>
     /// <exception cref="JobDirectoryException">The file is unreadable, truncated, not SQLite, or not a trawl job.</exception>
     public static void Inspect(string directory, string path)
@@ -59,17 +62,21 @@ internal static class JobDatabaseFile
             throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} has an invalid header: page size {pageSize}");
         }
 
-        if (length < pageSize || length % pageSize != 0)
+        // A checkpoint that stops half way (the disk fills, the process dies) can leave the main file ending mid-page
+        // or shorter than its header says, while the write-ahead log still holds every page and SQLite reads them from
+        // it. With a log that has frames, the file's length proves nothing: SQLite's integrity check has the last word.
+        var logHasFrames = new FileInfo(path + "-wal") is { Exists: true, Length: > WalHeaderSize };
+        if (length < pageSize || (!logHasFrames && length % pageSize != 0))
         {
             throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated: {length} bytes is not a whole number of {pageSize}-byte pages");
         }
 
         // The page count in the header is trustworthy when its "valid-for" counter matches the change counter. The main
-        // file is never shorter than its last checkpoint, even when newer pages wait in the write-ahead log.
+        // file is never shorter than its last completed checkpoint, even when newer pages wait in the write-ahead log.
         var changeCounter = BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
         var pageCount = BinaryPrimitives.ReadUInt32BigEndian(header[28..]);
         var validFor = BinaryPrimitives.ReadUInt32BigEndian(header[92..]);
-        if (validFor == changeCounter && pageCount > 0 && (long)pageCount * pageSize > length)
+        if (!logHasFrames && validFor == changeCounter && pageCount > 0 && (long)pageCount * pageSize > length)
         {
             throw JobDirectoryException.Corrupt(directory, $"{JobSchema.DatabaseFileName} is truncated: {length} bytes of {(long)pageCount * pageSize}");
         }

@@ -20,6 +20,9 @@ public enum JobDirectoryProblem
 
     /// <summary>The directory or <c>job.db</c> can be read but not written (permissions, a read-only file system).</summary>
     Unwritable,
+
+    /// <summary>The disk holding the directory is full: the job can be neither created nor resumed until space is freed.</summary>
+    DiskFull,
 }
 
 /// <summary>
@@ -77,6 +80,13 @@ public sealed class JobDirectoryException : Exception
         JobDirectoryProblem.Unreadable,
         $"Job directory {directory} cannot be read ({detail}). Nothing was changed. " +
         "Check its permissions and the disk, or run with --fresh to move it aside and start over.",
+        inner);
+
+    internal static JobDirectoryException DiskFull(string directory, Exception? inner) => new(
+        directory,
+        JobDirectoryProblem.DiskFull,
+        $"Job directory {directory} cannot be used: the disk holding it is full. Nothing was changed. " +
+        "Free some space (or use another job directory) and run the same command again.",
         inner);
 
     internal static JobDirectoryException Unwritable(string directory, string detail, Exception? inner) => new(

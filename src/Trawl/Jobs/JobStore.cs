@@ -93,10 +93,11 @@ public sealed class JobStore : IAsyncDisposable
     /// <see cref="JobStoreOptions.FullCheckMaxBytes"/>). When a check fails the files are left exactly as they were.</para>
     /// <para>Schedule the start requests only when <see cref="IsNew"/>: on resume they were scheduled already, and
     /// those with <see cref="Http.Request.DontFilter"/> would be scheduled twice.</para>
+    /// <para>When the open fails, whatever it created (the directory and its parents, the lock file, a new database)
+    /// is removed again, and an existing job is left as it was.</para>
     /// </remarks>
-    /// <exception cref="JobDirectoryException">The directory is in use by another process, or its job cannot be used; the
-    /// message says why and what to do.</exception>
-    /// <exception cref="JobStoreFullException">The disk is full.</exception>
+    /// <exception cref="JobDirectoryException">The directory is in use by another process, or its job cannot be used (a
+    /// read-only or full disk among the reasons); the message says why and what to do.</exception>
     public static async Task<JobStore> OpenAsync(string directory, JobStoreOptions options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -112,28 +113,28 @@ public sealed class JobStore : IAsyncDisposable
 
     private static JobStore Open(string directory, JobStoreOptions options, CancellationToken cancellationToken)
     {
-        try
-        {
-            System.IO.Directory.CreateDirectory(directory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw JobDirectoryException.Unwritable(directory, ex.Message, ex);
-        }
-
-        var directoryLock = JobDirectoryLock.Acquire(directory);
+        // Whatever this call creates (directories, the lock file, a new database) it removes again when the open fails,
+        // so a refused job directory (a read-only or full disk, say) is left exactly as it was found.
+        var createdDirectory = CreateDirectory(directory);
+        var lockPath = Path.Combine(directory, JobSchema.LockFileName);
+        var createdLock = !File.Exists(lockPath);
+        JobDirectoryLock? directoryLock = null;
         JobDatabase? database = null;
+        var isNew = false;
+        var path = Path.Combine(directory, JobSchema.DatabaseFileName);
+        var hadLog = true;
         try
         {
+            directoryLock = JobDirectoryLock.Acquire(directory);
+            hadLog = File.Exists(path + "-wal") || File.Exists(path + "-shm");
             cancellationToken.ThrowIfCancellationRequested();
-            var path = Path.Combine(directory, JobSchema.DatabaseFileName);
             var time = options.TimeProvider;
             if (System.IO.Directory.Exists(path))
             {
                 throw JobDirectoryException.Unreadable(directory, $"{JobSchema.DatabaseFileName} is a directory, not a file", null);
             }
 
-            var isNew = !File.Exists(path);
+            isNew = !File.Exists(path);
             JobDatabase.Inspection? inspection = null;
             if (isNew)
             {
@@ -154,7 +155,7 @@ public sealed class JobStore : IAsyncDisposable
             }
             catch (SqliteException ex)
             {
-                throw JobDatabase.TranslateRunError(directory, ex) ?? JobDatabase.TranslateOpenError(directory, ex);
+                throw JobDatabase.TranslateOpenError(directory, ex);
             }
 
             return new JobStore(directory, database, directoryLock, options, recovery.Epoch)
@@ -169,8 +170,92 @@ public sealed class JobStore : IAsyncDisposable
         catch
         {
             database?.Dispose();
-            directoryLock.Dispose();
+
+            // An open that failed before its first write (a full disk) can leave SQLite's empty log and its index behind.
+            var emptyLog = !hadLog && new FileInfo(path + "-wal") is { Exists: true, Length: 0 };
+            RemoveLeftovers(directory, createdDirectory, directoryLock, createdLock, isNew, emptyLog);
             throw;
+        }
+    }
+
+    /// <summary>Creates the job directory; returns the outermost directory this created, or <see langword="null"/> when it existed.</summary>
+    private static string? CreateDirectory(string directory)
+    {
+        string? outermost = null;
+        for (var current = directory; current is not null && !System.IO.Directory.Exists(current) && !File.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            outermost = current;
+        }
+
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            RemoveEmptyDirectories(directory, outermost);
+            throw Items.ExportFile.IsDiskFull(ex) ? JobDirectoryException.DiskFull(directory, ex) : JobDirectoryException.Unwritable(directory, ex.Message, ex);
+        }
+
+        return outermost;
+    }
+
+    // Best effort: a leftover that cannot be removed is harmless, and the error being reported matters more.
+    private static void RemoveLeftovers(string directory, string? createdDirectory, JobDirectoryLock? directoryLock, bool createdLock, bool isNew, bool emptyLog)
+    {
+        try
+        {
+            if (directoryLock is not null)
+            {
+                // Only while the lock is held is nobody else writing in the directory.
+                string[] leftovers = isNew
+                    ? [JobSchema.NewDatabaseFileName, JobSchema.NewDatabaseFileName + "-wal", JobSchema.NewDatabaseFileName + "-shm", JobSchema.NewDatabaseFileName + "-journal",
+                        JobSchema.DatabaseFileName, JobSchema.DatabaseFileName + "-wal", JobSchema.DatabaseFileName + "-shm", JobSchema.DatabaseFileName + "-journal"]
+                    : emptyLog ? [JobSchema.DatabaseFileName + "-wal", JobSchema.DatabaseFileName + "-shm"] : [];
+                foreach (var name in leftovers)
+                {
+                    File.Delete(Path.Combine(directory, name));
+                }
+
+                if (createdLock)
+                {
+                    File.Delete(Path.Combine(directory, JobSchema.LockFileName));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        finally
+        {
+            directoryLock?.Dispose();
+        }
+
+        RemoveEmptyDirectories(directory, createdDirectory);
+    }
+
+    /// <summary>Removes <paramref name="directory"/> and its parents up to <paramref name="outermost"/>, while they are empty.</summary>
+    private static void RemoveEmptyDirectories(string directory, string? outermost)
+    {
+        if (outermost is null)
+        {
+            return;
+        }
+
+        try
+        {
+            for (var current = directory; current is not null && current.Length >= outermost.Length; current = Path.GetDirectoryName(current))
+            {
+                if (!System.IO.Directory.Exists(current) || System.IO.Directory.EnumerateFileSystemEntries(current).Any())
+                {
+                    return;
+                }
+
+                System.IO.Directory.Delete(current);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -191,11 +276,13 @@ public sealed class JobStore : IAsyncDisposable
         }
         catch (SqliteException ex)
         {
-            throw JobDatabase.TranslateRunError(directory, ex) ?? JobDatabase.TranslateOpenError(directory, ex);
+            throw JobDatabase.TranslateOpenError(directory, ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.DatabaseFileName}: {ex.Message}", ex);
+            throw Items.ExportFile.IsDiskFull(ex)
+                ? JobDirectoryException.DiskFull(directory, ex)
+                : JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.DatabaseFileName}: {ex.Message}", ex);
         }
     }
 

@@ -158,6 +158,11 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// On a full disk nothing is written and nothing thrown: releasing only hands work back early, and a crawl pausing
+    /// because the disk is full must be able to stop. The leases stay in progress, which loses nothing: they go back
+    /// to pending when they expire, or when the job is next opened.
+    /// </remarks>
     public async ValueTask ReleaseAsync(IReadOnlyList<Lease> leases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leases);
@@ -166,13 +171,21 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
             return;
         }
 
-        await _store.RunAsync(
-            db =>
-            {
-                db.Release(leases, NowMs());
-                return 0;
-            },
-            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _store.RunAsync(
+                db =>
+                {
+                    db.Release(leases, NowMs());
+                    return 0;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreFullException)
+        {
+            return;
+        }
+
         Signal();
     }
 

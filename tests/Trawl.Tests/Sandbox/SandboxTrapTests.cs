@@ -13,7 +13,8 @@ public sealed class SandboxTrapTests(SandboxFixture sandbox) : IClassFixture<San
     public void Traps_AreAllRegistered()
     {
         TrapEndpoints.Handlers.Keys.ShouldBe(
-            ["status", "slow", "hang", "large", "redirect", "redirect-loop", "gzip-bomb", "reset", "links", "charset"],
+            ["status", "slow", "hang", "large", "redirect", "redirect-loop", "gzip-bomb", "reset", "links", "charset",
+                "flaky", "trickle", "redirect-to", "bad-links", "content"],
             ignoreOrder: true);
     }
 
@@ -61,6 +62,14 @@ public sealed class SandboxTrapTests(SandboxFixture sandbox) : IClassFixture<San
     [InlineData("/trap/redirect/2?status=200")]
     [InlineData("/trap/links?n=-1")]
     [InlineData("/trap/charset/utf-8?declare=nowhere")]
+    [InlineData("/trap/charset/utf-8?label=%3Cscript%3E")]
+    [InlineData("/trap/flaky/k?fail=-1")]
+    [InlineData("/trap/flaky/k?status=404")]
+    [InlineData("/trap/flaky/k?status=200")]
+    [InlineData("/trap/trickle?bytes=0")]
+    [InlineData("/trap/trickle?ms=0")]
+    [InlineData("/trap/redirect-to")]
+    [InlineData("/trap/redirect-to?url=/pages/1&status=200")]
     public async Task BadArguments_Return400(string path)
     {
         using var response = await sandbox.Client.GetAsync(sandbox.Url(path));
@@ -294,5 +303,186 @@ public sealed class SandboxTrapTests(SandboxFixture sandbox) : IClassFixture<San
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         Should.Throw<ArgumentException>(() => SandboxSite.CharsetSample("ebcdic-klingon"));
+    }
+}
+
+public sealed class SandboxNewTrapTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    [Theory]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task Flaky_FailsTheFirstNRequestsOfAKey_ThenRecovers(int status)
+    {
+        var key = $"burst-{status}";
+        var codes = new List<int>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await sandbox.Client.GetAsync(sandbox.Url($"/trap/flaky/{key}?fail=3&status={status}&retry-after=2&try={i}"));
+            codes.Add((int)response.StatusCode);
+            if (i < 3)
+            {
+                response.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(2));
+            }
+            else
+            {
+                (await response.Content.ReadAsStringAsync()).ShouldContain($"<h1>Recovered {key}</h1>");
+            }
+        }
+
+        codes.ShouldBe([status, status, status, 200, 200]);
+    }
+
+    [Fact]
+    public async Task Flaky_CountsEachKeyOnItsOwn()
+    {
+        using var a = await sandbox.Client.GetAsync(sandbox.Url("/trap/flaky/own-a?fail=1"));
+        using var b = await sandbox.Client.GetAsync(sandbox.Url("/trap/flaky/own-b?fail=1"));
+        using var again = await sandbox.Client.GetAsync(sandbox.Url("/trap/flaky/own-a?fail=1"));
+
+        a.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        b.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Trickle_SendsHeadersAtOnce_ThenTheAnnouncedBytesOneAtATime()
+    {
+        using var response = await sandbox.Client.GetAsync(sandbox.Url("/trap/trickle?bytes=5&ms=20"), HttpCompletionOption.ResponseHeadersRead);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentLength.ShouldBe(5);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var reads = new List<int>();
+        var buffer = new byte[64];
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            reads.Add(read);
+        }
+
+        reads.Sum().ShouldBe(5);
+        reads.Count.ShouldBeGreaterThan(1);
+    }
+
+    [Fact]
+    public async Task Trickle_ClientGivesUp_RequestIsCancelled()
+    {
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Should.ThrowAsync<OperationCanceledException>(async () =>
+        {
+            using var response = await sandbox.Client.GetAsync(sandbox.Url("/trap/trickle?who=gives-up"), HttpCompletionOption.ResponseHeadersRead, giveUp.Token);
+            await response.Content.ReadAsByteArrayAsync(giveUp.Token);
+        });
+    }
+
+    [Fact]
+    public async Task RedirectTo_RedirectsAnywhere()
+    {
+        using var response = await sandbox.Client.GetAsync(sandbox.Url("/trap/redirect-to?url=http://other.invalid/x%3Fy&status=301"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.MovedPermanently);
+        response.Headers.Location!.OriginalString.ShouldBe("http://other.invalid/x?y");
+    }
+
+    [Fact]
+    public async Task BadLinks_ListsEveryLink_MarkedFollowOrSkip()
+    {
+        var html = await sandbox.GetStringAsync("/trap/bad-links");
+
+        var hrefs = HtmlScan.Hrefs(html);
+        hrefs.Count.ShouldBe(TrapEndpoints.BadLinks.Count + 2);
+        html.ShouldNotContain("{origin}");
+        html.ShouldNotContain("{authority}");
+        html.ShouldContain($"href=\"{sandbox.Server.BaseUrl.AbsoluteUri}pages/5\"");
+        html.ShouldContain($"href=\"//{sandbox.Server.BaseUrl.Authority}/pages/6\"");
+        html.ShouldContain("javascript:alert(1)");
+        System.Text.RegularExpressions.Regex.Count(html, "class=\"follow\"").ShouldBe(TrapEndpoints.BadLinks.Count(link => link.Path is not null));
+        System.Text.RegularExpressions.Regex.Count(html, "class=\"skip\"").ShouldBe(TrapEndpoints.BadLinks.Count(link => link.Path is null));
+    }
+
+    [Theory]
+    [InlineData("json", "application/json")]
+    [InlineData("png", "image/png")]
+    [InlineData("pdf", "application/pdf")]
+    [InlineData("text", "text/plain")]
+    [InlineData("xml", "application/xml")]
+    [InlineData("octet-stream", "application/octet-stream")]
+    [InlineData("untyped-html", null)]
+    [InlineData("untyped-binary", null)]
+    public async Task Content_ServesThatKind_WithItsContentType(string kind, string? mediaType)
+    {
+        using var response = await sandbox.Client.GetAsync(sandbox.Url($"/trap/content/{kind}"));
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe(mediaType);
+        body.Length.ShouldBe((int)response.Content.Headers.ContentLength!.Value);
+        Encoding.UTF8.GetString(body).ShouldContain("<a href=");
+        if (kind is "png" or "untyped-binary")
+        {
+            body.AsSpan(0, 8).ToArray().ShouldBe(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A });
+        }
+    }
+
+    [Fact]
+    public async Task Content_UnknownKind_Returns404()
+    {
+        using var response = await sandbox.Client.GetAsync(sandbox.Url("/trap/content/flash"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        TrapEndpoints.ContentKinds.ShouldNotContain("flash");
+    }
+
+    [Theory]
+    [InlineData("header")]
+    [InlineData("meta")]
+    public async Task Charset_WithALabel_DeclaresTheLabel_ButEncodesInTheRealCharset(string declare)
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        var sample = SandboxSite.CharsetSample("koi8-r");
+
+        using var response = await sandbox.Client.GetAsync(sandbox.Url($"/trap/charset/koi8-r?declare={declare}&label=windows-1252"));
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Encoding.GetEncoding("koi8-r").GetString(body).ShouldContain(sample);
+        if (declare == "header")
+        {
+            response.Content.Headers.ContentType!.CharSet.ShouldBe("windows-1252");
+        }
+        else
+        {
+            Encoding.ASCII.GetString(body).ShouldContain("<meta charset=\"windows-1252\">");
+        }
+    }
+
+    [Fact]
+    public async Task SilentServer_AcceptsTheConnection_AndNeverAnswers()
+    {
+        await using var silent = SilentServer.Start();
+        using var client = SandboxFixture.NewClient(followRedirects: false);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        await Should.ThrowAsync<OperationCanceledException>(() => client.GetAsync(new Uri(silent.BaseUrl, "/anything"), giveUp.Token));
+
+        silent.Connections.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task SilentServer_Dispose_DropsOpenConnections()
+    {
+        var silent = SilentServer.Start();
+        using var client = SandboxFixture.NewClient(followRedirects: false);
+        var pending = client.GetAsync(silent.BaseUrl);
+        while (silent.Connections == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await silent.DisposeAsync();
+
+        await Should.ThrowAsync<HttpRequestException>(pending);
     }
 }

@@ -89,7 +89,7 @@ public sealed class DeclarativeSpider : Spider
         bool allowed;
         if (_allow.Length == 0)
         {
-            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && _startHosts.Contains(uri.IdnHost);
+            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && LinkResolver.HasFetchableHost(uri) && _startHosts.Contains(uri.IdnHost);
         }
         else
         {
@@ -113,12 +113,19 @@ public sealed class DeclarativeSpider : Spider
 
     private static IEnumerable<string> ReadStartUrls(DeclarativeSpiderDefinition definition)
     {
-        var urls = new List<string>(definition.Start);
+        var urls = definition.Start.Select(url => (Url: url, Where: string.Empty)).ToList();
         if (definition.StartFile is { } file)
         {
+            if (Directory.Exists(file))
+            {
+                throw new SpiderDefinitionException($"Cannot read start file '{file}': it is a directory.");
+            }
+
             try
             {
-                urls.AddRange(File.ReadLines(file).Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')));
+                urls.AddRange(File.ReadLines(file)
+                    .Select((line, index) => (Url: line.Trim(), Where: $" (line {index + 1} of {file})"))
+                    .Where(line => line.Url.Length > 0 && !line.Url.StartsWith('#')));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -127,12 +134,12 @@ public sealed class DeclarativeSpider : Spider
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var raw in urls)
+        foreach (var (raw, where) in urls)
         {
             var url = raw.Trim();
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.IdnHost.Length == 0)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !LinkResolver.HasFetchableHost(uri))
             {
-                throw new SpiderDefinitionException($"Invalid start URL '{raw}': a start URL must be an absolute http:// or https:// URL.");
+                throw new SpiderDefinitionException($"Invalid start URL '{raw}'{where}: a start URL must be an absolute http:// or https:// URL.");
             }
 
             if (seen.Add(uri.AbsoluteUri))

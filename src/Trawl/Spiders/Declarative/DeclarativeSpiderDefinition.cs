@@ -62,6 +62,13 @@ public sealed class DeclarativeSpiderDefinition
         {
             var definition = JsonSerializer.Deserialize<DeclarativeSpiderDefinition>(text, JsonOptions)
                 ?? throw new SpiderDefinitionException($"Spider file '{path}' holds null, not a spider definition.");
+            var nullMember = definition.Start is null ? "start" : definition.Allow is null ? "allow" : definition.Deny is null ? "deny"
+                : definition.Follow is null ? "follow" : definition.Fields is null ? "fields" : null;
+            if (nullMember is not null)
+            {
+                throw new SpiderDefinitionException($"Spider file '{path}' is not a valid spider definition: {Expected(nullMember, null)} It is null.");
+            }
+
             if (definition.StartFile is { } startFile && !Path.IsPathRooted(startFile))
             {
                 definition.StartFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", startFile);
@@ -72,9 +79,37 @@ public sealed class DeclarativeSpiderDefinition
         catch (JsonException ex)
         {
             var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
-            throw new SpiderDefinitionException($"Spider file '{path}' is not a valid spider definition{where}: {FirstSentence(ex.Message)}");
+            throw new SpiderDefinitionException($"Spider file '{path}' is not a valid spider definition{where}: {Explain(ex)}");
         }
     }
+
+    // System.Text.Json's messages name .NET types and members; say instead what the file should hold, by JSON path.
+    private static string Explain(JsonException ex)
+    {
+        var parts = (ex.Path ?? "$").TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries);
+        var member = parts.Length == 0 ? null : parts[0].Split('[')[0];
+        if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"allow\", \"deny\", \"follow\" and \"fields\".";
+        }
+
+        if (!ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return FirstSentence(ex.Message);
+        }
+
+        return Expected(member, parts.Length > 1 ? parts[1] : null);
+    }
+
+    private static string Expected(string? member, string? field) => member?.ToLowerInvariant() switch
+    {
+        null => "the file must hold one JSON object, like { \"start\": [\"https://example.com/\"] }.",
+        "start" => "\"start\" must be a list of URL strings, like [\"https://example.com/\"].",
+        "allow" or "deny" => $"\"{member}\" must be a regular expression string, or a list of them.",
+        "fields" when field is not null => $"field \"{field}\" must be a selector string, like \"h1::text\".",
+        "fields" => "\"fields\" must be an object of field names and selector strings, like { \"title\": \"h1::text\" }.",
+        _ => $"\"{member}\" must be a string.",
+    };
 
     private static string FirstSentence(string message)
     {
@@ -91,7 +126,19 @@ public sealed class DeclarativeSpiderDefinition
                 return [reader.GetString()!];
             }
 
-            return JsonSerializer.Deserialize<List<string>>(ref reader) ?? [];
+            // A JsonException without a message gets the member's path from the serializer, for the error message.
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException();
+            }
+
+            var list = new List<string>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                list.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException());
+            }
+
+            return list;
         }
 
         public override void Write(Utf8JsonWriter writer, List<string> value, JsonSerializerOptions options) =>

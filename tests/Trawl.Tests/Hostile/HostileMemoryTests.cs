@@ -1,0 +1,80 @@
+using System.Globalization;
+using Trawl.Cli;
+using Trawl.Sandbox;
+using Trawl.Tests.Support;
+
+namespace Trawl.Tests.Hostile;
+
+/// <summary>
+/// Bounded memory, measured: a real trawl process crawls a 2 GiB body and a gzip bomb that inflates to 1 GiB, and its
+/// peak resident set (VmHWM, which only grows) stays far below either. Linux only, since it reads <c>/proc</c>.
+/// </summary>
+public sealed class HostileMemoryTests
+{
+    /// <summary>Generous: a trawl process peaks near 100-150 MB here; buffering either body would pass 1 GiB.</summary>
+    private const long PeakBound = 512L << 20;
+
+    [Fact]
+    public async Task TwoGigabyteBodyAndGzipBomb_EndAsTooLarge_AndThePeakMemoryStaysSmall()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        await using var server = await SandboxServer.StartAsync(HostileCrawl.SiteOptions());
+        _ = global::Trawl.Sandbox.Traps.TrapEndpoints.GzipBombBytes;
+        using var temp = new TempDirectory();
+        using var trawl = CliProcess.Start(
+            temp.Path,
+            "crawl",
+            "--start", new Uri(server.BaseUrl, "/trap/large?mb=2048").AbsoluteUri,
+            "--start", new Uri(server.BaseUrl, "/trap/gzip-bomb").AbsoluteUri,
+            // Keeps the process alive a moment after the two big downloads end, so the last reading comes after them.
+            "--start", new Uri(server.BaseUrl, "/trap/slow?ms=2000").AbsoluteUri,
+            "--no-job", "--no-progress", "--log-level", "warning", "--timeout", "30");
+
+        long peak = 0;
+        var readings = 0;
+        var exited = trawl.WaitAsync(TimeSpan.FromSeconds(90));
+        while (!exited.IsCompleted)
+        {
+            if (PeakResidentBytes(trawl.Id) is { } bytes)
+            {
+                peak = Math.Max(peak, bytes);
+                readings++;
+            }
+
+            await Task.WhenAny(exited, Task.Delay(20));
+        }
+
+        (await exited).ShouldBe(ExitCodes.Finished, trawl.Error);
+        trawl.Output.ShouldContain("too_large 2");
+        server.FetchCount("/trap/large?mb=2048").ShouldBe(1);
+        server.FetchCount("/trap/gzip-bomb").ShouldBe(1);
+        readings.ShouldBeGreaterThan(10);
+        peak.ShouldBeGreaterThan(0);
+        peak.ShouldBeLessThan(PeakBound, $"peak resident set {peak >> 20} MiB");
+    }
+
+    private static long? PeakResidentBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    var kilobytes = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kilobytes, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // The process has just exited.
+        }
+
+        return null;
+    }
+}
