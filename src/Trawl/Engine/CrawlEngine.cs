@@ -126,7 +126,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         Log.CrawlStarted(_logger, _spider.Name, _durable ? "durable" : "in memory");
         await _spider.OnStartAsync(_resuming, _abort.Token).ConfigureAwait(false);
-        await ScheduleStartRequestsAsync().ConfigureAwait(false);
+        try
+        {
+            await ScheduleStartRequestsAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageError(ex))
+        {
+            StopForError(ex);
+        }
 
         var commitLoop = CommitLoopAsync();
         using var progressStop = new CancellationTokenSource();
@@ -160,6 +167,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
         await _spider.OnCloseAsync(CancellationToken.None).ConfigureAwait(false);
         var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
         var jobDirectory = await CloseJobAsync(finished: exhausted && _fatal is null).ConfigureAwait(false);
+        if (_fatal is not null)
+        {
+            paused = true;
+            reason = _fatal.Message;
+        }
+
         var stats = Snapshot();
         _options.Progress?.Report(new CrawlProgress
         {
@@ -202,7 +215,15 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var directory = _job.Directory;
         if (_fatal is null)
         {
-            await _job.CloseAsync(finished, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _job.CloseAsync(finished, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStorageError(ex))
+            {
+                StopForError(ex);
+                finished = false;
+            }
         }
 
         await _job.DisposeAsync().ConfigureAwait(false);
@@ -319,6 +340,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
                     {
                         return false;
                     }
+                    catch (Exception ex) when (IsStorageError(ex))
+                    {
+                        StopForError(ex);
+                        return false;
+                    }
 
                     var leasedAt = _time.GetUtcNow();
                     foreach (var lease in leases)
@@ -358,6 +384,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (_pause.IsCancellationRequested)
                 {
+                    return false;
+                }
+                catch (Exception ex) when (IsStorageError(ex))
+                {
+                    StopForError(ex);
                     return false;
                 }
 
@@ -843,11 +874,25 @@ internal sealed class CrawlEngine : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A commit that cannot be written (disk full, I/O error) pauses the crawl; the job stays resumable.
-            _fatal = ex;
-            Log.Fatal(_logger, ex, ex.Message);
             _commits.Writer.TryComplete(ex);
-            await _pause.CancelAsync().ConfigureAwait(false);
+            StopForError(ex);
         }
+    }
+
+    // A full disk or an unwritable output: the crawl cannot go on, but nothing is lost, so it pauses with the error.
+    private static bool IsStorageError(Exception ex) => ex is JobStoreFullException or ItemExportException;
+
+    private void StopForError(Exception ex)
+    {
+        if (_fatal is not null)
+        {
+            return;
+        }
+
+        _fatal = ex;
+        // The message says it all for storage errors; anything else is a bug worth its stack trace.
+        Log.Fatal(_logger, IsStorageError(ex) ? null : ex, ex.Message);
+        _pause.Cancel();
     }
 
     private static void Fill(ChannelReader<Completion> reader, List<Completion> batch)
@@ -952,7 +997,15 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _robotsToFetch.Clear();
         if (unstarted.Count > 0)
         {
-            await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStorageError(ex) || _fatal is not null)
+            {
+                // Unreleased leases are not lost: a durable frontier puts them back to pending when it is opened again.
+                StopForError(ex);
+            }
         }
 
         await Task.WhenAll(_running).ConfigureAwait(false);

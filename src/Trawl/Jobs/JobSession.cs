@@ -112,6 +112,12 @@ internal sealed class JobSession : IAsyncDisposable
             Log.JobResumed(logger, directory, counts.Pending, counts.Done, store.RecoveredLeases);
             return new JobSession(store, spider, cookies, resuming: true);
         }
+        catch (JobStoreFullException ex)
+        {
+            // Resuming writes a little metadata; on a full disk that is a configuration problem to fix before a crawl.
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw JobDirectoryException.DiskFull(directory, ex);
+        }
         catch
         {
             await store.DisposeAsync().ConfigureAwait(false);

@@ -39,7 +39,7 @@ internal static partial class Log
     public static partial void PipelineFailed(ILogger logger, Exception exception, string pipeline, int count);
 
     [LoggerMessage(1300, LogLevel.Error, "The crawl cannot continue and is pausing: {Reason}")]
-    public static partial void Fatal(ILogger logger, Exception exception, string reason);
+    public static partial void Fatal(ILogger logger, Exception? exception, string reason);
 
     [LoggerMessage(1400, LogLevel.Information, "New job in {Directory}.")]
     public static partial void JobCreated(ILogger logger, string directory);

@@ -13,6 +13,25 @@ namespace Trawl.Tests.Hostile;
 public sealed class HostileServerTests
 {
     [Fact]
+    public async Task RedirectOutOfScope_IsNotFollowed_AndIsRecordedAsRedirectBlocked()
+    {
+        var site = HostileCrawl.SiteOptions();
+        await using var server = await SandboxServer.StartAsync(site);
+        using var temp = new TempDirectory();
+        var offsite = new UriBuilder(server.BaseUrl) { Host = "localhost", Path = "/pages/0" }.Uri;
+        var trap = new Uri(server.BaseUrl, $"/trap/redirect-to?url={Uri.EscapeDataString(offsite.AbsoluteUri)}");
+        var options = HostileCrawl.Options(temp);
+        options.AllowedDomains.Add("127.0.0.1");
+
+        var run = await HostileCrawl.RunAsync(new TrapSiteSpider(server.BaseUrl, trap.AbsoluteUri), options);
+
+        run.Outcome(trap).ErrorKind.ShouldBe("redirect_blocked");
+        run.Outcome(trap).Attempts.ShouldBe(1);
+        // /pages/0 was fetched once, from its own link: the redirect to localhost was not followed.
+        run.ShouldHaveCrawledTheWholeSite(server, site);
+    }
+
+    [Fact]
     public async Task ServerErrorBursts_AreRetried_AndEndDone()
     {
         var site = HostileCrawl.SiteOptions();
