@@ -35,7 +35,7 @@ namespace Trawl.Redis;
 /// releases work, and otherwise looks again after a backoff that doubles up to
 /// <see cref="RedisFrontierOptions.IdlePollInterval"/>, or when the next retry falls due or lease expires.</para>
 /// </remarks>
-public sealed class RedisFrontier : IFrontier, IItemLog
+public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
 {
     private const int AddChunk = 1000;
     private const int MaxAcksPerCall = 64;
