@@ -52,4 +52,46 @@ public sealed class RedisEngineTests(RedisServerFixture fixture) : IClassFixture
         status.LeasesExpired.ShouldBe(0);
         status.Items.ShouldBe(1);
     }
+
+    [Fact]
+    public async Task ItemShare_ReadsAndCheckpointsOnlyItsOwnItems_WhileTheWholeLogHasAll()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var spider = $"share-{Guid.NewGuid():N}";
+        await using var a = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = spider, ItemShare = "host:/a.jsonl" }, timeout.Token);
+        await using var b = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = spider, ItemShare = "host:/b.jsonl" }, timeout.Token);
+        await using var all = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = spider }, timeout.Token);
+        await a.AddAsync([.. Enumerable.Range(0, 3000).Select(i => new Trawl.Http.Request($"http://example.com/{i}"))], timeout.Token);
+        // b commits 2,500 items in between a's, so a's replay has to look past a long run of others' items.
+        foreach (var (worker, count) in new[] { (a, 250), (b, 2500), (a, 250) })
+        {
+            var leases = await worker.TryLeaseAsync(count, timeout.Token);
+            await worker.CompleteAsync([.. leases.Select(l => Trawl.Frontier.Completion.Done(l, 200, [], [System.Text.Encoding.UTF8.GetBytes($"{{\"u\":\"{l.Request.Url.AbsolutePath}\"}}")]))], timeout.Token);
+        }
+
+        var mine = await ReadAllAsync(a, timeout.Token);
+        mine.Count.ShouldBe(500);
+        (await ReadAllAsync(b, timeout.Token)).Count.ShouldBe(2500);
+        (await ReadAllAsync(all, timeout.Token)).Count.ShouldBe(3000);
+        (await a.ReadItemsAsync(mine[249].Sequence, 1000, timeout.Token)).First().Sequence.ShouldBe(mine[250].Sequence);
+
+        await a.SetExportCheckpointAsync("/a.jsonl", new Trawl.Frontier.ExportCheckpoint(7, 70), timeout.Token);
+        (await a.GetExportCheckpointAsync("/a.jsonl", timeout.Token)).Sequence.ShouldBe(7);
+        (await all.GetExportCheckpointAsync("/a.jsonl", timeout.Token)).Sequence.ShouldBe(0);
+    }
+
+    private static async Task<List<Trawl.Frontier.CommittedItem>> ReadAllAsync(RedisFrontier frontier, CancellationToken ct)
+    {
+        var items = new List<Trawl.Frontier.CommittedItem>();
+        while (true)
+        {
+            var page = await frontier.ReadItemsAsync(items.Count == 0 ? 0 : items[^1].Sequence, 100, ct);
+            if (page.Count == 0)
+            {
+                return items;
+            }
+
+            items.AddRange(page);
+        }
+    }
 }
