@@ -5,6 +5,7 @@ using Trawl.Cli.Commands;
 using Trawl.Cli.Hosting;
 using Trawl.Items;
 using Trawl.Jobs;
+using Trawl.Redis;
 using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli;
@@ -65,6 +66,12 @@ public static class TrawlCli
         {
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;
+        }
+        catch (RedisUnavailableException ex)
+        {
+            // The message names the server without its password.
+            await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
         }
         catch (ItemExportException ex)
         {

@@ -35,7 +35,7 @@ namespace Trawl.Redis;
 /// releases work, and otherwise looks again after a backoff that doubles up to
 /// <see cref="RedisFrontierOptions.IdlePollInterval"/>, or when the next retry falls due or lease expires.</para>
 /// </remarks>
-public sealed class RedisFrontier : IFrontier, IItemLog
+public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
 {
     private const int AddChunk = 1000;
     private const int MaxAcksPerCall = 64;
@@ -53,6 +53,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog
     private readonly bool _reclaimOwnLeases;
     private readonly RedisDedup _configuredDedup;
     private readonly RedisBloomFilter _configuredBloom;
+    private readonly string _itemShare;
     private readonly string _opPrefix = Guid.NewGuid().ToString("N")[..12];
     private readonly ConcurrentQueue<string> _acks = new();
     private readonly Action<RedisChannel, RedisValue> _onEvent;
@@ -78,6 +79,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog
         _configuredDedup = options.Dedup;
         _configuredBloom = RedisBloomFilter.For(options.BloomExpectedItems, options.BloomFalsePositiveRate);
         WorkerId = options.WorkerId ?? NewWorkerId();
+        _itemShare = options.ItemShare ?? string.Empty;
         LeaseDuration = options.LeaseDuration;
         _onEvent = (_, _) => Signal();
     }
@@ -366,6 +368,8 @@ public sealed class RedisFrontier : IFrontier, IItemLog
             }, delayMs, completion.HttpStatus, completion.ErrorKind, completion.Error, done ? completion.Discovered : [], done ? completion.Items : []);
         }
 
+        args.Add(_itemShare);
+
         var reply = ((string)(await EvalAsync(RedisScripts.Complete, args, cancellationToken).ConfigureAwait(false))!).Split(' ');
         if (acknowledge)
         {
@@ -476,28 +480,43 @@ public sealed class RedisFrontier : IFrontier, IItemLog
         await _redis.RunAsync("exists", db => db.KeyExistsAsync(_keys.Paused), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
+    /// <remarks>With <see cref="RedisFrontierOptions.ItemShare"/> set, reads only the items this share committed (the
+    /// items are the whole crawl's otherwise), and its export checkpoints are the share's own.</remarks>
     public async ValueTask<IReadOnlyList<CommittedItem>> ReadItemsAsync(long afterSequence, int max, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
-        var args = Args(worker: false, 2);
-        args.Add(afterSequence);
-        args.Add(max);
-        var reply = (RedisResult[])(await EvalAsync(RedisScripts.Items, args, cancellationToken).ConfigureAwait(false))!;
-        var items = new CommittedItem[reply.Length / 2];
-        for (var i = 0; i < items.Length; i++)
+        var items = new List<CommittedItem>();
+        while (true)
         {
-            items[i] = new CommittedItem(long.Parse((string)reply[2 * i]!, CultureInfo.InvariantCulture), (byte[])reply[(2 * i) + 1]!);
-        }
+            // A share's items are scattered among the others': look through the stream a window at a time until some
+            // turn up or it ends.
+            var args = Args(worker: false, 4);
+            args.Add(afterSequence);
+            args.Add(max);
+            args.Add(_itemShare.Length == 0 ? max : Math.Max(max, 1000));
+            args.Add(_itemShare);
+            var reply = (RedisResult[])(await EvalAsync(RedisScripts.Items, args, cancellationToken).ConfigureAwait(false))!;
+            for (var i = 1; i + 1 < reply.Length; i += 2)
+            {
+                items.Add(new CommittedItem(long.Parse((string)reply[i]!, CultureInfo.InvariantCulture), (byte[])reply[i + 1]!));
+            }
 
-        return items;
+            var last = long.Parse((string)reply[0]!, CultureInfo.InvariantCulture);
+            if (items.Count > 0 || last == 0)
+            {
+                return items;
+            }
+
+            afterSequence = last;
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask<ExportCheckpoint> GetExportCheckpointAsync(string output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var value = await _redis.RunAsync("hget", db => db.HashGetAsync(_keys.Exports, output), cancellationToken).ConfigureAwait(false);
+        var value = await _redis.RunAsync("hget", db => db.HashGetAsync(_keys.Exports, ExportField(output)), cancellationToken).ConfigureAwait(false);
         if (value.IsNull)
         {
             return new ExportCheckpoint(0, 0);
@@ -512,7 +531,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog
     {
         ArgumentNullException.ThrowIfNull(output);
         var value = string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}");
-        await _redis.RunAsync("hset", db => db.HashSetAsync(_keys.Exports, output, value), cancellationToken).ConfigureAwait(false);
+        await _redis.RunAsync("hset", db => db.HashSetAsync(_keys.Exports, ExportField(output), value), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -721,9 +740,14 @@ public sealed class RedisFrontier : IFrontier, IItemLog
             AddCompletionArgs(args, id, token, "f", 0, null, "corrupt_request", error, [], []);
         }
 
+        args.Add(_itemShare);
+
         await EvalAsync(RedisScripts.Complete, args, cancellationToken).ConfigureAwait(false);
         _acks.Enqueue(op);
     }
+
+    // A share's checkpoints are its own: two workers may well write files of the same name on different machines.
+    private string ExportField(string output) => _itemShare.Length == 0 ? output : _itemShare + "|" + output;
 
     private void AddCompletionArgs(List<RedisValue> args, string id, string token, string status, long delayMs, int? httpStatus, string? kind, string? error,
         IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items)

@@ -122,6 +122,17 @@ public sealed class RedisFrontierOptions
     public int SeedBatchSize { get; set; } = 500;
 
     /// <summary>
+    /// Names this worker's share of the items, for a worker that writes its own output file: each item it commits is
+    /// tagged with the share, and <see cref="RedisFrontier.ReadItemsAsync"/> and the export checkpoints then see only
+    /// the share's items. So the engine's item feed, resuming after a crash, replays into the file only the items this
+    /// worker committed and has not written yet, never the other workers'. Give it a name that outlives the process
+    /// (the CLI uses the host name and the output file's full path), so a restarted worker takes up its share again.
+    /// <see langword="null"/> for none: the item log is the whole crawl's (what <c>trawl export</c> reads).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? ItemShare { get; set; }
+
+    /// <summary>
     /// For <c>rediss://</c>: a PEM file with the certificate authority that signed the server's certificate, trusted in
     /// addition to the system's. <see langword="null"/> to trust the system's only.
     /// </summary>

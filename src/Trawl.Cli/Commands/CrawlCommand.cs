@@ -22,7 +22,7 @@ internal static class CrawlCommand
         var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
         var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x) (repeatable).", HelpName = "NAME=SELECTOR" };
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
-        var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules).", HelpName = "NAME" };
+        var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
@@ -74,6 +74,12 @@ internal static class CrawlCommand
                 if (parse.GetValue(spiderArgs)?.Length > 0)
                 {
                     throw new CliUsageException("--arg sets properties of a C# spider; a declarative spider takes --start, --allow, --field and the like.");
+                }
+
+                if (parse.GetValue(settings.Frontier) is not null)
+                {
+                    // Every worker of a shared crawl must agree on its name, so it must not depend on the start URLs.
+                    definition.Name ??= "crawl";
                 }
 
                 spider = NewDeclarative(definition);

@@ -79,6 +79,12 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> CheckpointInterval { get; } = new("--checkpoint-interval") { Description = "Most seconds of finished work a crash can cost; progress is committed in groups within it (default 1; 0 commits every page).", HelpName = "SECONDS" };
 
+    public Option<string?> Frontier { get; } = new("--frontier") { Description = "Join a crawl shared on Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// for TLS. No job directory then.", HelpName = "URL" };
+
+    public Option<double?> IdleTimeout { get; } = new("--idle-timeout") { Description = "With --frontier: exit once the shared crawl has been finished this many seconds (default 10).", HelpName = "SECONDS" };
+
+    public Option<bool> Wait { get; } = new("--wait") { Description = "With --frontier: never exit when the crawl is finished; wait for new seeds." };
+
     public Option<string?> LogLevel { get; } = new("--log-level") { Description = "trace, debug, info, warning, error or none (default info; warning under the live display).", HelpName = "LEVEL" };
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
@@ -92,7 +98,7 @@ internal sealed class CrawlSettingsOptions
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
-            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, LogLevel, LogFile, NoProgress,
+            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, LogLevel, LogFile, NoProgress,
         })
         {
             command.Add(option);
@@ -102,7 +108,31 @@ internal sealed class CrawlSettingsOptions
     public CommonCrawlSettings Common(ParseResult parse)
     {
         var level = parse.GetValue(LogLevel);
-        return new CommonCrawlSettings(CliLogging.ParseLevel(level), level is not null, parse.GetValue(LogFile), parse.GetValue(NoProgress));
+        return new CommonCrawlSettings(CliLogging.ParseLevel(level), level is not null, parse.GetValue(LogFile), parse.GetValue(NoProgress)) { Cluster = Cluster(parse) };
+    }
+
+    /// <summary>The Redis worker settings, or <see langword="null"/> without <c>--frontier</c>.</summary>
+    public ClusterSettings? Cluster(ParseResult parse)
+    {
+        var url = parse.GetValue(Frontier);
+        if (url is null)
+        {
+            if (parse.GetValue(IdleTimeout) is not null || parse.GetValue(Wait))
+            {
+                throw new CliUsageException("--idle-timeout and --wait apply to a crawl shared on Redis: add --frontier redis://HOST:PORT.");
+            }
+
+            return null;
+        }
+
+        var redisUrl = FrontierUrl.Parse(url, "--frontier");
+        if (parse.GetValue(Wait) && parse.GetValue(IdleTimeout) is not null)
+        {
+            throw new CliUsageException("--wait and --idle-timeout contradict each other: --wait never exits, --idle-timeout exits once the crawl is finished.");
+        }
+
+        var idle = parse.GetValue(IdleTimeout) is { } seconds ? Seconds(seconds, "--idle-timeout", allowZero: true) : TimeSpan.FromSeconds(10);
+        return new ClusterSettings(url, redisUrl.RedactedUrl, idle, parse.GetValue(Wait));
     }
 
     /// <summary>Applies the parsed options and checks them, throwing <see cref="CliUsageException"/> with one clear message.</summary>
@@ -372,6 +402,16 @@ internal sealed class CrawlSettingsOptions
     {
         var jobDir = parse.GetValue(JobDir);
         var noJob = parse.GetValue(NoJob);
+        if (parse.GetValue(Frontier) is not null)
+        {
+            if (jobDir is not null || noJob || parse.GetValue(KeepJob) || parse.GetValue(Fresh) || options.RecrawlAfter is not null)
+            {
+                throw new CliUsageException("--frontier keeps the crawl's state in Redis: --jobdir, --no-job, --keep-job, --fresh and --recrawl-after do not apply.");
+            }
+
+            return;
+        }
+
         if (noJob && jobDir is not null)
         {
             throw new CliUsageException("--no-job and --jobdir contradict each other: choose one.");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Trawl.Engine;
+using Trawl.Redis;
 using Trawl.Spiders;
 
 namespace Trawl.Cli.Hosting;
@@ -18,6 +19,7 @@ internal static class CrawlRunner
         var logger = loggerFactory.CreateLogger("trawl");
         options.LoggerFactory = loggerFactory;
         options.HandleSignals = true;
+        await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, spider, options, loggerFactory, output).ConfigureAwait(false) : null;
         if (options.JobDir is not null)
         {
             output.WriteLine($"Job: {Path.GetFullPath(options.JobDir)}");
@@ -32,6 +34,25 @@ internal static class CrawlRunner
 
         WriteSummary(output, spider, options, result);
         return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
+    }
+
+    // A worker with its own output commits its items as a share named by this host and the file, so a restarted worker
+    // writing the same file replays into it only the items it committed and had not written yet.
+    private static async Task<RedisFrontier> JoinAsync(ClusterSettings cluster, Spider spider, CrawlOptions options, ILoggerFactory loggerFactory, TextWriter output)
+    {
+        var redis = await RedisFrontier.ConnectAsync(new RedisFrontierOptions
+        {
+            Url = cluster.Url,
+            SpiderName = spider.Name,
+            LoggerFactory = loggerFactory,
+            ItemShare = options.Output is null ? null : Environment.MachineName + ":" + Path.GetFullPath(options.Output),
+        }, options.AbortToken).ConfigureAwait(false);
+        options.Frontier = new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait, options.TimeProvider);
+        output.WriteLine($"Cluster: crawl '{spider.Name}' on {cluster.RedactedUrl}, worker {redis.WorkerId}.");
+        output.WriteLine(cluster.Wait
+            ? "Ctrl+C pauses this worker and hands its requests to the others; it waits for new seeds when the crawl is finished."
+            : $"Ctrl+C pauses this worker and hands its requests to the others; it exits once the crawl has been finished for {cluster.IdleTimeout.TotalSeconds:0.#} s.");
+        return redis;
     }
 
     private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, CrawlResult result)
@@ -68,6 +89,10 @@ internal static class CrawlRunner
         {
             output.WriteLine($"Paused ({result.PauseReason}). The job is saved in {result.JobDirectory}: run the same command again to resume.");
         }
+        else if (result.Paused && options.Frontier is ClusterWorkerFrontier)
+        {
+            output.WriteLine($"Paused ({result.PauseReason}). This worker's requests went back to the shared crawl; start a worker again to go on.");
+        }
         else if (result.Paused)
         {
             output.WriteLine($"Paused ({result.PauseReason}). This crawl kept no job directory, so it cannot be resumed.");
@@ -80,4 +105,11 @@ internal static class CrawlRunner
 }
 
 /// <summary>Settings shared by every command that runs a crawl.</summary>
-internal sealed record CommonCrawlSettings(LogLevel LogLevel, bool LogLevelGiven, string? LogFile, bool NoProgress);
+internal sealed record CommonCrawlSettings(LogLevel LogLevel, bool LogLevelGiven, string? LogFile, bool NoProgress)
+{
+    /// <summary>Set with <c>--frontier</c>: the crawl is shared on Redis.</summary>
+    public ClusterSettings? Cluster { get; init; }
+}
+
+/// <summary>A worker of a crawl shared on Redis. <paramref name="Url"/> holds the password; print only <paramref name="RedactedUrl"/>.</summary>
+internal sealed record ClusterSettings(string Url, string RedactedUrl, TimeSpan IdleTimeout, bool Wait);

@@ -1,6 +1,7 @@
 -- Applies a batch of completions atomically. ARGV[5] the operation id (memoized), ARGV[6] the count, then for each:
 -- id, token, status (d/r/f/s), retry delay ms, http status or '', error kind, error, n discovered, n items,
--- (dedup key, priority, json) * n discovered, item json * n items.
+-- (dedup key, priority, json) * n discovered, item json * n items; last, the item share ('' for none), recorded with
+-- each item so a worker's own output can replay only its share.
 -- Returns "accepted-flags first-item-sequence added", for example "101 17 3".
 local op = ARGV[5]
 local memo = memo_get(op)
@@ -9,6 +10,7 @@ if memo then
 end
 heartbeat()
 local count = tonumber(ARGV[6])
+local share = ARGV[#ARGV]
 local flags = {}
 local first_seq = 0
 local added = 0
@@ -37,7 +39,11 @@ for c = 1, count do
         if first_seq == 0 then
           first_seq = seq
         end
-        redis.call('XADD', P .. 'items', seq .. '-0', 'j', ARGV[base + nd * 3 + j])
+        if share == '' then
+          redis.call('XADD', P .. 'items', seq .. '-0', 'j', ARGV[base + nd * 3 + j])
+        else
+          redis.call('XADD', P .. 'items', seq .. '-0', 'j', ARGV[base + nd * 3 + j], 's', share)
+        end
       end
       done = done + 1
       redis.call('HDEL', P .. 'requests', id)

@@ -62,6 +62,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly CrawlScope? _scope;
     private readonly RobotsTxtCache? _robots;
     private readonly HashSet<Task> _running = [];
+    private readonly ConcurrentDictionary<long, Lease>? _held;
+    private readonly TimeSpan _heartbeat;
     private readonly bool _resuming;
     private readonly JobSession? _job;
     private bool _jobClosed;
@@ -95,6 +97,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _signals = new StopSignals(_pause, _abort, options.HandleSignals);
         _pause.Token.Register(() => _wake.Writer.TryWrite(true));
         _abort.Token.Register(() => _pause.Cancel());
+        if (_frontier is IExpiringLeases { LeaseDuration: var duration } && duration > TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
+        {
+            // Leases that expire are renewed while the engine holds them; keyed by token, unique per grant.
+            _held = new ConcurrentDictionary<long, Lease>();
+            _heartbeat = duration / 3;
+        }
     }
 
     public static async Task<CrawlEngine> CreateAsync(Spider spider, CrawlOptions options, CancellationToken pauseToken)
@@ -138,6 +146,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var commitLoop = CommitLoopAsync();
         using var progressStop = new CancellationTokenSource();
         var progressLoop = ProgressLoopAsync(progressStop.Token);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeatLoop = HeartbeatLoopAsync(heartbeatStop.Token);
         var exhausted = false;
         try
         {
@@ -145,7 +155,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
+            // The heartbeat goes on until the last in-flight request is committed, so no lease lapses while stopping.
             await StopAsync(commitLoop).ConfigureAwait(false);
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeatLoop.ConfigureAwait(false);
             await progressStop.CancelAsync().ConfigureAwait(false);
             await progressLoop.ConfigureAwait(false);
         }
@@ -349,6 +362,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                     var leasedAt = _time.GetUtcNow();
                     foreach (var lease in leases)
                     {
+                        _held?.TryAdd(lease.Token, lease);
                         await GateAsync(lease, leasedAt).ConfigureAwait(false);
                     }
                 }
@@ -935,6 +949,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var result = _job is not null
             ? await _job.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false)
             : await _frontier.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        if (_held is not null)
+        {
+            foreach (var completion in batch)
+            {
+                _held.TryRemove(completion.Lease.Token, out _);
+            }
+        }
+
         for (var i = 0; i < batch.Count; i++)
         {
             if (!result.Accepted[i])
@@ -1000,6 +1022,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
             try
             {
                 await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
+                if (_held is not null)
+                {
+                    foreach (var lease in unstarted)
+                    {
+                        _held.TryRemove(lease.Token, out _);
+                    }
+                }
             }
             catch (Exception ex) when (IsStorageError(ex) || _fatal is not null)
             {
@@ -1012,6 +1041,38 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _commits.Writer.TryComplete();
         _commitNudge.Writer.TryWrite(true);
         await commitLoop.ConfigureAwait(false);
+    }
+
+    // Renews the leases this worker holds, every third of the lease duration, so slow downloads and group commits do
+    // not let them expire and hand their requests to another worker. Only for frontiers whose leases expire.
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        if (_held is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_heartbeat, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var held = _held.Values.ToList();
+                await _frontier.RenewAsync(held, cancellationToken).ConfigureAwait(false);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    Log.LeasesRenewed(_logger, held.Count);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The frontier gave up (an outage past its limit): without renewals, leases would lapse under the workers.
+            StopForError(ex);
+        }
     }
 
     private async Task ProgressLoopAsync(CancellationToken cancellationToken)

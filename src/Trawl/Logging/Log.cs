@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Information, "{Limit} reached; finishing in-flight requests.")]
     public static partial void LimitReached(ILogger logger, string limit);
 
+    [LoggerMessage(1005, LogLevel.Debug, "Renewed {Count} leases (heartbeat).")]
+    public static partial void LeasesRenewed(ILogger logger, int count);
+
     [LoggerMessage(1101, LogLevel.Information, "Retrying {Url} (attempt {Attempt} failed: {Kind}: {Error}); next try in {Wait}.")]
     public static partial void Retrying(ILogger logger, string url, int attempt, string kind, string error, TimeSpan wait);
 

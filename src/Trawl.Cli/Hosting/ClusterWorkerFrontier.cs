@@ -1,0 +1,66 @@
+using Trawl.Frontier;
+using Trawl.Http;
+using Trawl.Redis;
+
+namespace Trawl.Cli.Hosting;
+
+/// <summary>
+/// A worker's view of a crawl shared on Redis. It is the Redis frontier, except that "finished" (nothing pending,
+/// delayed, leased or seeded) must last <c>idleTimeout</c> before the worker believes it, since another worker's
+/// completion or a new seed may still bring work; with <c>wait</c>, the worker never believes it and waits for seeds.
+/// </summary>
+/// <remarks>
+/// The item log is the Redis frontier's, scoped to this worker's share when it writes its own output
+/// (<see cref="RedisFrontierOptions.ItemShare"/>): a worker's <c>-o</c> file replays only items it committed.
+/// </remarks>
+internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTimeout, bool wait, TimeProvider time) : IFrontier, IItemLog, IExpiringLeases
+{
+    private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(500);
+
+    public RedisFrontier Redis => redis;
+
+    public TimeSpan LeaseDuration => redis.LeaseDuration;
+
+    public ValueTask<int> AddAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken) => redis.AddAsync(requests, cancellationToken);
+
+    public ValueTask<IReadOnlyList<Lease>> TryLeaseAsync(int max, CancellationToken cancellationToken) => redis.TryLeaseAsync(max, cancellationToken);
+
+    public async ValueTask<bool> WaitToLeaseAsync(CancellationToken cancellationToken)
+    {
+        var idleSince = time.GetTimestamp();
+        while (true)
+        {
+            // The Redis frontier waits on pub/sub while work is leased elsewhere; it returns false only when the whole
+            // crawl is finished, and then returns at once, so the linger below is what paces the looks.
+            if (await redis.WaitToLeaseAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            var left = idleTimeout - time.GetElapsedTime(idleSince);
+            if (!wait && left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.Delay(wait || left > LookAgain ? LookAgain : left, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken) => redis.CompleteAsync(completions, cancellationToken);
+
+    public ValueTask ReleaseAsync(IReadOnlyList<Lease> leases, CancellationToken cancellationToken) => redis.ReleaseAsync(leases, cancellationToken);
+
+    public ValueTask RenewAsync(IReadOnlyList<Lease> leases, CancellationToken cancellationToken) => redis.RenewAsync(leases, cancellationToken);
+
+    public ValueTask<FrontierCounts> GetCountsAsync(CancellationToken cancellationToken) => redis.GetCountsAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<CommittedItem>> ReadItemsAsync(long afterSequence, int max, CancellationToken cancellationToken) => redis.ReadItemsAsync(afterSequence, max, cancellationToken);
+
+    public ValueTask<ExportCheckpoint> GetExportCheckpointAsync(string output, CancellationToken cancellationToken) => redis.GetExportCheckpointAsync(output, cancellationToken);
+
+    public ValueTask SetExportCheckpointAsync(string output, ExportCheckpoint checkpoint, CancellationToken cancellationToken) => redis.SetExportCheckpointAsync(output, checkpoint, cancellationToken);
+
+    // The Redis frontier is owned by the runner, which disposes it after the crawl.
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

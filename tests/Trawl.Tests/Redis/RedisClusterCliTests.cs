@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Trawl.Cli;
+using Trawl.Sandbox;
+using Trawl.Tests.Support;
+
+namespace Trawl.Tests.Redis;
+
+/// <summary><c>trawl crawl --frontier</c>: worker processes sharing one crawl on a real redis-server.</summary>
+public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFixture<RedisServerFixture>
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
+    private readonly RedisServer _server = fixture.Server;
+
+    [Fact]
+    public async Task TwoWorkers_ShareOneCrawl_EachPageFetchedOnce_EachItemInExactlyOneOutput()
+    {
+        var siteOptions = new SandboxOptions { Pages = 300, QuotePages = 0, PageSize = 1024, Seed = 21, EnableRequestLog = false };
+        await using var site = await SandboxServer.StartAsync(siteOptions);
+        using var temp = new TempDirectory();
+        var name = $"c-{Guid.NewGuid():N}";
+
+        using var one = CliProcess.Start(temp.Path, WorkerArgs(site, name, "one.jsonl"));
+        using var two = CliProcess.Start(temp.Path, WorkerArgs(site, name, "two.jsonl"));
+        (await one.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, one.Output + one.Error);
+        (await two.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, two.Output + two.Error);
+
+        var expected = SandboxSite.ReachablePaths(siteOptions);
+        var first = Paths(temp.File("one.jsonl"));
+        var second = Paths(temp.File("two.jsonl"));
+        first.Concat(second).ShouldBe(expected, ignoreOrder: true);
+        first.ShouldNotBeEmpty("both workers take part");
+        second.ShouldNotBeEmpty("both workers take part");
+        site.FetchCounts().Where(pair => expected.Contains(pair.Key)).ShouldAllBe(pair => pair.Value == 1);
+        one.Output.ShouldContain($"crawl '{name}'");
+    }
+
+    [Fact]
+    public async Task Frontier_WithJobDir_IsAUsageError()
+    {
+        var run = await CliRunner.RunAsync("crawl", "--start", "http://127.0.0.1:1/", "--frontier", _server.Url, "--jobdir", "job");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.Error.ShouldContain("--frontier keeps the crawl's state in Redis");
+    }
+
+    [Fact]
+    public async Task BadFrontierUrl_IsAUsageError_WithoutThePassword()
+    {
+        var run = await CliRunner.RunAsync("crawl", "--start", "http://127.0.0.1:1/", "--frontier", "redis://:s3cret-pw@127.0.0.1:6379/zero");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.Error.ShouldContain("Invalid --frontier URL");
+        (run.Output + run.Error).ShouldNotContain("s3cret-pw");
+    }
+
+    private string[] WorkerArgs(SandboxServer site, string name, string output) =>
+    [
+        "crawl", "--start", site.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",
+        "--name", name, "--frontier", _server.Url, "--idle-timeout", "1", "-o", output,
+        "--concurrency", "8", "--no-progress", "--log-level", "warning", "--checkpoint-interval", "0.2",
+    ];
+
+    private static List<string> Paths(string output) =>
+        File.Exists(output)
+            ? [.. File.ReadAllLines(output).Select(line => new Uri(JsonNode.Parse(line)!["url"]!.GetValue<string>()).AbsolutePath)]
+            : [];
+}
