@@ -110,14 +110,7 @@ public sealed class MemoryFrontier : IFrontier
             }
             else
             {
-                try
-                {
-                    await changed.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // A retry became due or a lease expired: look again.
-                }
+                await FrontierWait.ChangeOrDelayAsync(changed, wait, _time, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -104,11 +104,7 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
                 continue;
             }
 
-            using var timerCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var timer = Task.Delay(delay, _time, timerCancellation.Token);
-            await Task.WhenAny(changed, timer).ConfigureAwait(false);
-            await timerCancellation.CancelAsync().ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            await FrontierWait.ChangeOrDelayAsync(changed, delay, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
