@@ -1,0 +1,92 @@
+# Shared helpers for the bench scripts. Source it: . "$(dirname "$0")/lib.sh"
+# Sets ROOT (the repository), CLI and BENCH (the built DLLs), and WORK (scratch space, $TRAWL_BENCH_WORK or /tmp).
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLI="$ROOT/src/Trawl.Cli/bin/Release/net10.0/Trawl.Cli.dll"
+BENCH="$ROOT/bench/Trawl.Bench.Jobs/bin/Release/net10.0/Trawl.Bench.Jobs.dll"
+WORK="${TRAWL_BENCH_WORK:-/tmp/trawl-bench}"
+mkdir -p "$WORK"
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# Installs the Debian packages that provide the given commands, when a command is missing. Needs root (or sudo) and
+# apt-get; otherwise says what to install and fails.
+require() {
+    local missing=()
+    local cmd pkg
+    for pair in "$@"; do
+        cmd="${pair%%:*}"; pkg="${pair##*:}"
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+    if command -v apt-get >/dev/null 2>&1 && { [[ $(id -u) -eq 0 ]] || [[ -n $sudo ]]; }; then
+        log "installing ${missing[*]}"
+        $sudo apt-get install -y "${missing[@]}" >/dev/null || { $sudo apt-get update >/dev/null && $sudo apt-get install -y "${missing[@]}" >/dev/null; }
+    else
+        echo "Missing: ${missing[*]} (install with apt-get install -y ${missing[*]})" >&2
+        exit 1
+    fi
+}
+
+# Builds the CLI and the bench tool in Release.
+build() {
+    require dotnet:dotnet-sdk-10.0
+    log "building Release"
+    dotnet build -c Release "$ROOT/src/Trawl.Cli" -v quiet -nologo >/dev/null
+    dotnet build -c Release "$ROOT/bench/Trawl.Bench.Jobs" -v quiet -nologo >/dev/null
+}
+
+# start_sandbox PORT ARGS...: serves the sandbox site on 127.0.0.1:PORT in the background until the script exits.
+SANDBOX_PID=""
+start_sandbox() {
+    local port="$1"; shift
+    dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
+    SANDBOX_PID=$!
+    trap stop_sandbox EXIT
+    for _ in $(seq 1 100); do
+        grep -q "Serving" "$WORK/sandbox-$port.log" 2>/dev/null && { log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"; return 0; }
+        kill -0 "$SANDBOX_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "The sandbox did not start:" >&2
+    cat "$WORK/sandbox-$port.log" >&2
+    exit 1
+}
+
+stop_sandbox() {
+    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
+        kill -TERM "$SANDBOX_PID" 2>/dev/null || true
+        wait "$SANDBOX_PID" 2>/dev/null || true
+    fi
+    SANDBOX_PID=""
+}
+
+# cpu_seconds PID: the user+system CPU seconds a running process has used so far.
+cpu_seconds() {
+    awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
+}
+
+# stats: reads numbers, one a line, and prints "median min max n".
+stats() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "- - - 0"; exit }
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%s %s %s %d\n", m, v[1], v[NR], NR }'
+}
+
+# field NAME LINE: the value of NAME=VALUE in a line of key=value pairs.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
+
+# The machine, for the record.
+machine() {
+    echo "cores: $(nproc)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "memory: $(free -h | awk '/^Mem:/ { print $2 " total, " $7 " available" }')"
+    echo "dotnet: $(dotnet --version)"
+    echo "kernel: $(uname -r)"
+    echo "disk: $(df -h "$WORK" | awk 'NR == 2 { print $1 ", " $4 " free" }')"
+}
