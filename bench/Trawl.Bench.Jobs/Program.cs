@@ -6,6 +6,7 @@ var root = new RootCommand("Measurements of Trawl's durable job directories. See
     SeedCommand.Create(),
     OpenCommand.Create(),
     SimulateCommand.Create(),
+    CrawlCommand.Create(),
     FirstRequestCommand.Create(),
 };
 
