@@ -70,6 +70,31 @@ cpu_seconds() {
     awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
 }
 
+# cpu_pressure: the share of the last 10 s in which some runnable task waited for a CPU (Linux PSI), in percent;
+# "-" where the kernel does not report it. On a shared machine it says how much other work competed with a run.
+cpu_pressure() {
+    if [[ -r /proc/pressure/cpu ]]; then
+        sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu
+    else
+        echo "-"
+    fi
+}
+
+# wait_quiet: before a round, waits (up to QUIET_WAIT seconds, default 300) until the CPU pressure is under
+# QUIET_PRESSURE percent (default 25), so rounds run while the machine's other users are idle where possible.
+wait_quiet() {
+    local limit="${QUIET_WAIT:-300}" threshold="${QUIET_PRESSURE:-25}" waited=0 pressure
+    while pressure=$(cpu_pressure) && [[ $pressure != "-" ]] && awk -v p="$pressure" -v t="$threshold" 'BEGIN { exit !(p >= t) }'; do
+        if (( waited >= limit )); then
+            log "CPU pressure still ${pressure}% after ${waited}s; going on"
+            return 0
+        fi
+        (( waited == 0 )) && log "CPU pressure ${pressure}%: waiting for the machine to quieten"
+        sleep 5
+        waited=$((waited + 5))
+    done
+}
+
 # stats: reads numbers, one a line, and prints "median min max n".
 stats() {
     sort -g | awk '{ v[NR] = $1 } END {
@@ -88,5 +113,6 @@ machine() {
     echo "memory: $(free -h | awk '/^Mem:/ { print $2 " total, " $7 " available" }')"
     echo "dotnet: $(dotnet --version)"
     echo "kernel: $(uname -r)"
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg); CPU pressure (avg10): $(cpu_pressure)%"
     echo "disk: $(df -h "$WORK" | awk 'NR == 2 { print $1 ", " $4 " free" }')"
 }

@@ -7,7 +7,8 @@
 #   PORT=18190
 # Part 1 points the crawl at `Trawl.Bench.Jobs first-request`, a listener that notes when the first request arrives
 # and answers 404. Part 2 times the whole process with hyperfine against a running sandbox site. Each run gets a fresh
-# copy of the seeded job (a run changes it), made just before, so the job's pages are in the OS cache.
+# copy of the seeded job (a run changes it), made and synced to disk just before, so the job is at rest on disk and
+# its pages are in the OS cache (a warm resume).
 . "$(dirname "$0")/lib.sh"
 
 PENDING="${PENDING:-1000000}"
@@ -20,7 +21,8 @@ machine >&2
 
 base="http://127.0.0.1:$PORT"
 seed() {
-    local n="$1" dir="$WORK/resume-seed-$n-$PORT"
+    local n="$1"
+    local dir="$WORK/resume-seed-$n-$PORT"
     if [[ ! -f $dir/job.db ]]; then
         rm -rf "$dir"
         log "seeding $n pending requests"
@@ -36,12 +38,13 @@ results="$ROOT/bench/results"
 mkdir -p "$results"
 stamp=$(date +%Y%m%d-%H%M%S)
 csv="$results/resume-$stamp.csv"
-echo "variant,round,first_request_ms,exit_ms" >"$csv"
+echo "variant,round,first_request_ms,exit_ms,pressure_before" >"$csv"
 
 crawl=(dotnet "$CLI" crawl --start "$base/pages/0" --allow "^http://127\\.0\\.0\\.1:$PORT/pages/" --limit 1 --no-progress --log-level error)
 variants=(no-job job-1000 "job-$PENDING")
 run="$WORK/resume-run"
 for round in $(seq 1 "$RUNS"); do
+    wait_quiet
     for i in "${!variants[@]}"; do
         variant="${variants[$(( (i + round) % ${#variants[@]} ))]}"
         rm -rf "$run"
@@ -50,8 +53,10 @@ for round in $(seq 1 "$RUNS"); do
             job-1000) cp -r "$small" "$run"; args=(--jobdir "$run") ;;
             *) cp -r "$big" "$run"; args=(--jobdir "$run") ;;
         esac
+        sync
+        pressure=$(cpu_pressure)
         line=$(dotnet "$BENCH" first-request --port "$PORT" -- "${crawl[@]}" "${args[@]}") || { echo "run failed: $line" >&2; exit 1; }
-        echo "$variant,$round,$(field first_request_ms "$line"),$(field exit_ms "$line")" | tee -a "$csv"
+        echo "$variant,$round,$(field first_request_ms "$line"),$(field exit_ms "$line"),$pressure" | tee -a "$csv"
     done
 done
 
@@ -69,9 +74,35 @@ echo
 echo "Part 2: whole process with hyperfine, against the sandbox site"
 start_sandbox "$PORT" --pages "$PENDING" --quote-pages 0
 printf -v cmd '%q ' "${crawl[@]}"
+wait_quiet
 hyperfine --runs "$RUNS" --warmup 1 --style basic --export-markdown "$results/resume-$stamp-hyperfine.md" \
-    --prepare "rm -rf '$run' && cp -r '$big' '$run'" \
+    --prepare "rm -rf '$run' && cp -r '$big' '$run' && sync" \
     -n "resume $PENDING pending" "$cmd --jobdir '$run'" \
-    -n "resume 1000 pending" --prepare "rm -rf '$run' && cp -r '$small' '$run'" "$cmd --jobdir '$run'" \
+    -n "resume 1000 pending" --prepare "rm -rf '$run' && cp -r '$small' '$run' && sync" "$cmd --jobdir '$run'" \
     -n "no job" --prepare "rm -rf '$run'" "$cmd --no-job"
 cat "$results/resume-$stamp-hyperfine.md"
+
+echo
+echo "Part 3: where the time goes, in-process (Trawl.Bench.Jobs open): opening with the default integrity check"
+echo "(PRAGMA quick_check over the whole file up to 256 MiB) and with it off, then counting and the first lease"
+stop_sandbox
+ocsv="$results/resume-$stamp-open.csv"
+echo "check,round,open_ms,counts_ms,lease_ms,close_ms" >"$ocsv"
+for round in $(seq 1 "$RUNS"); do
+    for check in default off; do
+        rm -rf "$run" && cp -r "$big" "$run" && sync
+        [[ $check == off ]] && extra=(--full-check-max-bytes 0) || extra=()
+        line=$(dotnet "$BENCH" open "$run" "${extra[@]}")
+        echo "$check,$round,$(field open_ms "$line"),$(field counts_ms "$line"),$(field lease_ms "$line"),$(field close_ms "$line")" | tee -a "$ocsv"
+    done
+done
+echo "| integrity check | open ms | counts ms | first lease ms | close ms |"
+echo "|---|---|---|---|---|"
+for check in default off; do
+    row="| $check |"
+    for k in 3 4 5 6; do
+        row+=" $(awk -F, -v c="$check" -v k="$k" '$1 == c { print $k }' "$ocsv" | stats | awk '{ printf "%.0f [%.0f-%.0f]", $1, $2, $3 }') |"
+    done
+    echo "$row"
+done
+rm -rf "$run"

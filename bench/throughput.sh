@@ -27,12 +27,13 @@ start_sandbox "$PORT" --pages "$PAGES" --quote-pages 0
 results="$ROOT/bench/results"
 mkdir -p "$results"
 csv="$results/throughput-$(date +%Y%m%d-%H%M%S).csv"
-echo "config,mode,round,pages_per_s,wall_s,rss_kib,items,cpu_s,server_cpu_s" >"$csv"
+echo "config,mode,round,pages_per_s,wall_s,rss_kib,items,cpu_s,server_cpu_s,pressure_before" >"$csv"
 
 read -r -a modes <<<"$MODES"
 base="http://127.0.0.1:$PORT"
 for round in $(seq 1 "$RUNS"); do
     for config in $CONFIGS; do
+        wait_quiet
         concurrency="${config%%/*}"
         per_domain="${config##*/}"
         [[ $config == */* ]] || per_domain="$concurrency"
@@ -47,6 +48,7 @@ for round in $(seq 1 "$RUNS"); do
             esac
             dir="$WORK/throughput"
             rm -rf "$dir" && mkdir -p "$dir"
+            pressure=$(cpu_pressure)
             server_before=$(cpu_seconds "$SANDBOX_PID")
             (
                 cd "$dir"
@@ -60,7 +62,7 @@ for round in $(seq 1 "$RUNS"); do
             cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
             items=$(wc -l <"$dir/items.jsonl")
             [[ $items -eq $((PAGES + 1)) ]] || { echo "expected $((PAGES + 1)) items, got $items ($config $mode)" >&2; exit 1; }
-            echo "$config,$mode,$round,$rate,$wall,$rss,$items,$cpu,$server_cpu" | tee -a "$csv"
+            echo "$config,$mode,$round,$rate,$wall,$rss,$items,$cpu,$server_cpu,$pressure" | tee -a "$csv"
         done
     done
 done

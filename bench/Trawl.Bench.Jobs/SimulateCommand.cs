@@ -27,13 +27,15 @@ internal static class SimulateCommand
         var lease = new Option<int>("--lease") { Description = "Requests per lease (default 64, the engine's look-ahead at concurrency 16).", DefaultValueFactory = _ => 64, HelpName = "N" };
         var commit = new Option<int>("--commit") { Description = "Completions per commit (default 512, the engine's largest group).", DefaultValueFactory = _ => 512, HelpName = "N" };
 
-        var command = new Command("simulate", "Drive a frontier through a virtual crawl, without HTTP, and time its calls.") { frontier, directory, pages, links, lease, commit };
+        var filterSeen = new Option<bool>("--filter-seen") { Description = "Experiment: drop links already discovered before handing them to the frontier, as an in-memory seen filter in front of it would." };
+
+        var command = new Command("simulate", "Drive a frontier through a virtual crawl, without HTTP, and time its calls.") { frontier, directory, pages, links, lease, commit, filterSeen };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(frontier)!, parse.GetValue(directory), parse.GetValue(pages), parse.GetValue(links), parse.GetValue(lease), parse.GetValue(commit), cancellationToken));
+            parse.GetValue(frontier)!, parse.GetValue(directory), parse.GetValue(pages), parse.GetValue(links), parse.GetValue(lease), parse.GetValue(commit), parse.GetValue(filterSeen), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string kind, string? directory, int pages, int links, int leaseSize, int commitSize, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string kind, string? directory, int pages, int links, int leaseSize, int commitSize, bool filterSeen, CancellationToken cancellationToken)
     {
         if (pages < 1 || links < 1 || leaseSize < 1 || commitSize < 1)
         {
@@ -56,6 +58,7 @@ internal static class SimulateCommand
             ? new MemoryFrontier()
             : (await JobStore.OpenAsync(directory, new JobStoreOptions { SpiderName = "bench" }, cancellationToken)).Frontier;
         var timings = new Timings();
+        HashSet<int>? seen = filterSeen ? [0] : null;
         long fetched = 0;
         try
         {
@@ -83,7 +86,7 @@ internal static class SimulateCommand
                 {
                     var page = int.Parse(lease.Request.Url.Segments[^1], CultureInfo.InvariantCulture);
                     var item = Encoding.UTF8.GetBytes($"{{\"url\":\"{lease.Request.Url.AbsoluteUri}\"}}");
-                    completions.Add(Completion.Done(lease, 200, Links(root, page, pages, links), [item]));
+                    completions.Add(Completion.Done(lease, 200, Links(root, page, pages, links, seen), [item]));
                 }
 
                 timings.Build += clock.Elapsed - start;
@@ -98,7 +101,7 @@ internal static class SimulateCommand
             var elapsed = clock.Elapsed;
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"simulated frontier={kind} pages={fetched} done={counts.Done} seconds={elapsed.TotalSeconds:F2} pages_per_s={fetched / elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / fetched:F4} lease_ms={timings.Lease.TotalMilliseconds:F0} complete_ms={timings.Complete.TotalMilliseconds:F0} build_ms={timings.Build.TotalMilliseconds:F0} commits={timings.Commits} vmhwm_mib={ProcessMemory.PeakResidentKib() / 1024.0:F1}"));
+                $"simulated frontier={kind} filter_seen={filterSeen} pages={fetched} done={counts.Done} seconds={elapsed.TotalSeconds:F2} pages_per_s={fetched / elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / fetched:F4} lease_ms={timings.Lease.TotalMilliseconds:F0} complete_ms={timings.Complete.TotalMilliseconds:F0} build_ms={timings.Build.TotalMilliseconds:F0} commits={timings.Commits} vmhwm_mib={ProcessMemory.PeakResidentKib() / 1024.0:F1}"));
             return counts.Done == pages ? 0 : 1;
         }
         finally
@@ -121,14 +124,17 @@ internal static class SimulateCommand
     }
 
     // Like the sandbox site: the next page, then pseudo-random ones, the same every run.
-    private static Request[] Links(Uri root, int page, int pages, int links)
+    private static List<Request> Links(Uri root, int page, int pages, int links, HashSet<int>? seen)
     {
         var random = new Random(page);
-        var found = new Request[links];
-        found[0] = PageRequest(root, (page + 1) % pages);
-        for (var i = 1; i < links; i++)
+        var found = new List<Request>(links);
+        for (var i = 0; i < links; i++)
         {
-            found[i] = PageRequest(root, random.Next(pages));
+            var target = i == 0 ? (page + 1) % pages : random.Next(pages);
+            if (seen is null || seen.Add(target))
+            {
+                found.Add(PageRequest(root, target));
+            }
         }
 
         return found;
