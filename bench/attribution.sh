@@ -36,6 +36,7 @@ for round in $(seq 1 "$RUNS"); do
             sqlite) args=(--frontier sqlite) ;;
             sqlite-lease-ahead) args=(--frontier sqlite --lease-ahead 512) ;;
         esac
+        rm -rf "$WORK/attribution"
         line=$(dotnet "$BENCH" crawl "${args[@]}" --start "http://127.0.0.1:$PORT/" --work "$WORK/attribution")
         row="$variant,$round"
         for k in pages_per_s cpu_ms_per_page lease_share lease_max_ms commit_share commit_max_ms commit_calls; do
@@ -63,10 +64,12 @@ rm -rf "$WORK/simulate" "$WORK/attribution"
 median_of() { awk -F, -v v="$2" -v k="$3" '$1 == v { print $k }' "$1" | stats | awk -v f="$4" '{ printf f " [" f "-" f "]", $1, $2, $3 }'; }
 echo
 echo "In-process crawl of $PAGES pages ($RUNS rounds; median [min-max]); raw rows in ${csv#"$ROOT"/}"
-echo "| frontier | pages/s | CPU ms/page | share of wall time in TryLeaseAsync | longest lease ms | share in CompleteAsync | longest commit ms |"
-echo "|---|---|---|---|---|---|---|"
+echo "| frontier | pages/s | ratio to memory | CPU ms/page | share of wall time in TryLeaseAsync | longest lease ms | share in CompleteAsync | longest commit ms |"
+echo "|---|---|---|---|---|---|---|---|"
 for variant in "${variants[@]}"; do
-    echo "| $variant | $(median_of "$csv" "$variant" 3 %.0f) | $(median_of "$csv" "$variant" 4 %.3f) | $(median_of "$csv" "$variant" 5 %.3f) | $(median_of "$csv" "$variant" 6 %.0f) | $(median_of "$csv" "$variant" 7 %.3f) | $(median_of "$csv" "$variant" 8 %.0f) |"
+    ratio=$(awk -F, -v v="$variant" '$1 == "memory" { m[$2] = $3 } $1 == v { r[$2] = $3 } END { for (k in r) if (k in m) print r[k] / m[k] }' "$csv" \
+        | stats | awk '{ printf "%.3f [%.3f-%.3f]", $1, $2, $3 }')
+    echo "| $variant | $(median_of "$csv" "$variant" 3 %.0f) | $ratio | $(median_of "$csv" "$variant" 4 %.3f) | $(median_of "$csv" "$variant" 5 %.3f) | $(median_of "$csv" "$variant" 6 %.0f) | $(median_of "$csv" "$variant" 7 %.3f) | $(median_of "$csv" "$variant" 8 %.0f) |"
 done
 echo
 echo "Frontier work alone, $PAGES pages, 10 links each ($RUNS rounds; median [min-max]); raw rows in ${scsv#"$ROOT"/}"

@@ -75,12 +75,17 @@ echo "Part 2: whole process with hyperfine, against the sandbox site"
 start_sandbox "$PORT" --pages "$PENDING" --quote-pages 0
 printf -v cmd '%q ' "${crawl[@]}"
 wait_quiet
-hyperfine --runs "$RUNS" --warmup 1 --style basic --export-markdown "$results/resume-$stamp-hyperfine.md" \
+hyperfine --runs "$RUNS" --warmup 1 --style basic --export-markdown "$results/resume-$stamp-hyperfine.md" --export-json "$results/resume-$stamp-hyperfine.json" \
     --prepare "rm -rf '$run' && cp -r '$big' '$run' && sync" \
     -n "resume $PENDING pending" "$cmd --jobdir '$run'" \
     -n "resume 1000 pending" --prepare "rm -rf '$run' && cp -r '$small' '$run' && sync" "$cmd --jobdir '$run'" \
     -n "no job" --prepare "rm -rf '$run'" "$cmd --no-job"
-cat "$results/resume-$stamp-hyperfine.md"
+echo "| command | median ms | min ms | max ms | runs |"
+echo "|---|---|---|---|---|"
+# hyperfine's JSON lists, per command, its name and then its statistics in seconds.
+grep -oE '"(command|median|min|max)": ("[^"]*"|[0-9.e+-]+)' "$results/resume-$stamp-hyperfine.json" \
+    | awk -F': ' -v runs="$RUNS" '{ gsub(/"/, "", $1); gsub(/"/, "", $2); v[$1] = $2 }
+        $1 == "max" { printf "| %s | %.0f | %.0f | %.0f | %d |\n", v["command"], v["median"] * 1000, v["min"] * 1000, v["max"] * 1000, runs }'
 
 echo
 echo "Part 3: where the time goes, in-process (Trawl.Bench.Jobs open): opening with the default integrity check"

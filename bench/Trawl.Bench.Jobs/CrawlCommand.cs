@@ -26,15 +26,15 @@ internal static class CrawlCommand
         var perDomain = new Option<int>("--concurrency-per-domain") { Description = "Requests in flight to one domain (default 8).", DefaultValueFactory = _ => 8, HelpName = "N" };
         var checkpoint = new Option<double>("--checkpoint-interval") { Description = "Seconds (default 1).", DefaultValueFactory = _ => 1, HelpName = "SECONDS" };
         var leaseAhead = new Option<int>("--lease-ahead") { Description = "Experiment: lease at least N at a time and hand them out from memory (default 0: off).", HelpName = "N" };
-        var work = new Option<string>("--work") { Description = "Where the job and the items go; emptied first (default a temporary directory).", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "trawl-bench-crawl"), HelpName = "DIR" };
+        var work = new Option<string?>("--work") { Description = "Where the job and the items go; it must not exist or be empty (default: a new temporary directory, removed after).", HelpName = "DIR" };
 
         var command = new Command("crawl", "Crawl in-process over a timed memory or SQLite frontier.") { frontier, start, concurrency, perDomain, checkpoint, leaseAhead, work };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(frontier)!, parse.GetValue(start)!, parse.GetValue(concurrency), parse.GetValue(perDomain), parse.GetValue(checkpoint), parse.GetValue(leaseAhead), parse.GetValue(work)!, cancellationToken));
+            parse.GetValue(frontier)!, parse.GetValue(start)!, parse.GetValue(concurrency), parse.GetValue(perDomain), parse.GetValue(checkpoint), parse.GetValue(leaseAhead), parse.GetValue(work), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string kind, string start, int concurrency, int perDomain, double checkpointSeconds, int leaseAhead, string work, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string kind, string start, int concurrency, int perDomain, double checkpointSeconds, int leaseAhead, string? work, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(start, UriKind.Absolute, out var home))
         {
@@ -42,12 +42,30 @@ internal static class CrawlCommand
             return 2;
         }
 
-        if (Directory.Exists(work))
+        var temporary = work is null;
+        work ??= Path.Combine(Path.GetTempPath(), "trawl-bench-crawl-" + Guid.NewGuid().ToString("N"));
+        if (File.Exists(work) || (Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any()))
         {
-            Directory.Delete(work, recursive: true);
+            await Console.Error.WriteLineAsync($"crawl: {work} is not an empty directory; give a new one.");
+            return 2;
         }
 
         Directory.CreateDirectory(work);
+        try
+        {
+            return await CrawlAsync(kind, home, concurrency, perDomain, checkpointSeconds, leaseAhead, work, cancellationToken);
+        }
+        finally
+        {
+            if (temporary)
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<int> CrawlAsync(string kind, Uri home, int concurrency, int perDomain, double checkpointSeconds, int leaseAhead, string work, CancellationToken cancellationToken)
+    {
         var spider = new DeclarativeSpider(new DeclarativeSpiderDefinition
         {
             Name = "bench",
@@ -55,7 +73,7 @@ internal static class CrawlCommand
             Allow = ["^" + System.Text.RegularExpressions.Regex.Escape(new Uri(home, "/pages/").AbsoluteUri)],
         });
 
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var cpu = ProcessStats.CpuTime();
         TimedFrontier timed;
         if (kind == "memory")
         {
@@ -85,7 +103,7 @@ internal static class CrawlCommand
                 cancellationToken);
         }
 
-        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var used = ProcessStats.CpuTime() - cpu;
         var stats = result.Stats;
         var wall = stats.Elapsed.TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -93,7 +111,7 @@ internal static class CrawlCommand
             + $"lease_calls={timed.Lease.Calls} lease_ms={timed.Lease.Total.TotalMilliseconds:F0} lease_share={timed.Lease.Total.TotalMilliseconds / wall:F3} lease_max_ms={timed.Lease.Max.TotalMilliseconds:F1} "
             + $"wait_ms={timed.WaitToLease.Total.TotalMilliseconds:F0} "
             + $"commit_calls={timed.Complete.Calls} commit_ms={timed.Complete.Total.TotalMilliseconds:F0} commit_share={timed.Complete.Total.TotalMilliseconds / wall:F3} commit_max_ms={timed.Complete.Max.TotalMilliseconds:F1} "
-            + $"vmhwm_mib={ProcessMemory.PeakResidentKib() / 1024.0:F1}"));
+            + $"vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1}"));
         return result.Paused ? 1 : 0;
     }
 }

@@ -48,8 +48,8 @@ internal static class FirstRequestCommand
 
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {commandLine[0]}.");
-        var output = process.StandardOutput.ReadToEndAsync(stop.Token);
-        var error = process.StandardError.ReadToEndAsync(stop.Token);
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
         var serving = ServeAsync(listener, clock, firstRequest, () => Interlocked.Increment(ref requests), stop.Token);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -58,17 +58,21 @@ internal static class FirstRequestCommand
         {
             await process.WaitForExitAsync(deadline.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             process.Kill(entireProcessTree: true);
             await Console.Error.WriteLineAsync($"first-request: the command did not exit within {timeoutSeconds} s and was killed.");
-            return 1;
         }
 
         var exit = clock.Elapsed;
         await stop.CancelAsync();
         listener.Stop();
         await serving;
+        if (!process.HasExited)
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+
         var (stdout, stderr) = (await output, await error);
 
         if (process.ExitCode != 0)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Trawl.Http;
 using Trawl.Jobs;
 
@@ -44,7 +45,7 @@ internal static class SeedCommand
         {
             SpiderName = spiderName,
             SettingsFingerprint = "bench-seed",
-            StartUrlsJson = $"[\"{root.AbsoluteUri}\"]",
+            StartUrlsJson = JsonSerializer.Serialize(new[] { root.AbsoluteUri }),
         };
 
         var clock = Stopwatch.StartNew();
@@ -74,7 +75,7 @@ internal static class SeedCommand
                 {
                     nextReport += reportEvery;
                     await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"seed: {end:N0} added after {clock.Elapsed.TotalSeconds:F1} s, RSS {ProcessMemory.ResidentKib() / 1024} MiB"));
+                        $"seed: {end:N0} added after {clock.Elapsed.TotalSeconds:F1} s, RSS {ProcessStats.ResidentKib() / 1024} MiB"));
                 }
             }
 
@@ -91,7 +92,7 @@ internal static class SeedCommand
         // Closing the store checkpoints the write-ahead log into job.db, so the size below is the job as it rests.
         var seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"seeded pending={pending} seconds={seconds:F2} rate={pending / seconds:F0}/s vmhwm_mib={ProcessMemory.PeakResidentKib() / 1024.0:F1} disk_mib={ProcessMemory.Mib(ProcessMemory.DirectoryBytes(directory))}"));
+            $"seeded pending={pending} seconds={seconds:F2} rate={pending / seconds:F0}/s vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1} disk_mib={ProcessStats.Mib(ProcessStats.DirectoryBytes(directory))}"));
         return 0;
     }
 }

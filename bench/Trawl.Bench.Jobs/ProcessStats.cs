@@ -1,10 +1,18 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Trawl.Bench.Jobs;
 
-/// <summary>Memory and disk figures read from the operating system.</summary>
-internal static class ProcessMemory
+/// <summary>CPU, memory and disk figures read from the operating system.</summary>
+internal static class ProcessStats
 {
+    /// <summary>The CPU time (user and system) this process has used so far.</summary>
+    public static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
     /// <summary>This process's peak resident set size in KiB (<c>VmHWM</c> in <c>/proc/self/status</c>), or -1 where there is none.</summary>
     public static long PeakResidentKib() => ReadStatusKib("VmHWM:");
 
