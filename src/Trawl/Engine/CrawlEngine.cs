@@ -315,7 +315,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private async Task<bool> DispatchCoreAsync()
     {
         var concurrency = _options.Concurrency;
-        var lookahead = Math.Max(concurrency * 4, 64);
+        // A job store serializes leases behind group commits (tens of ms each), so lease further ahead and the
+        // dispatcher rarely waits on one (BENCHMARKS.md, "Where the time goes"). Not for shared frontiers such as
+        // Redis, where leases held ahead are work other workers cannot take.
+        var lookahead = Math.Max(concurrency * 4, _job is not null ? 512 : 64);
         while (true)
         {
             await ReapAsync().ConfigureAwait(false);
