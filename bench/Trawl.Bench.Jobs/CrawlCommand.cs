@@ -13,14 +13,16 @@ namespace Trawl.Bench.Jobs;
 /// follows every link under the start URL's <c>/pages/</c> and writes one item per page), in-process, over a frontier
 /// wrapped in <see cref="TimedFrontier"/>, to see how long the engine's dispatch loop waits for leases and its commit
 /// loop for commits. The sqlite frontier is a job store opened on a new directory, like <c>--jobdir</c> (without the
-/// spider state and cookies a CLI job also saves with each commit).
+/// spider state and cookies a CLI job also saves with each commit). The job frontier is <c>--jobdir</c> exactly as the
+/// CLI runs it (<see cref="CrawlOptions.JobDir"/>, with its spider state and cookies), without the timings.
+/// Allocated bytes are this process's (<see cref="GC.GetTotalAllocatedBytes(bool)"/>) over the crawl, per page.
 /// </summary>
 internal static class CrawlCommand
 {
     public static Command Create()
     {
-        var frontier = new Option<string>("--frontier") { Description = "memory or sqlite.", Required = true, HelpName = "KIND" };
-        frontier.AcceptOnlyFromAmong("memory", "sqlite");
+        var frontier = new Option<string>("--frontier") { Description = "memory, sqlite (a timed job store) or job (--jobdir as the CLI runs it, untimed).", Required = true, HelpName = "KIND" };
+        frontier.AcceptOnlyFromAmong("memory", "sqlite", "job");
         var start = new Option<string>("--start") { Description = "The sandbox site's home page, for example http://127.0.0.1:8080/.", Required = true, HelpName = "URL" };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (default 16).", DefaultValueFactory = _ => 16, HelpName = "N" };
         var perDomain = new Option<int>("--concurrency-per-domain") { Description = "Requests in flight to one domain (default 8).", DefaultValueFactory = _ => 8, HelpName = "N" };
@@ -74,8 +76,14 @@ internal static class CrawlCommand
         });
 
         var cpu = ProcessStats.CpuTime();
-        TimedFrontier timed;
-        if (kind == "memory")
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var paused = GC.GetTotalPauseDuration();
+        TimedFrontier? timed;
+        if (kind == "job")
+        {
+            timed = null;
+        }
+        else if (kind == "memory")
         {
             var memory = new MemoryFrontier();
             timed = new TimedFrontier(leaseAhead > 0 ? new LeaseAheadFrontier(memory, leaseAhead) : memory);
@@ -87,30 +95,45 @@ internal static class CrawlCommand
                 ? new TimedDurableFrontier<LeaseAheadDurableFrontier<SqliteFrontier>>(new LeaseAheadDurableFrontier<SqliteFrontier>(job, leaseAhead))
                 : new TimedDurableFrontier<SqliteFrontier>(job);
         }
-        CrawlResult result;
-        await using (timed)
+        var options = new CrawlOptions
         {
-            result = await spider.RunAsync(
-                new CrawlOptions
-                {
-                    Frontier = timed,
-                    Output = Path.Combine(work, "items.jsonl"),
-                    Concurrency = concurrency,
-                    ConcurrencyPerDomain = perDomain,
-                    CheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds),
-                    HandleSignals = false,
-                },
-                cancellationToken);
+            Frontier = timed,
+            JobDir = timed is null ? Path.Combine(work, "job") : null,
+            Output = Path.Combine(work, "items.jsonl"),
+            Concurrency = concurrency,
+            ConcurrencyPerDomain = perDomain,
+            CheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds),
+            HandleSignals = false,
+        };
+        CrawlResult result;
+        if (timed is null)
+        {
+            result = await spider.RunAsync(options, cancellationToken);
+        }
+        else
+        {
+            await using (timed)
+            {
+                result = await spider.RunAsync(options, cancellationToken);
+            }
         }
 
         var used = ProcessStats.CpuTime() - cpu;
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var stats = result.Stats;
         var wall = stats.Elapsed.TotalMilliseconds;
+        var timings = string.Empty;
+        if (timed is not null)
+        {
+            timings = string.Create(CultureInfo.InvariantCulture,
+            $"lease_calls={timed.Lease.Calls} lease_ms={timed.Lease.Total.TotalMilliseconds:F0} lease_share={timed.Lease.Total.TotalMilliseconds / wall:F3} lease_max_ms={timed.Lease.Max.TotalMilliseconds:F1} "
+            + $"wait_ms={timed.WaitToLease.Total.TotalMilliseconds:F0} "
+            + $"commit_calls={timed.Complete.Calls} commit_ms={timed.Complete.Total.TotalMilliseconds:F0} commit_share={timed.Complete.Total.TotalMilliseconds / wall:F3} commit_max_ms={timed.Complete.Max.TotalMilliseconds:F1} ");
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"crawled frontier={kind} lease_ahead={leaseAhead} pages={stats.Pages} seconds={stats.Elapsed.TotalSeconds:F2} pages_per_s={stats.Pages / stats.Elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / stats.Pages:F4} "
-            + $"lease_calls={timed.Lease.Calls} lease_ms={timed.Lease.Total.TotalMilliseconds:F0} lease_share={timed.Lease.Total.TotalMilliseconds / wall:F3} lease_max_ms={timed.Lease.Max.TotalMilliseconds:F1} "
-            + $"wait_ms={timed.WaitToLease.Total.TotalMilliseconds:F0} "
-            + $"commit_calls={timed.Complete.Calls} commit_ms={timed.Complete.Total.TotalMilliseconds:F0} commit_share={timed.Complete.Total.TotalMilliseconds / wall:F3} commit_max_ms={timed.Complete.Max.TotalMilliseconds:F1} "
+            + $"alloc_kib_per_page={allocated / 1024.0 / stats.Pages:F1} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gc_pause_ms={(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} {timings}"
             + $"vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1}"));
         return result.Paused ? 1 : 0;
     }
