@@ -766,6 +766,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
                         RequestJson.ValidateMeta(next);
                         RequestMeta.Validate(next);
+                        if (_job?.Frontier.IsStored(next) == true)
+                        {
+                            // Already in the job: dropped now rather than held until the next group commit ignores it.
+                            break;
+                        }
+
                         discovered.Add(next);
                         break;
                     default:

@@ -56,7 +56,7 @@ public sealed class JobStore : IAsyncDisposable
         _database = database;
         _lock = directoryLock;
         TimeProvider = options.TimeProvider;
-        Frontier = new SqliteFrontier(this, options.LeaseDuration, leaseEpoch);
+        Frontier = new SqliteFrontier(this, options.LeaseDuration, leaseEpoch, options.SeenCacheSize);
         OpenHere[directory] = 0;
     }
 

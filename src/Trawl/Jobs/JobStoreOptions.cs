@@ -47,6 +47,15 @@ public sealed class JobStoreOptions
     /// <value>The default is 256 MiB (about a million requests).</value>
     public long FullCheckMaxBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// How many fingerprints of requests already stored in the job are kept in memory, so that links seen before are
+    /// dropped without being serialized and offered to the database only to be ignored there. Only fingerprints whose
+    /// rows are durably committed are kept, so this never drops a link the job does not have, even after a crash.
+    /// Each takes about 40 bytes; 0 turns the cache off.
+    /// </summary>
+    /// <value>The default is 262,144 (at most about 10 MiB).</value>
+    public int SeenCacheSize { get; set; } = 256 * 1024;
+
     /// <summary>Checks every option and throws one <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
@@ -55,6 +64,7 @@ public sealed class JobStoreOptions
         Require(PageCacheBytes >= 64 * 1024, nameof(PageCacheBytes), "must be at least 64 KiB");
         Require(BusyTimeout >= TimeSpan.Zero, nameof(BusyTimeout), "must not be negative");
         Require(FullCheckMaxBytes >= 0, nameof(FullCheckMaxBytes), "must not be negative");
+        Require(SeenCacheSize >= 0, nameof(SeenCacheSize), "must not be negative");
     }
 
     private static void Require(bool condition, string option, string problem)

@@ -23,11 +23,13 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
     private readonly TimeProvider _time;
     private readonly TimeSpan _leaseDuration;
     private readonly long _tokenBase;
+    private readonly StoredFingerprints _stored;
     private long _leaseBatches;
     private TaskCompletionSource _changed = NewSignal();
 
-    internal SqliteFrontier(JobStore store, TimeSpan leaseDuration, long leaseEpoch)
+    internal SqliteFrontier(JobStore store, TimeSpan leaseDuration, long leaseEpoch, int seenCacheSize)
     {
+        _stored = new StoredFingerprints(seenCacheSize);
         _store = store;
         _time = store.TimeProvider;
         _leaseDuration = leaseDuration;
@@ -49,8 +51,10 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
             return 0;
         }
 
-        var stored = Serialize(requests);
+        var unknown = WithoutStored(requests);
+        var stored = Serialize(unknown);
         var added = await _store.RunAsync(db => db.Add(stored, NowMs()), cancellationToken).ConfigureAwait(false);
+        _stored.AddStored(unknown);
         if (added > 0)
         {
             Signal();
@@ -122,10 +126,12 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
     {
         ArgumentNullException.ThrowIfNull(completions);
         var stored = new JobDatabase.StoredCompletion[completions.Count];
+        var unknown = new IReadOnlyList<Request>[completions.Count];
         for (var i = 0; i < completions.Count; i++)
         {
             var completion = completions[i] ?? throw new ArgumentException("A completion is null.", nameof(completions));
-            stored[i] = new JobDatabase.StoredCompletion(completion, completion.Status == CompletionStatus.Done ? Serialize(completion.Discovered) : []);
+            unknown[i] = completion.Status == CompletionStatus.Done ? WithoutStored(completion.Discovered) : [];
+            stored[i] = new JobDatabase.StoredCompletion(completion, Serialize(unknown[i]));
         }
 
         var pending = _store.TakePendingState(state);
@@ -145,7 +151,17 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
             throw;
         }
 
-        if (result.Accepted.Contains(true))
+        var anyAccepted = false;
+        for (var i = 0; i < unknown.Length; i++)
+        {
+            if (result.Accepted[i])
+            {
+                anyAccepted = true;
+                _stored.AddStored(unknown[i]);
+            }
+        }
+
+        if (anyAccepted)
         {
             Signal();
         }
@@ -238,6 +254,16 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
     /// <summary>Closes the job: the same as disposing <see cref="Store"/>.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
+    /// <summary>
+    /// Whether adding this request would certainly be ignored: its fingerprint is durably in the job's seen set. A
+    /// caller may drop such a request early, for example before holding it in a batch; a <see langword="false"/> says
+    /// nothing. Always <see langword="false"/> for a <see cref="Request.DontFilter"/> request.
+    /// </summary>
+    internal bool IsStored(Request request) => _stored.Contains(request);
+
+    /// <summary>For tests: how many fingerprints the seen cache holds.</summary>
+    internal int SeenCacheCount => _stored.Count;
+
     /// <summary>Wakes every <see cref="WaitToLeaseAsync"/> to look again.</summary>
     internal void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
@@ -253,6 +279,34 @@ public sealed class SqliteFrontier : IFrontier, IItemLog
         }
 
         return stored;
+    }
+
+    // Requests the store certainly has are left out: serializing them and asking SQLite to ignore them costs more
+    // than everything else a duplicate link costs (BENCHMARKS.md, "Optimizations (issue 6)").
+    private IReadOnlyList<Request> WithoutStored(IReadOnlyList<Request> requests)
+    {
+        List<Request>? kept = null;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i] ?? throw new ArgumentException("A request is null.", nameof(requests));
+            if (_stored.Contains(request))
+            {
+                if (kept is null)
+                {
+                    kept = new List<Request>(requests.Count - 1);
+                    for (var j = 0; j < i; j++)
+                    {
+                        kept.Add(requests[j]);
+                    }
+                }
+            }
+            else
+            {
+                kept?.Add(request);
+            }
+        }
+
+        return kept ?? requests;
     }
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
