@@ -7,7 +7,8 @@ namespace Trawl.Benchmarks;
 
 /// <summary>
 /// One crawl step through a frontier, in batches: add 1,000 discovered requests (a tenth of them new), lease 100,
-/// complete the 100 with one item each. In memory and in a SQLite job directory.
+/// complete the 100 with one item each. In memory and in a SQLite job directory, with the job's cache of stored
+/// fingerprints on (the default) and off (<see cref="JobStoreOptions.SeenCacheSize"/> = 0, as before issue 6).
 /// </summary>
 [MemoryDiagnoser]
 public class FrontierBenchmarks
@@ -18,7 +19,7 @@ public class FrontierBenchmarks
     private string? _directory;
     private int _next;
 
-    [Params("memory", "sqlite")]
+    [Params("memory", "sqlite", "sqlite-no-cache")]
     public string Kind { get; set; } = "memory";
 
     [GlobalSetup]
@@ -31,7 +32,8 @@ public class FrontierBenchmarks
         else
         {
             _directory = Path.Combine(Path.GetTempPath(), "trawl-bench-" + Guid.NewGuid().ToString("N"));
-            var store = await JobStore.OpenAsync(_directory, new JobStoreOptions(), CancellationToken.None);
+            var options = new JobStoreOptions { SeenCacheSize = Kind == "sqlite-no-cache" ? 0 : new JobStoreOptions().SeenCacheSize };
+            var store = await JobStore.OpenAsync(_directory, options, CancellationToken.None);
             _frontier = store.Frontier;
         }
 

@@ -300,9 +300,25 @@ public sealed class Response
             return [];
         }
 
-        var document = Document;
         var links = new List<Uri>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (Volatile.Read(ref _document) is null && string.Equals(query.Text, DefaultLinkQuery, StringComparison.Ordinal))
+        {
+            // Only the links are wanted and nothing has parsed the page: find them without building the document.
+            var hrefs = new List<string>();
+            if (HtmlLinkScanner.TryScan(Text, hrefs, out var baseHref))
+            {
+                _baseUrl ??= ResolveBase(baseHref);
+                foreach (var href in hrefs)
+                {
+                    AddLink(href, links, seen);
+                }
+
+                return links;
+            }
+        }
+
+        var document = Document;
         if (query.SelectsElements)
         {
             var elements = new List<IElement>();
@@ -357,7 +373,12 @@ public sealed class Response
             return Url;
         }
 
-        var href = Document.QuerySelector("base[href]")?.GetAttribute("href");
+        return ResolveBase(Document.QuerySelector("base[href]")?.GetAttribute("href"));
+    }
+
+    // The base URL a <base href> gives, if any: resolved against the page, and only when it is http(s).
+    private Uri ResolveBase(string? href)
+    {
         if (href is null)
         {
             return Url;
