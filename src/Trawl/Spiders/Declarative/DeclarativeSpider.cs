@@ -93,10 +93,24 @@ public sealed class DeclarativeSpider : Spider
         }
         else
         {
-            allowed = _allow.Any(regex => SafeMatch(regex, absoluteUrl));
+            allowed = AnyMatches(_allow, absoluteUrl);
         }
 
-        return allowed && !_deny.Any(regex => SafeMatch(regex, absoluteUrl));
+        return allowed && !AnyMatches(_deny, absoluteUrl);
+    }
+
+    // A loop rather than Any(): this runs for every link found, and a lambda capturing the URL costs a closure each time.
+    private static bool AnyMatches(Regex[] rules, string input)
+    {
+        foreach (var regex in rules)
+        {
+            if (SafeMatch(regex, input))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool SafeMatch(Regex regex, string input)
