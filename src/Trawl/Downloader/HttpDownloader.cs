@@ -53,6 +53,8 @@ public sealed class HttpDownloader : IDownloader
         "Allow", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length", "Content-Location",
         "Content-MD5", "Content-Range", "Content-Type", "Expires", "Last-Modified");
 
+    private static readonly Dictionary<string, string> NoHeaders = [];
+
     private readonly HttpMessageInvoker _invoker;
     private readonly ProxyConnectionPools _proxyPools;
     private readonly ProxyAddress[] _proxies;
@@ -319,7 +321,7 @@ public sealed class HttpDownloader : IDownloader
     // Null: direct. A choice without a proxy: the request's meta names an invalid one.
     private (ProxyAddress? Proxy, string Error)? PickProxy(Request request)
     {
-        if (request.Meta.ContainsKey(RequestMeta.Proxy))
+        if (request.TryGetMeta(RequestMeta.Proxy, out _))
         {
             var text = RequestMeta.TryGetString(request, RequestMeta.Proxy);
             if (text is null)
@@ -407,7 +409,7 @@ public sealed class HttpDownloader : IDownloader
             }
 
             string? requestCookie = null;
-            foreach (var (name, value) in request.Headers)
+            foreach (var (name, value) in request.HasHeaders ? request.Headers : NoHeaders)
             {
                 if (!sameOrigin && (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
                     || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)))

@@ -16,6 +16,10 @@ public sealed class Request
     private RequestFingerprint? _fingerprint;
     private int _depth;
 
+    // Created on first use: most requests (every link a page yields) have neither headers nor meta.
+    private Dictionary<string, string>? _headers;
+    private Dictionary<string, object?>? _meta;
+
     /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
     public Request(string url)
@@ -57,7 +61,11 @@ public sealed class Request
     public string Method { get; init; } = "GET";
 
     /// <summary>Request headers, added to the downloader's defaults. Names compare case-insensitively.</summary>
-    public Dictionary<string, string> Headers { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, string> Headers
+    {
+        get => _headers ?? Interlocked.CompareExchange(ref _headers, new(StringComparer.OrdinalIgnoreCase), null) ?? _headers;
+        init => _headers = value;
+    }
 
     /// <summary>The request body, or <see langword="null"/> for none.</summary>
     public byte[]? Body { get; init; }
@@ -78,7 +86,11 @@ public sealed class Request
     /// scheduling a request whose meta does not fails at once and names the key. After a restore,
     /// values come back as <see cref="JsonElement"/>; read them with <see cref="GetMeta{T}"/>.
     /// </summary>
-    public Dictionary<string, object?> Meta { get; init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, object?> Meta
+    {
+        get => _meta ?? Interlocked.CompareExchange(ref _meta, new(StringComparer.Ordinal), null) ?? _meta;
+        init => _meta = value;
+    }
 
     /// <summary>When <see langword="true"/>, the request is scheduled even if its fingerprint was seen before.</summary>
     public bool DontFilter { get; init; }
@@ -88,6 +100,19 @@ public sealed class Request
     /// <see cref="Spider.ParseAsync"/>.
     /// </summary>
     public string? Callback { get; init; }
+
+    /// <summary>Whether the request has any headers, without creating the dictionary.</summary>
+    internal bool HasHeaders => _headers is { Count: > 0 };
+
+    /// <summary>Whether the request has any meta, without creating the dictionary.</summary>
+    internal bool HasMeta => _meta is { Count: > 0 };
+
+    /// <summary>Reads a meta value without creating the dictionary.</summary>
+    internal bool TryGetMeta(string key, out object? value)
+    {
+        value = null;
+        return _meta is { } meta && meta.TryGetValue(key, out value);
+    }
 
     /// <summary>The stable fingerprint of this request: SHA-1 over method, canonical URL and body.</summary>
     public RequestFingerprint Fingerprint => _fingerprint ??= RequestFingerprint.Compute(Method, Url, Body);
@@ -104,7 +129,7 @@ public sealed class Request
     /// <summary>Reads a meta value as <typeparamref name="T"/>, whether it is the original object or a restored JSON value.</summary>
     public T? GetMeta<T>(string key)
     {
-        if (!Meta.TryGetValue(key, out var value) || value is null)
+        if (!TryGetMeta(key, out var value) || value is null)
         {
             return default;
         }
@@ -126,11 +151,11 @@ public sealed class Request
     private Request Copy(Uri url, bool dontFilter) => new(url)
     {
         Method = Method,
-        Headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase),
+        Headers = HasHeaders ? new Dictionary<string, string>(_headers!, StringComparer.OrdinalIgnoreCase) : null!,
         Body = Body,
         Priority = Priority,
         Depth = Depth,
-        Meta = new Dictionary<string, object?>(Meta, StringComparer.Ordinal),
+        Meta = HasMeta ? new Dictionary<string, object?>(_meta!, StringComparer.Ordinal) : null!,
         DontFilter = dontFilter,
         Callback = Callback,
     };

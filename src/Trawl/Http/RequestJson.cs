@@ -40,7 +40,7 @@ public static class RequestJson
             writer.WriteString("method", request.Method);
         }
 
-        if (request.Headers.Count > 0)
+        if (request.HasHeaders)
         {
             writer.WriteStartObject("headers");
             foreach (var (name, value) in request.Headers)
@@ -66,7 +66,7 @@ public static class RequestJson
             writer.WriteNumber("depth", request.Depth);
         }
 
-        if (request.Meta.Count > 0)
+        if (request.HasMeta)
         {
             writer.WritePropertyName("meta");
             WriteMeta(writer, request);
@@ -90,7 +90,7 @@ public static class RequestJson
     public static void ValidateMeta(Request request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Meta.Count == 0)
+        if (!request.HasMeta)
         {
             return;
         }
@@ -124,18 +124,20 @@ public static class RequestJson
             throw new JsonException("A stored request has no valid absolute http(s) \"url\".");
         }
 
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        Dictionary<string, string>? headers = null;
         if (element.TryGetProperty("headers", out var headersElement) && headersElement.ValueKind == JsonValueKind.Object)
         {
+            headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var header in headersElement.EnumerateObject())
             {
                 headers[header.Name] = header.Value.GetString() ?? string.Empty;
             }
         }
 
-        var meta = new Dictionary<string, object?>(StringComparer.Ordinal);
+        Dictionary<string, object?>? meta = null;
         if (element.TryGetProperty("meta", out var metaElement) && metaElement.ValueKind == JsonValueKind.Object)
         {
+            meta = new Dictionary<string, object?>(StringComparer.Ordinal);
             foreach (var entry in metaElement.EnumerateObject())
             {
                 meta[entry.Name] = entry.Value.ValueKind == JsonValueKind.Null ? null : entry.Value.Clone();
@@ -145,11 +147,11 @@ public static class RequestJson
         return new Request(url)
         {
             Method = element.TryGetProperty("method", out var method) ? method.GetString() ?? "GET" : "GET",
-            Headers = headers,
+            Headers = headers!,
             Body = element.TryGetProperty("body", out var body) && body.ValueKind == JsonValueKind.String ? body.GetBytesFromBase64() : null,
             Priority = element.TryGetProperty("priority", out var priority) ? priority.GetInt32() : 0,
             Depth = element.TryGetProperty("depth", out var depth) ? depth.GetInt32() : 0,
-            Meta = meta,
+            Meta = meta!,
             DontFilter = element.TryGetProperty("dontFilter", out var dontFilter) && dontFilter.ValueKind == JsonValueKind.True,
             Callback = element.TryGetProperty("callback", out var callback) ? callback.GetString() : null,
         };

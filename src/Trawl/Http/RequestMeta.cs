@@ -42,7 +42,7 @@ public static class RequestMeta
     /// <summary>Checks the values of the keys above; throws <see cref="ArgumentException"/> on a bad one.</summary>
     internal static void Validate(Request request)
     {
-        if (request.Meta.Count == 0)
+        if (!request.HasMeta)
         {
             return;
         }
@@ -75,7 +75,7 @@ public static class RequestMeta
     /// <summary>A meta value as seconds, or <see langword="null"/> when absent or not a valid number.</summary>
     internal static TimeSpan? TryGetSeconds(Request request, string key, bool allowZero)
     {
-        if (!request.Meta.TryGetValue(key, out var value) || value is null)
+        if (!request.TryGetMeta(key, out var value) || value is null)
         {
             return null;
         }
@@ -101,7 +101,7 @@ public static class RequestMeta
 
     /// <summary>A meta value as a string, or <see langword="null"/> when absent or not a string.</summary>
     internal static string? TryGetString(Request request, string key) =>
-        request.Meta.TryGetValue(key, out var value)
+        request.TryGetMeta(key, out var value)
             ? value switch
             {
                 string s => s,
@@ -113,7 +113,7 @@ public static class RequestMeta
 
     /// <summary>A meta value as a boolean, or <see langword="null"/> when absent or not a boolean.</summary>
     internal static bool? TryGetBool(Request request, string key) =>
-        request.Meta.TryGetValue(key, out var value)
+        request.TryGetMeta(key, out var value)
             ? value switch
             {
                 bool b => b,
