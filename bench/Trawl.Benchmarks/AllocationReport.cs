@@ -39,7 +39,7 @@ internal static class AllocationReport
         Console.WriteLine("|---|---:|---:|");
         foreach (var (name, bytes) in byType.OrderByDescending(static pair => pair.Value).Take(top))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `{name}` | {bytes / 1024.0 / pages:F2} | {100.0 * bytes / total:F1}% |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `` {name} `` | {bytes / 1024.0 / pages:F2} | {100.0 * bytes / total:F1}% |"));
         }
 
         return 0;
