@@ -1,22 +1,34 @@
 namespace Trawl.Redis;
 
-/// <summary>Options for a <see cref="RedisDomainLimiter"/>: one limit applied to every host, across all workers.</summary>
+/// <summary>
+/// Options for a <see cref="RedisDomainLimiter"/>: the limits one crawl applies to every domain, across all its workers,
+/// and how long this worker's concurrency slots last.
+/// </summary>
+/// <remarks>
+/// The limits (<see cref="RequestsPerSecond"/>, <see cref="Burst"/>, <see cref="MaxConcurrency"/>) are recorded with the
+/// crawl by the first worker that sets them, and every worker applies the recorded ones: see
+/// <see cref="RedisDomainLimiter.CreateAsync"/>.
+/// </remarks>
 public sealed class RedisDomainLimiterOptions
 {
-    /// <summary>The sustained request rate allowed per host, across the whole cluster.</summary>
+    /// <summary>The sustained request rate allowed per domain, across the whole cluster; 0 for no rate limit.</summary>
     /// <value>The default is 1 request per second.</value>
     public double RequestsPerSecond { get; set; } = 1;
 
-    /// <summary>How many requests may go at once after a quiet spell (the token bucket's size).</summary>
+    /// <summary>
+    /// How many requests may go at once after a quiet spell (the token bucket's size). Over any window of <c>t</c>
+    /// seconds a domain gets at most <c>Burst + RequestsPerSecond × t</c> requests.
+    /// </summary>
     /// <value>The default is 1: requests are spaced evenly.</value>
     public int Burst { get; set; } = 1;
 
-    /// <summary>How many requests may be in flight to one host at once, across the cluster; 0 for no limit.</summary>
+    /// <summary>How many requests may be in flight to one domain at once, across the cluster; 0 for no limit.</summary>
     /// <value>The default is 0.</value>
     public int MaxConcurrency { get; set; }
 
     /// <summary>
     /// How long a concurrency slot is held if it is never released (its worker died). Longer than the slowest download.
+    /// This one is the worker's own, not recorded with the crawl.
     /// </summary>
     /// <value>The default is 2 minutes.</value>
     public TimeSpan SlotTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -25,9 +37,10 @@ public sealed class RedisDomainLimiterOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        Require(RequestsPerSecond is > 0 and <= 100_000 && double.IsFinite(RequestsPerSecond), nameof(RequestsPerSecond), "must be above 0 and at most 100,000");
+        Require(RequestsPerSecond is >= 0 and <= 100_000 && double.IsFinite(RequestsPerSecond), nameof(RequestsPerSecond), "must be between 0 and 100,000");
         Require(Burst is >= 1 and <= 100_000, nameof(Burst), "must be between 1 and 100,000");
         Require(MaxConcurrency is >= 0 and <= 100_000, nameof(MaxConcurrency), "must be between 0 and 100,000");
+        Require(RequestsPerSecond > 0 || MaxConcurrency > 0, nameof(RequestsPerSecond), "or MaxConcurrency must be set: with neither there is nothing to limit");
         Require(SlotTimeout >= TimeSpan.FromSeconds(1) && SlotTimeout <= TimeSpan.FromDays(1), nameof(SlotTimeout), "must be between 1 second and 1 day");
     }
 
