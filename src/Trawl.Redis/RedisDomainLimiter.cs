@@ -53,7 +53,7 @@ public sealed class RedisDomainLimiter : IDomainGate
         ArgumentNullException.ThrowIfNull(frontier);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var wanted = new RedisDomainLimits(options.RequestsPerSecond, options.Burst, options.MaxConcurrency);
+        var wanted = new RedisDomainLimits(options.RequestsPerSecond, options.Burst ?? RedisDomainLimiterOptions.DefaultBurst(options.RequestsPerSecond), options.MaxConcurrency);
         var recorded = await LimitsAsync(frontier, wanted, cancellationToken).ConfigureAwait(false) ?? wanted;
         if (recorded != wanted)
         {

@@ -87,7 +87,7 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> GlobalRate { get; } = new("--global-rate") { Description = "With --frontier: requests per second to one domain, across all workers of the crawl (recorded with the crawl).", HelpName = "R" };
 
-    public Option<int?> GlobalBurst { get; } = new("--global-burst") { Description = "With --global-rate: requests that may go at once after a quiet spell (default 1: evenly spaced).", HelpName = "N" };
+    public Option<int?> GlobalBurst { get; } = new("--global-burst") { Description = "With --global-rate: requests that may go at once after a quiet spell (default: a tenth of a second's worth, at least 1).", HelpName = "N" };
 
     public Option<int?> GlobalConcurrency { get; } = new("--global-concurrency") { Description = "With --frontier: requests in flight to one domain, across all workers of the crawl (recorded with the crawl).", HelpName = "N" };
 
@@ -165,7 +165,7 @@ internal sealed class CrawlSettingsOptions
 
         return new GlobalLimitSettings(
             rate is { } r ? (double.IsFinite(r) && r > 0 && r <= 100_000 ? r : throw new CliUsageException($"--global-rate must be a number of requests per second above 0 and at most 100000, not {r}.")) : 0,
-            burst is { } b ? (b is >= 1 and <= 100_000 ? b : throw new CliUsageException($"--global-burst must be a whole number from 1 to 100000, not {b}.")) : 1,
+            burst is { } b ? (b is >= 1 and <= 100_000 ? b : throw new CliUsageException($"--global-burst must be a whole number from 1 to 100000, not {b}.")) : null,
             concurrency is { } c ? (c is >= 1 and <= 100_000 ? c : throw new CliUsageException($"--global-concurrency must be a whole number from 1 to 100000, not {c}.")) : 0);
     }
 

@@ -159,5 +159,8 @@ internal sealed record ClusterSettings(string Url, string RedactedUrl, TimeSpan 
     public GlobalLimitSettings? Limits { get; init; }
 }
 
-/// <summary>Per-domain limits across a cluster: requests per second (0 for none), the bucket's burst, requests in flight (0 for none).</summary>
-internal sealed record GlobalLimitSettings(double RequestsPerSecond, int Burst, int MaxConcurrency);
+/// <summary>
+/// Per-domain limits across a cluster: requests per second (0 for none), the bucket's burst (null for the default),
+/// requests in flight (0 for none).
+/// </summary>
+internal sealed record GlobalLimitSettings(double RequestsPerSecond, int? Burst, int MaxConcurrency);
