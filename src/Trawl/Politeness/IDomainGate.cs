@@ -11,8 +11,9 @@ namespace Trawl.Politeness;
 /// <para>The engine asks <see cref="TryAcquireAsync"/> once per request start, robots.txt fetches included, from its
 /// dispatch loop. A refusal defers only that domain, by <see cref="DomainPermit.RetryAfter"/>; other domains go on.
 /// For every permit acquired, the engine calls <see cref="ReleaseAsync"/> exactly once, when the download is over
-/// (whether it succeeded, failed, was skipped by middleware or was interrupted by a pause), unless the crawl is stopped
-/// at once: a gate must then let the permit lapse on its own.</para>
+/// (whether it succeeded, failed, was skipped by middleware or was interrupted by a pause). After a stop at once the
+/// release is given only a second, and a process can always be killed, so a gate must also let permits lapse on its
+/// own.</para>
 /// <para>An exception other than cancellation means the gate is unavailable: the crawl stops with that error, as it
 /// does when its frontier gives up.</para>
 /// </remarks>
