@@ -394,7 +394,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 if (taken == TakeKind.Start && _gate is not null && !await PassGateAsync(next).ConfigureAwait(false))
                 {
                     // Refused: that domain is deferred and the next peek moves on to the others.
-                    if (_pause.IsCancellationRequested || _fatal is not null)
+                    if (_pause.IsCancellationRequested)
                     {
                         break;
                     }
@@ -825,10 +825,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var startedAt = _time.GetTimestamp();
         _events.Enqueue(new DomainEvent(DomainEventKind.Started, attempt.Domain, _time.GetUtcNow(), attempt.Delay, 0));
         var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
-        await ReleaseGateAsync(attempt).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         attempt.Status = result.Response?.Status ?? 0;
+        await ReleaseGateAsync(attempt).ConfigureAwait(false);
         var response = result.Response;
         if (response is null)
         {
