@@ -66,13 +66,13 @@ public sealed class GlobalPolitenessTests(RedisServerFixture fixture, ITestOutpu
         await using var site = await TestSites.StartAsync(pages: 1);
         using var temp = new TempDirectory();
         var name = $"conc-{Guid.NewGuid():N}";
-        const int perWorker = 10;
+        const int perWorker = 8;
 
         // Each worker seeds its own slow pages, so each has work of its own while it waits for a slot.
         var workers = await RunWorkersAsync(temp, worker =>
         [
             .. WorkerArgs(name, worker), "--global-concurrency", "2",
-            .. Enumerable.Range(0, perWorker).SelectMany(i => new[] { "--start", new Uri(site.BaseUrl, $"/trap/slow?ms=400&i={(worker * perWorker) + i}").AbsoluteUri }),
+            .. Enumerable.Range(0, perWorker).SelectMany(i => new[] { "--start", new Uri(site.BaseUrl, $"/trap/slow?ms=300&i={(worker * perWorker) + i}").AbsoluteUri }),
         ]);
 
         var slow = site.RequestLog().Where(r => r.PathAndQuery.StartsWith("/trap/slow")).ToList();
