@@ -30,7 +30,8 @@ namespace Trawl.Redis;
 /// <item><term><c>seen</c></term><description>set of 20-byte fingerprints (exact dedup). Kept after entries finish.</description></item>
 /// <item><term><c>bloom</c></term><description>string bitmap (Bloom dedup), sized by <c>config</c>.</description></item>
 /// <item><term><c>config</c></term><description>hash <c>dedup</c>, <c>bloom_bits</c>, <c>bloom_hashes</c>, <c>created</c>,
-/// <c>version</c>: recorded by the first worker, adopted by the others.</description></item>
+/// <c>version</c>: recorded by the first worker, adopted by the others. Also <c>global_rate</c>, <c>global_burst</c>,
+/// <c>global_concurrency</c>: the <see cref="RedisDomainLimiter"/>'s limits, once a worker sets them.</description></item>
 /// <item><term><c>stats</c></term><description>hash counters <c>done</c>, <c>failed</c>, <c>skipped</c>, <c>retried</c>,
 /// <c>leased</c>, <c>expired</c>, <c>seeded</c>.</description></item>
 /// <item><term><c>rate</c></term><description>hash minute (Unix time / 60 s) → requests done in it; the last hour is kept.</description></item>

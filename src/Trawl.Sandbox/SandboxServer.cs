@@ -98,10 +98,17 @@ public sealed class SandboxServer : IAsyncDisposable
         var app = builder.Build();
         var recorder = new RequestRecorder(site.Options.EnableRequestLog);
         var router = new SandboxRouter(site, app.Lifetime.ApplicationStopping);
-        app.Run(context =>
+        app.Run(async context =>
         {
             recorder.Record(context);
-            return router.HandleAsync(context);
+            try
+            {
+                await router.HandleAsync(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                recorder.Answered();
+            }
         });
 
         Uri baseUrl;
@@ -122,6 +129,12 @@ public sealed class SandboxServer : IAsyncDisposable
         router.BaseUrl = baseUrl.AbsoluteUri;
         return new SandboxServer(app, recorder, baseUrl);
     }
+
+    /// <summary>
+    /// The most requests the server was handling at once since it started, counted from each request's arrival until its
+    /// handler returned (the response written): what a concurrency limit on the client side must hold below.
+    /// </summary>
+    public int PeakConcurrentRequests => _recorder.PeakInFlight;
 
     /// <summary>How many requests had exactly this request target, for example <c>/pages/3</c> or <c>/trap/slow?ms=5</c>.</summary>
     public int FetchCount(string pathAndQuery)

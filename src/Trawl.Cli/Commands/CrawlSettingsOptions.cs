@@ -85,6 +85,12 @@ internal sealed class CrawlSettingsOptions
 
     public Option<bool> Wait { get; } = new("--wait") { Description = "With --frontier: never exit when the crawl is finished; wait for new seeds." };
 
+    public Option<double?> GlobalRate { get; } = new("--global-rate") { Description = "With --frontier: requests per second to one domain, across all workers of the crawl (recorded with the crawl).", HelpName = "R" };
+
+    public Option<int?> GlobalBurst { get; } = new("--global-burst") { Description = "With --global-rate: requests that may go at once after a quiet spell (default: a tenth of a second's worth, at least 1).", HelpName = "N" };
+
+    public Option<int?> GlobalConcurrency { get; } = new("--global-concurrency") { Description = "With --frontier: requests in flight to one domain, across all workers of the crawl (recorded with the crawl).", HelpName = "N" };
+
     public Option<string?> LogLevel { get; } = new("--log-level") { Description = "trace, debug, info, warning, error or none (default info; warning under the live display).", HelpName = "LEVEL" };
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
@@ -98,7 +104,8 @@ internal sealed class CrawlSettingsOptions
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
-            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, LogLevel, LogFile, NoProgress,
+            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency,
+            LogLevel, LogFile, NoProgress,
         })
         {
             command.Add(option);
@@ -122,6 +129,11 @@ internal sealed class CrawlSettingsOptions
                 throw new CliUsageException("--idle-timeout and --wait apply to a crawl shared on Redis: add --frontier redis://HOST:PORT.");
             }
 
+            if (parse.GetValue(GlobalRate) is not null || parse.GetValue(GlobalBurst) is not null || parse.GetValue(GlobalConcurrency) is not null)
+            {
+                throw new CliUsageException("--global-rate, --global-burst and --global-concurrency limit a crawl shared on Redis: add --frontier redis://HOST:PORT (for one process, use --delay and --concurrency-per-domain).");
+            }
+
             return null;
         }
 
@@ -132,7 +144,29 @@ internal sealed class CrawlSettingsOptions
         }
 
         var idle = parse.GetValue(IdleTimeout) is { } seconds ? Seconds(seconds, "--idle-timeout", allowZero: true) : TimeSpan.FromSeconds(10);
-        return new ClusterSettings(url, redisUrl.RedactedUrl, idle, parse.GetValue(Wait));
+        return new ClusterSettings(url, redisUrl.RedactedUrl, idle, parse.GetValue(Wait)) { Limits = GlobalLimits(parse) };
+    }
+
+    // The cluster-wide per-domain limits given on the command line, or null to adopt those the crawl has recorded.
+    private GlobalLimitSettings? GlobalLimits(ParseResult parse)
+    {
+        var rate = parse.GetValue(GlobalRate);
+        var burst = parse.GetValue(GlobalBurst);
+        var concurrency = parse.GetValue(GlobalConcurrency);
+        if (rate is null && burst is null && concurrency is null)
+        {
+            return null;
+        }
+
+        if (burst is not null && rate is null)
+        {
+            throw new CliUsageException("--global-burst sizes the bucket of --global-rate: add --global-rate R.");
+        }
+
+        return new GlobalLimitSettings(
+            rate is { } r ? (double.IsFinite(r) && r > 0 && r <= 100_000 ? r : throw new CliUsageException($"--global-rate must be a number of requests per second above 0 and at most 100000, not {r}.")) : 0,
+            burst is { } b ? (b is >= 1 and <= 100_000 ? b : throw new CliUsageException($"--global-burst must be a whole number from 1 to 100000, not {b}.")) : null,
+            concurrency is { } c ? (c is >= 1 and <= 100_000 ? c : throw new CliUsageException($"--global-concurrency must be a whole number from 1 to 100000, not {c}.")) : 0);
     }
 
     /// <summary>Applies the parsed options and checks them, throwing <see cref="CliUsageException"/> with one clear message.</summary>

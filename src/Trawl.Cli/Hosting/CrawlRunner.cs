@@ -49,10 +49,51 @@ internal static class CrawlRunner
         }, options.AbortToken).ConfigureAwait(false);
         options.Frontier = new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait, options.TimeProvider);
         output.WriteLine($"Cluster: crawl '{spider.Name}' on {cluster.RedactedUrl}, worker {redis.WorkerId}.");
+        try
+        {
+            options.DomainGate = await GlobalLimiterAsync(cluster, redis, options).ConfigureAwait(false);
+            if (options.DomainGate is RedisDomainLimiter limiter)
+            {
+                output.WriteLine($"Global limits: {limiter.Limits}{(cluster.Limits is null ? ", as recorded with the crawl" : string.Empty)}.");
+            }
+        }
+        catch
+        {
+            await redis.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         output.WriteLine(cluster.Wait
             ? "Ctrl+C pauses this worker and hands its requests to the others; it waits for new seeds when the crawl is finished."
             : $"Ctrl+C pauses this worker and hands its requests to the others; it exits once the crawl has been finished for {cluster.IdleTimeout.TotalSeconds:0.#} s.");
         return redis;
+    }
+
+    // The crawl's global per-domain limits: those given, recorded with the crawl unless it has some (other ones are a
+    // usage error), or else those it has recorded. A slot outlives the slowest download, so only a dead worker's lapse.
+    private static async Task<RedisDomainLimiter?> GlobalLimiterAsync(ClusterSettings cluster, RedisFrontier redis, CrawlOptions options)
+    {
+        var slotTimeout = TimeSpan.FromTicks(Math.Min((options.Downloader.Timeout + TimeSpan.FromMinutes(1)).Ticks, TimeSpan.FromDays(1).Ticks));
+        if (cluster.Limits is not { } limits)
+        {
+            return await RedisDomainLimiter.OpenAsync(redis, slotTimeout, options.AbortToken).ConfigureAwait(false);
+        }
+
+        var limiterOptions = new RedisDomainLimiterOptions
+        {
+            RequestsPerSecond = limits.RequestsPerSecond,
+            Burst = limits.Burst,
+            MaxConcurrency = limits.MaxConcurrency,
+            SlotTimeout = slotTimeout,
+        };
+        try
+        {
+            return await RedisDomainLimiter.CreateAsync(redis, limiterOptions, options.AbortToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CliUsageException($"--global-rate, --global-burst, --global-concurrency: {ex.Message}");
+        }
     }
 
     private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, CrawlResult result)
@@ -112,4 +153,14 @@ internal sealed record CommonCrawlSettings(LogLevel LogLevel, bool LogLevelGiven
 }
 
 /// <summary>A worker of a crawl shared on Redis. <paramref name="Url"/> holds the password; print only <paramref name="RedactedUrl"/>.</summary>
-internal sealed record ClusterSettings(string Url, string RedactedUrl, TimeSpan IdleTimeout, bool Wait);
+internal sealed record ClusterSettings(string Url, string RedactedUrl, TimeSpan IdleTimeout, bool Wait)
+{
+    /// <summary>Set with <c>--global-rate</c> or <c>--global-concurrency</c>; otherwise the crawl's recorded limits apply, if any.</summary>
+    public GlobalLimitSettings? Limits { get; init; }
+}
+
+/// <summary>
+/// Per-domain limits across a cluster: requests per second (0 for none), the bucket's burst (null for the default),
+/// requests in flight (0 for none).
+/// </summary>
+internal sealed record GlobalLimitSettings(double RequestsPerSecond, int? Burst, int MaxConcurrency);

@@ -7,16 +7,20 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Trawl.Sandbox.Hosting;
 
 /// <summary>
-/// Counts requests per request target and keeps the optional request log. Lock-free, since the sandbox is hammered
-/// by benchmarks: a counter per target, bumped with <see cref="Interlocked"/>.
+/// Counts requests per request target and the most handled at once, and keeps the optional request log. Lock-free,
+/// since the sandbox is hammered by benchmarks: a counter per target, bumped with <see cref="Interlocked"/>.
 /// </summary>
 internal sealed class RequestRecorder(bool keepLog)
 {
     private readonly ConcurrentDictionary<string, StrongBox<int>> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<SandboxRequest>? _log = keepLog ? new() : null;
     private long _total;
+    private int _inFlight;
+    private int _peakInFlight;
 
     public long Total => Interlocked.Read(ref _total);
+
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
 
     public void Record(HttpContext context)
     {
@@ -28,6 +32,15 @@ internal sealed class RequestRecorder(bool keepLog)
         }
 
         Interlocked.Increment(ref _total);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        for (var peak = Volatile.Read(ref _peakInFlight); inFlight > peak; peak = Volatile.Read(ref _peakInFlight))
+        {
+            if (Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak) == peak)
+            {
+                break;
+            }
+        }
+
         Interlocked.Increment(ref _counts.GetOrAdd(target, static _ => new StrongBox<int>()).Value);
         if (_log is not null)
         {
@@ -35,6 +48,9 @@ internal sealed class RequestRecorder(bool keepLog)
             _log.Enqueue(new SandboxRequest(target, Stopwatch.GetTimestamp(), userAgent.Count == 0 ? null : userAgent.ToString()));
         }
     }
+
+    /// <summary>A request recorded by <see cref="Record"/> has been answered (its handler returned).</summary>
+    public void Answered() => Interlocked.Decrement(ref _inFlight);
 
     public int Count(string target) => _counts.TryGetValue(target, out var count) ? Volatile.Read(ref count.Value) : 0;
 

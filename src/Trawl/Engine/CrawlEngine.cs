@@ -26,11 +26,19 @@ namespace Trawl.Engine;
 /// it is skipped as <c>offsite</c>; with robots.txt obeyed, it waits (parked per origin) for its origin's robots.txt and
 /// is then skipped as <c>robots</c>, retried as <c>robots_unavailable</c>, or let through. Download tasks report back to
 /// the dispatch loop through <c>_events</c> (started, finished with latency and status, paused by Retry-After), which it
-/// applies to the per-domain state before each round.
+/// applies to the per-domain state before each round. With a <see cref="CrawlOptions.DomainGate"/>, a request the slots
+/// let start is started only once the gate grants it (a refusal defers its domain), and its permit is given back when
+/// its download is over.
 /// </remarks>
 internal sealed class CrawlEngine : IAsyncDisposable
 {
     private const int MaxCommitBatch = 512;
+
+    // The shortest a domain gate's refusal defers its domain, so a gate that answers "now" cannot spin the dispatcher.
+    private static readonly TimeSpan MinGateWait = TimeSpan.FromMilliseconds(5);
+
+    // After a stop at once, how long a permit's release may take before it is left to lapse.
+    private static readonly TimeSpan AbortedReleaseTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly JsonSerializerOptions ItemJson = new()
     {
@@ -48,6 +56,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly ItemFeed _feed;
     private readonly StatsCollector _stats;
     private readonly DomainScheduler _scheduler;
+    private readonly IDomainGate? _gate;
     private readonly CancellationTokenSource _pause;
     private readonly CancellationTokenSource _abort;
     private readonly StopSignals _signals;
@@ -90,6 +99,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _feed = setup.Feed;
         _stats = new StatsCollector(_time);
         _scheduler = new DomainScheduler(options, new Random());
+        _gate = options.DomainGate;
         _scope = setup.Scope;
         _robots = options.RobotsTxt.Obey ? new RobotsTxtCache(options.RobotsTxt, options.Downloader.UserAgent, _downloader, _time, _logger) : null;
         _pause = CancellationTokenSource.CreateLinkedTokenSource(setup.PauseToken);
@@ -375,12 +385,24 @@ internal sealed class CrawlEngine : IAsyncDisposable
             var now = _time.GetUtcNow();
             while (_inFlight < concurrency)
             {
-                var taken = _scheduler.TryTake(now, out var next, out var delay, out wait);
+                var taken = _scheduler.TryPeek(now, out var next, out wait);
                 if (taken == TakeKind.None)
                 {
                     break;
                 }
 
+                if (taken == TakeKind.Start && _gate is not null && !await PassGateAsync(next).ConfigureAwait(false))
+                {
+                    // Refused: that domain is deferred and the next peek moves on to the others.
+                    if (_pause.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var delay = _scheduler.Take(now);
                 if (taken == TakeKind.OverLimit)
                 {
                     await SkipOverLimitAsync(next).ConfigureAwait(false);
@@ -435,6 +457,105 @@ internal sealed class CrawlEngine : IAsyncDisposable
         Interlocked.Increment(ref _inFlight);
         _dispatched++;
         _running.Add(ProcessAsync(lease, delay));
+    }
+
+    // The domain gate, asked after the domain's own limits let a request start. A refusal defers only that domain.
+    private async ValueTask<bool> PassGateAsync(Lease lease)
+    {
+        var domain = DomainScheduler.DomainOf(lease.Request.Url);
+        DomainPermit permit;
+        try
+        {
+            // Not cut short by a pause: a permit granted to a try nobody waits for any more would never be released.
+            permit = await _gate!.TryAcquireAsync(domain, _abort.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_abort.IsCancellationRequested)
+        {
+            // The gate is unavailable (a Redis outage past its limit): stop with the error, as when the frontier fails.
+            StopForError(ex);
+            return false;
+        }
+
+        if (!permit.Acquired)
+        {
+            var wait = GateWait(permit);
+            _scheduler.PauseUntil(domain, _time.GetUtcNow() + wait);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.DomainGateRefused(_logger, domain, wait);
+            }
+
+            return false;
+        }
+
+        if (_pause.IsCancellationRequested)
+        {
+            // Pausing while the gate answered: the request will not start, so its permit goes back at once.
+            await ReleaseGateAsync(domain).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static TimeSpan GateWait(DomainPermit permit) => permit.RetryAfter > MinGateWait ? permit.RetryAfter : MinGateWait;
+
+    // robots.txt fetches go around the domain slots, so they wait for the gate here, off the dispatch loop. Returns
+    // false when the run is pausing or the gate failed.
+    private async Task<bool> AcquireGateForRobotsAsync(string domain)
+    {
+        try
+        {
+            while (true)
+            {
+                var permit = await _gate!.TryAcquireAsync(domain, _abort.Token).ConfigureAwait(false);
+                if (permit.Acquired)
+                {
+                    return true;
+                }
+
+                await Task.Delay(GateWait(permit), _time, _pause.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_pause.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            StopForError(ex);
+            return false;
+        }
+    }
+
+    // Gives a download's permit back, once: a download has several ways out, and each calls this.
+    private ValueTask ReleaseGateAsync(Attempt attempt)
+    {
+        if (!attempt.HoldsGate)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        attempt.HoldsGate = false;
+        return ReleaseGateAsync(attempt.Domain);
+    }
+
+    private async ValueTask ReleaseGateAsync(string domain)
+    {
+        // After a stop at once the permit is still given back if the gate answers promptly; otherwise it lapses.
+        using var bounded = _abort.IsCancellationRequested ? new CancellationTokenSource(AbortedReleaseTimeout, _time) : null;
+        try
+        {
+            await _gate!.ReleaseAsync(domain, bounded?.Token ?? _abort.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // Stopped at once: the gate lets the permit lapse.
+        }
+        catch (Exception ex)
+        {
+            StopForError(ex);
+        }
     }
 
     // Between the frontier and the domain slots: scope, then robots.txt.
@@ -507,10 +628,15 @@ internal sealed class CrawlEngine : IAsyncDisposable
         // Yield so the dispatch loop goes on with other hosts while this one's robots.txt is fetched.
         await Task.Yield();
         RobotsEntry? entry = null;
+        var gated = false;
         try
         {
-            _stats.RobotsFetch();
-            entry = await _robots!.FetchAsync(origin, _abort.Token).ConfigureAwait(false);
+            gated = _gate is not null && await AcquireGateForRobotsAsync(domain).ConfigureAwait(false);
+            if (_gate is null || gated)
+            {
+                _stats.RobotsFetch();
+                entry = await _robots!.FetchAsync(origin, _abort.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
@@ -518,6 +644,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
+            if (gated)
+            {
+                await ReleaseGateAsync(domain).ConfigureAwait(false);
+            }
+
             // The domain's delay counts from when robots.txt arrived, not from when it was asked for: the server has
             // surely seen that request by then, and it happens once per origin, so the cautious choice costs nothing.
             _robotsDone.Enqueue(new RobotsDone(origin, domain, _time.GetUtcNow(), entry));
@@ -647,7 +778,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         // Yield so the dispatch loop goes on starting requests while this one runs.
         await Task.Yield();
-        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay);
+        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsGate = _gate is not null };
         try
         {
             var completion = await FetchAndParseAsync(lease, attempt).ConfigureAwait(false);
@@ -667,6 +798,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
+            await ReleaseGateAsync(attempt).ConfigureAwait(false);
             _events.Enqueue(new DomainEvent(DomainEventKind.Finished, attempt.Domain, default, attempt.Latency, attempt.Status));
             Interlocked.Decrement(ref _inFlight);
             _wake.Writer.TryWrite(true);
@@ -696,6 +828,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         attempt.Status = result.Response?.Status ?? 0;
+        await ReleaseGateAsync(attempt).ConfigureAwait(false);
         var response = result.Response;
         if (response is null)
         {
@@ -1151,5 +1284,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         public TimeSpan Latency { get; set; }
 
         public int Status { get; set; }
+
+        /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
+        public bool HoldsGate { get; set; }
     }
 }

@@ -96,6 +96,14 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="null"/>: a new in-memory frontier (or the job directory's, when <see cref="JobDir"/> is set).</value>
     public IFrontier? Frontier { get; set; }
 
+    /// <summary>
+    /// A gate each request to a domain must pass just before it starts, after the per-domain limits above: for limits
+    /// shared beyond this process, such as a cluster-wide rate per domain (<c>Trawl.Redis.RedisDomainLimiter</c>). A
+    /// refusal defers only that domain. Its owner keeps it alive for the run. See <see cref="IDomainGate"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no gate, and no cost.</value>
+    public IDomainGate? DomainGate { get; set; }
+
     /// <summary>The job directory of a durable crawl. <see langword="null"/> for an in-memory crawl.</summary>
     /// <value>The default is <see langword="null"/>.</value>
     public string? JobDir { get; set; }

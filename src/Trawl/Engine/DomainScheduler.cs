@@ -25,6 +25,8 @@ internal sealed class DomainScheduler
     private readonly Dictionary<string, DomainSettings> _overrides;
     private readonly Random _random;
     private int _sweepThreshold = MinSweepThreshold;
+    private LinkedListNode<DomainSlot>? _peeked;
+    private TakeKind _peekedKind;
 
     public DomainScheduler(CrawlOptions options, Random random)
     {
@@ -59,39 +61,35 @@ internal sealed class DomainScheduler
     /// </summary>
     public TakeKind TryTake(DateTimeOffset now, out Lease lease, out TimeSpan delay, out TimeSpan wait)
     {
+        var kind = TryPeek(now, out lease, out wait);
+        delay = kind == TakeKind.None ? TimeSpan.Zero : Take(now);
+        return kind;
+    }
+
+    /// <summary>
+    /// Finds the lease <see cref="TryTake"/> would hand out, without taking it, so that a domain gate can be asked
+    /// first. Then either <see cref="Take"/> takes it, or <see cref="PauseUntil"/> defers its domain (and the next peek
+    /// moves on), with no other change to the scheduler in between.
+    /// </summary>
+    public TakeKind TryPeek(DateTimeOffset now, out Lease lease, out TimeSpan wait)
+    {
         wait = Timeout.InfiniteTimeSpan;
-        delay = TimeSpan.Zero;
-        var node = _ready.First;
-        while (node is not null)
+        _peeked = null;
+        for (var node = _ready.First; node is not null; node = node.Next)
         {
             var slot = node.Value;
-            var next = node.Next;
             var head = slot.Queue.Peek();
             if (head.Attempt == 1 && slot.MaxPages is { } max && slot.Started >= max)
             {
                 // Over the limit: handed out at once, whatever the delay, since it will not be fetched.
-                lease = Dequeue(slot, node);
-                return TakeKind.OverLimit;
+                return Peeked(node, TakeKind.OverLimit, out lease);
             }
 
             if (slot.Active < slot.Concurrency)
             {
                 if (slot.NextStart <= now)
                 {
-                    lease = Dequeue(slot, node);
-                    slot.Active++;
-                    if (lease.Attempt == 1)
-                    {
-                        slot.Started++;
-                    }
-
-                    delay = GapAfter(slot, lease.Request);
-                    if (delay > TimeSpan.Zero)
-                    {
-                        slot.NextStart = now + delay;
-                    }
-
-                    return TakeKind.Start;
+                    return Peeked(node, TakeKind.Start, out lease);
                 }
 
                 var until = slot.NextStart - now;
@@ -100,12 +98,40 @@ internal sealed class DomainScheduler
                     wait = until;
                 }
             }
-
-            node = next;
         }
 
         lease = null!;
         return TakeKind.None;
+    }
+
+    /// <summary>
+    /// Takes the lease the last <see cref="TryPeek"/> found. Returns the delay its domain then waits before the next
+    /// start (zero for a lease over its domain's page limit, which does not start).
+    /// </summary>
+    public TimeSpan Take(DateTimeOffset now)
+    {
+        var node = _peeked ?? throw new InvalidOperationException("Take follows a TryPeek that found a lease.");
+        _peeked = null;
+        var slot = node.Value;
+        var lease = Dequeue(slot, node);
+        if (_peekedKind == TakeKind.OverLimit)
+        {
+            return TimeSpan.Zero;
+        }
+
+        slot.Active++;
+        if (lease.Attempt == 1)
+        {
+            slot.Started++;
+        }
+
+        var delay = GapAfter(slot, lease.Request);
+        if (delay > TimeSpan.Zero)
+        {
+            slot.NextStart = now + delay;
+        }
+
+        return delay;
     }
 
     /// <summary>A download of the domain began at <paramref name="at"/>: the next may start no sooner than <paramref name="delay"/> later.</summary>
@@ -194,8 +220,17 @@ internal sealed class DomainScheduler
         }
 
         _ready.Clear();
+        _peeked = null;
         Buffered = 0;
         return all;
+    }
+
+    private TakeKind Peeked(LinkedListNode<DomainSlot> node, TakeKind kind, out Lease lease)
+    {
+        _peeked = node;
+        _peekedKind = kind;
+        lease = node.Value.Queue.Peek();
+        return kind;
     }
 
     private Lease Dequeue(DomainSlot slot, LinkedListNode<DomainSlot> node)

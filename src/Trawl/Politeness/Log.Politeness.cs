@@ -42,4 +42,7 @@ internal static partial class Log
 
     [LoggerMessage(1511, LogLevel.Debug, "Dropped {Count} discovered requests outside the allowed domains ({Domains}), for example {Url}.")]
     public static partial void Offsite(ILogger logger, int count, string domains, string url);
+
+    [LoggerMessage(1512, LogLevel.Debug, "The domain gate holds {Domain} back for {Wait}.")]
+    public static partial void DomainGateRefused(ILogger logger, string domain, TimeSpan wait);
 }

@@ -177,6 +177,40 @@ public sealed class DomainSchedulerTests
     }
 
     [Fact]
+    public void APeek_ChangesNothing_AndARefusedDomainIsDeferredWhileTheNextPeekMovesOn()
+    {
+        var (scheduler, time) = Create(o =>
+        {
+            o.DownloadDelay = TimeSpan.FromSeconds(2);
+            o.RandomizeDownloadDelay = false;
+        });
+        scheduler.Add(LeaseOf("http://a.example/1"));
+        scheduler.Add(LeaseOf("http://a.example/2"));
+        scheduler.Add(LeaseOf("http://b.example/1"));
+
+        scheduler.TryPeek(time.GetUtcNow(), out var peeked, out _).ShouldBe(TakeKind.Start);
+        scheduler.TryPeek(time.GetUtcNow(), out var again, out _).ShouldBe(TakeKind.Start);
+        again.ShouldBeSameAs(peeked);
+        peeked.Request.Url.AbsoluteUri.ShouldBe("http://a.example/1");
+        scheduler.Buffered.ShouldBe(3);
+
+        // The gate refuses a.example for 500 ms: its lease stays first in line, b.example goes meanwhile.
+        scheduler.PauseUntil("a.example", time.GetUtcNow() + TimeSpan.FromMilliseconds(500));
+        scheduler.TryPeek(time.GetUtcNow(), out var other, out _).ShouldBe(TakeKind.Start);
+        other.Request.Url.Host.ShouldBe("b.example");
+        scheduler.Take(time.GetUtcNow()).ShouldBe(TimeSpan.FromSeconds(2));
+        scheduler.TryPeek(time.GetUtcNow(), out _, out var wait).ShouldBe(TakeKind.None);
+        wait.ShouldBe(TimeSpan.FromMilliseconds(500));
+
+        // Once granted, the refused request starts with the domain's full delay after it, as if it had never been refused.
+        time.Advance(wait);
+        scheduler.TryTake(time.GetUtcNow(), out var granted, out var delay, out _).ShouldBe(TakeKind.Start);
+        granted.ShouldBeSameAs(peeked);
+        delay.ShouldBe(TimeSpan.FromSeconds(2));
+        scheduler.Buffered.ShouldBe(1);
+    }
+
+    [Fact]
     public void PastTheDomainPageLimit_RequestsAreHandedOutToSkip_ButRetriesStillRun()
     {
         var (scheduler, time) = Create(o => o.MaxPagesPerDomain = 2);

@@ -17,21 +17,11 @@ public sealed class TimingCollection;
 public sealed class PolitenessAcceptanceTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
-    private readonly int _minWorkers;
-    private readonly int _minIo;
+    private readonly ThreadPoolFloor _threads = new();
 
-    public PolitenessAcceptanceTests(ITestOutputHelper output)
-    {
-        _output = output;
+    public PolitenessAcceptanceTests(ITestOutputHelper output) => _output = output;
 
-        // The sandbox server runs in this process and shares its thread pool with the crawler. On a small, busy machine
-        // the pool's slow thread injection can hold the server's request handling back by hundreds of milliseconds,
-        // which skews the arrival times it logs; enough threads up front keep the log about the crawler alone.
-        ThreadPool.GetMinThreads(out _minWorkers, out _minIo);
-        ThreadPool.SetMinThreads(Math.Max(_minWorkers, 16), Math.Max(_minIo, 16));
-    }
-
-    public void Dispose() => ThreadPool.SetMinThreads(_minWorkers, _minIo);
+    public void Dispose() => _threads.Dispose();
 
     private static CrawlOptions Options() => new() { HandleSignals = false };
 

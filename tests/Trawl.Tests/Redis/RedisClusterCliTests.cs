@@ -53,6 +53,27 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
         (run.Output + run.Error).ShouldNotContain("s3cret-pw");
     }
 
+    [Theory]
+    [InlineData("--global-rate 5", "--global-rate, --global-burst and --global-concurrency limit a crawl shared on Redis: add --frontier")]
+    [InlineData("--global-concurrency 2", "--global-rate, --global-burst and --global-concurrency limit a crawl shared on Redis: add --frontier")]
+    [InlineData("FRONTIER --global-rate 0", "--global-rate must be a number of requests per second above 0")]
+    [InlineData("FRONTIER --global-rate -3", "--global-rate must be a number of requests per second above 0")]
+    [InlineData("FRONTIER --global-rate 1e9", "--global-rate must be a number of requests per second above 0 and at most 100000")]
+    [InlineData("FRONTIER --global-burst 3", "--global-burst sizes the bucket of --global-rate: add --global-rate R.")]
+    [InlineData("FRONTIER --global-rate 5 --global-burst 0", "--global-burst must be a whole number from 1 to 100000, not 0.")]
+    [InlineData("FRONTIER --global-concurrency 0", "--global-concurrency must be a whole number from 1 to 100000, not 0.")]
+    [InlineData("FRONTIER --global-rate fast", "fast")]
+    public async Task BadGlobalLimits_AreUsageErrors_OnOneLine(string flags, string message)
+    {
+        var args = flags.Split(' ').SelectMany(flag => flag == "FRONTIER" ? new[] { "--frontier", _server.Url } : [flag]);
+
+        var run = await CliRunner.RunAsync(["crawl", "--start", "http://127.0.0.1:1/", .. args]);
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.Error.ShouldContain(message);
+        run.Error.ShouldNotContain("   at ");
+    }
+
     private string[] WorkerArgs(SandboxServer site, string name, string output) =>
     [
         "crawl", "--start", site.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",

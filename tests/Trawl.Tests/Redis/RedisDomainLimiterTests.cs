@@ -33,7 +33,7 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
     [Fact]
     public async Task Burst_IsSharedByAllClients()
     {
-        var limiters = Limiters(new RedisDomainLimiterOptions { RequestsPerSecond = 0.001, Burst = 5 });
+        var limiters = await LimitersAsync(new RedisDomainLimiterOptions { RequestsPerSecond = 0.001, Burst = 5 });
 
         var permits = await Task.WhenAll(limiters.SelectMany(l => Enumerable.Range(0, 10).Select(_ => l.TryAcquireAsync("example.com", Ct).AsTask())));
 
@@ -46,7 +46,7 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
     [Fact]
     public async Task ConcurrencySlots_AreSharedByAllClients_AndFreedOnRelease()
     {
-        var limiters = Limiters(new RedisDomainLimiterOptions { RequestsPerSecond = 10_000, Burst = 10_000, MaxConcurrency = 2 });
+        var limiters = await LimitersAsync(new RedisDomainLimiterOptions { RequestsPerSecond = 0, MaxConcurrency = 2 });
 
         var first = await Task.WhenAll(limiters.Select(l => l.TryAcquireAsync("example.com", Ct).AsTask()));
         first.Count(p => p.Acquired).ShouldBe(2);
@@ -65,7 +65,7 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
     public async Task Rate_NeverExceedsBurstPlusRateTimesElapsed_AcrossClients()
     {
         const double rate = 50;
-        var limiters = Limiters(new RedisDomainLimiterOptions { RequestsPerSecond = rate, Burst = 1 });
+        var limiters = await LimitersAsync(new RedisDomainLimiterOptions { RequestsPerSecond = rate, Burst = 1 });
         var db = _clients[0].Connection.Database;
         var start = await ServerSecondsAsync(db);
 
@@ -94,8 +94,39 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
         total.ShouldBeLessThanOrEqualTo((int)Math.Floor(1 + (rate * elapsed)));
     }
 
-    private RedisDomainLimiter[] Limiters(RedisDomainLimiterOptions options) =>
-        [.. _clients.Select(c => RedisDomainLimiter.Create(c, options))];
+    [Fact]
+    public async Task Limits_AreRecordedByTheFirst_AdoptedByWorkersWithoutAny_AndOtherLimitsAreRefused()
+    {
+        (await RedisDomainLimiter.OpenAsync(_clients[0], TimeSpan.FromMinutes(2), Ct)).ShouldBeNull("nothing recorded yet");
+        var first = await RedisDomainLimiter.CreateAsync(_clients[0], new RedisDomainLimiterOptions { RequestsPerSecond = 2.5, Burst = 3, MaxConcurrency = 4 }, Ct);
+
+        var adopted = await RedisDomainLimiter.OpenAsync(_clients[1], TimeSpan.FromMinutes(2), Ct);
+        adopted.ShouldNotBeNull();
+        adopted.Limits.ShouldBe(new RedisDomainLimits(2.5, 3, 4));
+        first.Limits.ShouldBe(adopted.Limits);
+        var same = await RedisDomainLimiter.CreateAsync(_clients[2], new RedisDomainLimiterOptions { RequestsPerSecond = 2.5, Burst = 3, MaxConcurrency = 4 }, Ct);
+        same.Limits.ShouldBe(first.Limits);
+
+        var ex = await Should.ThrowAsync<InvalidOperationException>(() => RedisDomainLimiter.CreateAsync(_clients[2], new RedisDomainLimiterOptions { RequestsPerSecond = 5, Burst = 3, MaxConcurrency = 4 }, Ct));
+        ex.Message.ShouldContain("2.5 requests/s per domain (burst 3), at most 4 in flight per domain, not 5 requests/s");
+        ex.Message.ShouldContain($"trawl:{_spider}:config");
+    }
+
+    [Fact]
+    public async Task ChangedLimits_InTheCrawlsConfig_ApplyAtOnce_ToEveryLimiter()
+    {
+        var limiters = await LimitersAsync(new RedisDomainLimiterOptions { RequestsPerSecond = 0.001, Burst = 1 });
+        (await limiters[0].TryAcquireAsync("example.com", Ct)).Acquired.ShouldBeTrue();
+        (await limiters[1].TryAcquireAsync("example.com", Ct)).Acquired.ShouldBeFalse();
+
+        await _clients[0].Connection.Database.HashSetAsync($"trawl:{_spider}:config", "global_rate", 100_000);
+        await Task.Delay(5, Ct);
+
+        (await limiters[1].TryAcquireAsync("example.com", Ct)).Acquired.ShouldBeTrue("the new rate refills the bucket at once");
+    }
+
+    private async Task<RedisDomainLimiter[]> LimitersAsync(RedisDomainLimiterOptions options) =>
+        await Task.WhenAll(_clients.Select(c => RedisDomainLimiter.CreateAsync(c, options, Ct)));
 
     private static async Task<double> ServerSecondsAsync(IDatabase db)
     {

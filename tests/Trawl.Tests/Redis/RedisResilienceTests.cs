@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Redis;
+using Trawl.Tests.Engine;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Redis;
 
@@ -115,6 +118,29 @@ public sealed class RedisResilienceTests : IAsyncLifetime
         var ex = await Should.ThrowAsync<RedisUnavailableException>(async () => await worker.GetCountsAsync(Ct));
 
         ex.Message.ShouldContain($"127.0.0.1:{Server.Port}");
+    }
+
+    [Fact]
+    public async Task DomainGate_WhoseRedisIsGoneLongerThanMaxOutage_StopsTheCrawlWithTheError()
+    {
+        await using var site = await TestSites.StartAsync(pages: 100);
+        await using var redis = await WorkerAsync($"gate-{Guid.NewGuid():N}", "w", o => o.MaxOutage = TimeSpan.FromSeconds(1));
+        var gate = await RedisDomainLimiter.CreateAsync(redis, new RedisDomainLimiterOptions { RequestsPerSecond = 10 }, Ct);
+        var options = new CrawlOptions { HandleSignals = false, DomainGate = gate, AbortToken = Ct };
+
+        var crawl = new SiteSpider(site.BaseUrl).RunAsync(options);
+        while (site.TotalRequests < 5)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await Server.KillAsync();
+        var result = await crawl.WaitAsync(Ct);
+
+        result.Paused.ShouldBeTrue();
+        result.Error.ShouldNotBeNull();
+        result.Error.ShouldContain($"Redis at redis://127.0.0.1:{Server.Port}/0 was unreachable");
+        site.TotalRequests.ShouldBeLessThan(100, "the crawl stopped");
     }
 
     private static Request Page(int page) => new($"http://site.test/p{page}");

@@ -44,6 +44,22 @@ public sealed class SandboxPagesTests(SandboxFixture sandbox) : IClassFixture<Sa
     }
 
     [Fact]
+    public async Task PeakConcurrentRequests_IsTheMostHandledAtOnce()
+    {
+        await using var server = await SandboxServer.StartAsync(SandboxFixture.TestOptions(), CancellationToken.None);
+        using var client = SandboxFixture.NewClient(followRedirects: false);
+        server.PeakConcurrentRequests.ShouldBe(0);
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => client.GetStringAsync(new Uri(server.BaseUrl, $"/trap/slow?ms=500&i={i}"))));
+        for (var i = 0; i < 5; i++)
+        {
+            await client.GetStringAsync(new Uri(server.BaseUrl, $"/pages/{i}"));
+        }
+
+        server.PeakConcurrentRequests.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task Page_OtherSeed_OtherLinks()
     {
         var options = SandboxFixture.TestOptions();
