@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -111,7 +112,8 @@ internal sealed class RedisConnection : IAsyncDisposable
             if (_policy.MaxOutage != Timeout.InfiniteTimeSpan && elapsed >= _policy.MaxOutage)
             {
                 Log.OperationGaveUp(_logger, operation, elapsed, error);
-                throw new RedisUnavailableException($"Redis at {Endpoint} was unreachable for {elapsed} during {operation}: {error}");
+                throw new RedisUnavailableException(string.Create(CultureInfo.InvariantCulture,
+                    $"Redis at {Endpoint} was unreachable for {elapsed.TotalSeconds:0.0} s during {operation}: {WithoutDiagnostics(error)}"));
             }
 
             var delay = Backoff(attempt);
@@ -168,6 +170,14 @@ internal sealed class RedisConnection : IAsyncDisposable
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);
+    }
+
+    // StackExchange.Redis appends its connection diagnostics (buffers, timings, states) to the reason: useful in a log,
+    // noise in the one line a command prints.
+    private static string WithoutDiagnostics(string error)
+    {
+        var at = error.IndexOf(", origin:", StringComparison.Ordinal);
+        return at < 0 ? error : error[..at];
     }
 
     private static bool IsAuthenticationFailure(RedisConnectionException ex) =>

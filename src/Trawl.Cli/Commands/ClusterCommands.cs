@@ -427,6 +427,7 @@ internal sealed class ClusterTarget
     // These commands are run by a person or a script waiting for an answer: a Redis that cannot be reached within this
     // is reported (exit 1) rather than waited for, as workers do.
     private static readonly TimeSpan OutageBudget = TimeSpan.FromSeconds(3);
+    private const int ConnectTimeoutMs = 1500;
     private const int MaxNamesListed = 20;
 
     public ClusterTarget(bool required)
@@ -465,7 +466,14 @@ internal sealed class ClusterTarget
             throw new CliUsageException($"Invalid --name '{name}': a crawl's name is 1-100 letters, digits, '.', '_' or '-'.");
         }
 
-        var options = new RedisFrontierOptions { Url = url, MaxOutage = OutageBudget, OperationTimeout = OutageBudget };
+        var options = new RedisFrontierOptions
+        {
+            Url = url,
+            MaxOutage = OutageBudget,
+            OperationTimeout = OutageBudget,
+            // The first connection attempt's limit; after it the connection keeps trying within the outage budget.
+            ConfigureConnection = connection => connection.ConnectTimeout = ConnectTimeoutMs,
+        };
         var crawls = await RedisFrontier.ListCrawlsAsync(options, cancellationToken).ConfigureAwait(false);
         if (name is null)
         {
