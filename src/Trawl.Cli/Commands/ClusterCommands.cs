@@ -426,8 +426,9 @@ internal sealed class ClusterTarget
 {
     // These commands are run by a person or a script waiting for an answer: a Redis that cannot be reached within this
     // is reported (exit 1) rather than waited for, as workers do.
-    private static readonly TimeSpan OutageBudget = TimeSpan.FromSeconds(3);
     private const int ConnectTimeoutMs = 1500;
+    private static readonly TimeSpan OutageBudget = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
     private const int MaxNamesListed = 20;
 
     public ClusterTarget(bool required)
@@ -470,7 +471,7 @@ internal sealed class ClusterTarget
         {
             Url = url,
             MaxOutage = OutageBudget,
-            OperationTimeout = OutageBudget,
+            OperationTimeout = AttemptTimeout,
             // The first connection attempt's limit; after it the connection keeps trying within the outage budget.
             ConfigureConnection = connection => connection.ConnectTimeout = ConnectTimeoutMs,
         };
