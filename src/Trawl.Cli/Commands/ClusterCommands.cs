@@ -240,6 +240,11 @@ internal static class ClusterCommands
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var signals = new StopSignals(stop, abort, listen: follow);
         var options = new ItemFeedOptions { Output = path, Format = format, ItemLog = log, Logger = loggerFactory.CreateLogger("trawl.export") };
+        if (follow)
+        {
+            await output.WriteLineAsync($"Following crawl '{name}' on {crawl.Endpoint} into {path} until it is finished; Ctrl+C stops.").ConfigureAwait(false);
+        }
+
         await using var feed = await StartFeedAsync(options, stop.Token, abort.Token).ConfigureAwait(false);
         if (feed is null)
         {
@@ -247,12 +252,7 @@ internal static class ClusterCommands
             return ExitCodes.Paused;
         }
 
-        var finished = false;
-        if (follow)
-        {
-            await output.WriteLineAsync($"Following crawl '{name}' on {crawl.Endpoint} into {path} until it is finished; Ctrl+C stops.").ConfigureAwait(false);
-            finished = await FollowAsync(crawl, feed, stop.Token).ConfigureAwait(false);
-        }
+        var finished = follow && await FollowAsync(crawl, feed, stop.Token).ConfigureAwait(false);
 
         try
         {
@@ -299,7 +299,7 @@ internal static class ClusterCommands
         var after = feed.LastSequence;
         try
         {
-            while (await crawl.WaitToReadItemsAsync(after, stop).ConfigureAwait(false))
+            while (true)
             {
                 var page = await crawl.ReadItemsAsync(after, ExportPageSize, stop).ConfigureAwait(false);
                 if (page.Count > 0)
@@ -308,9 +308,11 @@ internal static class ClusterCommands
                     await feed.WriteAsync(page, CancellationToken.None).ConfigureAwait(false);
                     after = page[^1].Sequence;
                 }
+                else if (!await crawl.WaitToReadItemsAsync(after, stop).ConfigureAwait(false))
+                {
+                    return true;
+                }
             }
-
-            return true;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
