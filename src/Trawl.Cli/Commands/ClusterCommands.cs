@@ -245,10 +245,10 @@ internal static class ClusterCommands
             await output.WriteLineAsync($"Following crawl '{name}' on {crawl.Endpoint} into {path} until it is finished; Ctrl+C stops.").ConfigureAwait(false);
         }
 
-        await using var feed = await StartFeedAsync(options, stop.Token, abort.Token).ConfigureAwait(false);
+        await using var feed = await StartFeedAsync(options, abort.Token).ConfigureAwait(false);
         if (feed is null)
         {
-            await output.WriteLineAsync($"Stopped by {signals.Received}; run the same command to go on.").ConfigureAwait(false);
+            await output.WriteLineAsync($"Stopped by {signals.Received} at once; run the same command to go on.").ConfigureAwait(false);
             return ExitCodes.Paused;
         }
 
@@ -280,15 +280,16 @@ internal static class ClusterCommands
         return ExitCodes.Finished;
     }
 
-    private static async Task<ItemFeed?> StartFeedAsync(ItemFeedOptions options, CancellationToken stop, CancellationToken abort)
+    // Writes the items the file lacks. A first Ctrl+C lets this catch-up finish, so the file is then completed (a JSON
+    // array closed); a second stops it at once and returns null: every batch written is checkpointed, the next run goes on.
+    private static async Task<ItemFeed?> StartFeedAsync(ItemFeedOptions options, CancellationToken abort)
     {
         try
         {
-            return await ItemFeed.StartAsync(options, stop).ConfigureAwait(false);
+            return await ItemFeed.StartAsync(options, abort).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            // Every batch written so far is checkpointed; the next run goes on from there.
             return null;
         }
     }
