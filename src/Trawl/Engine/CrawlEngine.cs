@@ -1054,6 +1054,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
     // Hands the leases not started yet (buffered, or waiting for their robots.txt) back to the frontier.
     private async ValueTask ReleaseUnstartedAsync()
     {
+        if (_scheduler.Buffered == 0 && _parkedCount == 0)
+        {
+            return;
+        }
+
         var unstarted = _scheduler.Drain();
         foreach (var waiting in _parked.Values)
         {
@@ -1062,11 +1067,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         _parked.Clear();
         _parkedCount = 0;
-        if (unstarted.Count == 0)
-        {
-            return;
-        }
-
         try
         {
             await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);

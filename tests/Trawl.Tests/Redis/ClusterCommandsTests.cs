@@ -101,7 +101,7 @@ public sealed class ClusterCommandsTests(RedisServerFixture fixture) : IClassFix
     [Fact]
     public async Task Pause_StopsRunningWorkersTakingRequests_TheyIdleWithoutExiting_UntilResumed()
     {
-        var siteOptions = new SandboxOptions { Pages = 40, QuotePages = 0, PageSize = 1024, Seed = 11, EnableRequestLog = false };
+        var siteOptions = new SandboxOptions { Pages = 30, QuotePages = 0, PageSize = 1024, Seed = 11, EnableRequestLog = false };
         await using var site = await SandboxServer.StartAsync(siteOptions);
         using var worker = CliProcess.Start(_temp.Path, "crawl", "--start", site.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--name", _name,
             "--frontier", _server.Url, "--idle-timeout", "1", "-o", "out.jsonl", "--concurrency", "2", "--delay", "0.1", "--no-randomize-delay",
