@@ -40,6 +40,10 @@ public static class TrawlCli
             SandboxCommand.Create(output),
             JobCommands.Status(output),
             JobCommands.RetryFailed(output),
+            ClusterCommands.Seed(output),
+            ClusterCommands.Pause(output),
+            ClusterCommands.Resume(output),
+            ClusterCommands.Export(output),
         };
 
         var parse = root.Parse(args);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -96,11 +97,11 @@ internal sealed class RedisConnection : IAsyncDisposable
 
                 return result;
             }
-            catch (RedisConnectionException ex) when (Volatile.Read(ref _connected) == 0 && (IsAuthenticationFailure(ex) || Volatile.Read(ref _authenticationFailed) == 1))
+            catch (RedisConnectionException ex) when (NeverAuthenticated && (IsAuthenticationFailure(ex) || Volatile.Read(ref _authenticationFailed) == 1))
             {
                 // A wrong or missing password at start is a configuration error, not an outage: say so instead of
                 // retrying forever. The client's exception is not kept as the cause: its text is not under our control.
-                throw new RedisUnavailableException($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({Sanitize(ex.Message)})");
+                throw AuthenticationRefused(Sanitize(ex.Message));
             }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
@@ -111,7 +112,14 @@ internal sealed class RedisConnection : IAsyncDisposable
             if (_policy.MaxOutage != Timeout.InfiniteTimeSpan && elapsed >= _policy.MaxOutage)
             {
                 Log.OperationGaveUp(_logger, operation, elapsed, error);
-                throw new RedisUnavailableException($"Redis at {Endpoint} was unreachable for {elapsed} during {operation}: {error}");
+                if (NeverAuthenticated && Volatile.Read(ref _authenticationFailed) == 1)
+                {
+                    // The attempts timed out while connecting, and meanwhile the connection reported the real reason.
+                    throw AuthenticationRefused(error);
+                }
+
+                throw new RedisUnavailableException(string.Create(CultureInfo.InvariantCulture,
+                    $"Redis at {Endpoint} was unreachable for {elapsed.TotalSeconds:0.0} s during {operation}: {WithoutDiagnostics(error)}"));
             }
 
             var delay = Backoff(attempt);
@@ -168,6 +176,19 @@ internal sealed class RedisConnection : IAsyncDisposable
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);
+    }
+
+    private bool NeverAuthenticated => Volatile.Read(ref _connected) == 0;
+
+    private RedisUnavailableException AuthenticationRefused(string error) =>
+        new($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({WithoutDiagnostics(error)})");
+
+    // StackExchange.Redis appends its connection diagnostics (buffers, timings, states) to the reason: useful in a log,
+    // noise in the one line a command prints.
+    private static string WithoutDiagnostics(string error)
+    {
+        var at = error.IndexOf(", origin:", StringComparison.Ordinal);
+        return at < 0 ? error : error[..at];
     }
 
     private static bool IsAuthenticationFailure(RedisConnectionException ex) =>

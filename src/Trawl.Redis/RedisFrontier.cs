@@ -35,7 +35,7 @@ namespace Trawl.Redis;
 /// releases work, and otherwise looks again after a backoff that doubles up to
 /// <see cref="RedisFrontierOptions.IdlePollInterval"/>, or when the next retry falls due or lease expires.</para>
 /// </remarks>
-public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
+public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausableFrontier
 {
     private const int AddChunk = 1000;
     private const int MaxAcksPerCall = 64;
@@ -60,6 +60,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     private RedisBloomFilter? _bloom;
     private TaskCompletionSource _changed = NewSignal();
     private long _ops;
+    private long _pauseState;
     private int _seedsWaiting = 1;
     private int _registered;
     private int _disposed;
@@ -81,7 +82,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
         WorkerId = options.WorkerId ?? NewWorkerId();
         _itemShare = options.ItemShare ?? string.Empty;
         LeaseDuration = options.LeaseDuration;
-        _onEvent = (_, _) => Signal();
+        _onEvent = (_, message) => OnEvent(message);
     }
 
     /// <summary>The crawl's key names.</summary>
@@ -98,6 +99,13 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
 
     /// <summary>The Redis server, as a URL without its password.</summary>
     public string Endpoint => _redis.Endpoint;
+
+    /// <summary>
+    /// Whether the cluster is paused (<see cref="PauseClusterAsync"/>), as this frontier last heard: from pub/sub when
+    /// anyone pauses or resumes, and from every lease and wait. Reads nothing from Redis; see
+    /// <see cref="IsClusterPausedAsync"/> for that.
+    /// </summary>
+    public bool IsPaused => (Volatile.Read(ref _pauseState) & 1) == 1;
 
     internal RedisConnection Connection => _redis;
 
@@ -146,29 +154,26 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     public static async Task<IReadOnlyList<string>> ListCrawlsAsync(IConnectionMultiplexer multiplexer, int database, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(multiplexer);
-        var db = multiplexer.GetDatabase(database);
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var suffix in new[] { ":config", ":start_urls" })
-        {
-            var cursor = "0";
-            do
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var reply = (RedisResult[])(await db.ExecuteAsync("SCAN", cursor, "MATCH", $"{RedisKeys.Root}*{suffix}", "COUNT", 1000).ConfigureAwait(false))!;
-                cursor = (string)reply[0]!;
-                foreach (var key in (string[])reply[1]!)
-                {
-                    var name = key[RedisKeys.Root.Length..^suffix.Length];
-                    if (RedisKeys.IsValidName(name))
-                    {
-                        names.Add(name);
-                    }
-                }
-            }
-            while (cursor != "0");
-        }
+        return await ScanCrawlsAsync(multiplexer.GetDatabase(database), cancellationToken).ConfigureAwait(false);
+    }
 
-        return [.. names];
+    /// <summary>
+    /// Connects to the database <see cref="RedisFrontierOptions.Url"/> names and lists its crawls, as
+    /// <see cref="ListCrawlsAsync(IConnectionMultiplexer, int, CancellationToken)"/> does, retrying while Redis is
+    /// unreachable for up to <see cref="RedisFrontierOptions.MaxOutage"/>. <see cref="RedisFrontierOptions.SpiderName"/>
+    /// is not used.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="RedisUnavailableException">Redis stayed unreachable past the outage limit, or refused the password.</exception>
+    public static async Task<IReadOnlyList<string>> ListCrawlsAsync(RedisFrontierOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var url = RedisUrl.Parse(options.Url);
+        var logger = options.LoggerFactory?.CreateLogger("Trawl.Redis") ?? NullLogger.Instance;
+        var multiplexer = await RedisConnection.ConnectAsync(url, "trawl-list", options.TlsCaCertificatePath, options.ConfigureConnection).ConfigureAwait(false);
+        await using var connection = new RedisConnection(multiplexer, ownsMultiplexer: true, url.Database, url.RedactedUrl, url.Password, options.RetryPolicy, logger);
+        return await connection.RunAsync("scan", db => ScanCrawlsAsync(db, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -229,6 +234,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
         args.Add(max);
         args.Add(_leaseMs);
         var reply = (RedisResult[])(await EvalAsync(RedisScripts.Lease, args, cancellationToken).ConfigureAwait(false))!;
+        ObservePauseState((long)reply[0]!);
         Volatile.Write(ref _seedsWaiting, (long)reply[1]! > 0 ? 1 : 0);
         var count = (int)(long)reply[3]!;
         if (count == 0)
@@ -285,6 +291,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
 
             var lookedAt = _time.GetUtcNow();
             var reply = (RedisResult[])(await EvalAsync(RedisScripts.Wait, Args(worker: true, 0), cancellationToken).ConfigureAwait(false))!;
+            ObservePauseState((long)reply[2]!);
             var seeds = (long)reply[4]!;
             Volatile.Write(ref _seedsWaiting, seeds > 0 ? 1 : 0);
             if ((long)reply[0]! == 1)
@@ -454,11 +461,13 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     /// Pauses the whole cluster: from now on no worker leases anything, and <see cref="WaitToLeaseAsync"/> waits instead of
     /// reporting the crawl finished. Leases already taken are completed as usual.
     /// </summary>
+    /// <remarks>The engine, seeing <see cref="IsPaused"/>, also hands back the leases it has not started and waits, so
+    /// workers finish only the requests in flight.</remarks>
     public async ValueTask PauseClusterAsync(CancellationToken cancellationToken)
     {
         var args = Args(worker: false, 1);
         args.Add("1");
-        await EvalAsync(RedisScripts.Pause, args, cancellationToken).ConfigureAwait(false);
+        ObservePauseState((long)await EvalAsync(RedisScripts.Pause, args, cancellationToken).ConfigureAwait(false));
         Log.ClusterPaused(_logger, _keys.SpiderName);
     }
 
@@ -467,13 +476,57 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     {
         var args = Args(worker: false, 1);
         args.Add("0");
-        await EvalAsync(RedisScripts.Pause, args, cancellationToken).ConfigureAwait(false);
+        ObservePauseState((long)await EvalAsync(RedisScripts.Pause, args, cancellationToken).ConfigureAwait(false));
         Log.ClusterResumed(_logger, _keys.SpiderName);
     }
 
     /// <summary>Whether the cluster is paused.</summary>
     public async ValueTask<bool> IsClusterPausedAsync(CancellationToken cancellationToken) =>
         await _redis.RunAsync("exists", db => db.KeyExistsAsync(_keys.Paused), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Whether the whole crawl is finished: nothing pending, delayed, leased, claimed or waiting in <c>start_urls</c>, and
+    /// the cluster not paused; what makes <see cref="WaitToLeaseAsync"/> return <see langword="false"/>. Unlike it, this
+    /// does not count the caller as a worker.
+    /// </summary>
+    public async ValueTask<bool> IsFinishedAsync(CancellationToken cancellationToken)
+    {
+        var reply = (RedisResult[])(await EvalAsync(RedisScripts.Wait, Args(worker: false, 0), cancellationToken).ConfigureAwait(false))!;
+        return (long)reply[1]! == 1;
+    }
+
+    /// <summary>
+    /// Waits until the item log holds an item after <paramref name="afterSequence"/> (<see langword="true"/>), or the
+    /// whole crawl is finished (<see cref="IsFinishedAsync"/>) without one (<see langword="false"/>): for readers that
+    /// follow the items as workers commit them. Woken by pub/sub when a worker completes work, and otherwise looks again
+    /// after a backoff that doubles up to <see cref="RedisFrontierOptions.IdlePollInterval"/>.
+    /// </summary>
+    /// <remarks>Items are committed with the completion that produced them, so once the crawl is finished every item
+    /// is in the log.</remarks>
+    public async ValueTask<bool> WaitToReadItemsAsync(long afterSequence, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        var poll = MinPoll;
+        while (true)
+        {
+            // Take the signal before looking, so a change announced after the look cannot be missed; and look at
+            // "finished" before the items, so items committed just before the crawl finished are not missed either.
+            var changed = Volatile.Read(ref _changed).Task;
+            var finished = await IsFinishedAsync(cancellationToken).ConfigureAwait(false);
+            if ((await ReadItemsAsync(afterSequence, 1, cancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                return true;
+            }
+
+            if (finished)
+            {
+                return false;
+            }
+
+            await FrontierWait.ChangeOrDelayAsync(changed, poll, _time, cancellationToken).ConfigureAwait(false);
+            poll = poll * 2 > _idlePoll ? _idlePoll : poll * 2;
+        }
+    }
 
     /// <inheritdoc />
     /// <remarks>With <see cref="RedisFrontierOptions.ItemShare"/> set, reads only the items this share committed (the
@@ -656,6 +709,32 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
             reason = ex.Message;
             return false;
         }
+    }
+
+    private static async Task<IReadOnlyList<string>> ScanCrawlsAsync(IDatabase db, CancellationToken cancellationToken)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var suffix in new[] { ":config", ":start_urls" })
+        {
+            var cursor = "0";
+            do
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var reply = (RedisResult[])(await db.ExecuteAsync("SCAN", cursor, "MATCH", $"{RedisKeys.Root}*{suffix}", "COUNT", 1000).ConfigureAwait(false))!;
+                cursor = (string)reply[0]!;
+                foreach (var key in (string[])reply[1]!)
+                {
+                    var name = key[RedisKeys.Root.Length..^suffix.Length];
+                    if (RedisKeys.IsValidName(name))
+                    {
+                        names.Add(name);
+                    }
+                }
+            }
+            while (cursor != "0");
+        }
+
+        return [.. names];
     }
 
     private static async Task<RedisFrontier> OpenAsync(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, RedisUrl url, RedisFrontierOptions options, CancellationToken cancellationToken)
@@ -844,6 +923,35 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     }
 
     private string NextOp() => string.Create(CultureInfo.InvariantCulture, $"{_opPrefix}-{Interlocked.Increment(ref _ops)}");
+
+    private void OnEvent(RedisValue message)
+    {
+        var text = (string?)message;
+        if (text is not null && text.StartsWith("pause ", StringComparison.Ordinal)
+            && long.TryParse(text.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var state))
+        {
+            ObservePauseState(state);
+        }
+
+        Signal();
+    }
+
+    // The pause state is pause_epoch * 2 + paused (see pause.lua). States of an older epoch are stale: a lease reply read
+    // before a pause can arrive after the pub/sub message announcing it.
+    private void ObservePauseState(long state)
+    {
+        var current = Volatile.Read(ref _pauseState);
+        while ((state >> 1) >= (current >> 1) && state != current)
+        {
+            var seen = Interlocked.CompareExchange(ref _pauseState, state, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 
     private void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 

@@ -40,15 +40,20 @@ namespace Trawl.Redis;
 /// for each request that failed for good.</description></item>
 /// <item><term><c>items</c></term><description>stream. Committed items, entry id <c>{sequence}-0</c>, field <c>j</c> the item JSON.</description></item>
 /// <item><term><c>item_seq</c></term><description>string counter. The last item sequence.</description></item>
-/// <item><term><c>exports</c></term><description>hash output name → <c>"sequence position"</c>: export checkpoints.</description></item>
+/// <item><term><c>exports</c></term><description>hash output name → <c>"sequence position"</c>: export checkpoints. A worker's
+/// own output is named <c>SHARE|PATH</c> (<see cref="RedisFrontierOptions.ItemShare"/>), <c>trawl export</c>'s
+/// <c>export:HOST|PATH</c>.</description></item>
 /// <item><term><c>paused</c></term><description>string, present while the whole cluster is paused (value: when it was set).</description></item>
+/// <item><term><c>pause_epoch</c></term><description>string counter, advanced at every pause and resume, so workers that hear
+/// of pause states out of order keep the newest (<see cref="RedisFrontier.IsPaused"/>).</description></item>
 /// <item><term><c>workers</c></term><description>zset worker id → last heartbeat.</description></item>
 /// <item><term><c>worker_info</c></term><description>hash worker id → <c>{"host","pid","started"}</c>.</description></item>
 /// <item><term><c>worker_done</c></term><description>hash worker id → requests it completed as done.</description></item>
 /// <item><term><c>op:{id}</c></term><description>string, expires after an hour. The result of a completion or add batch, so
 /// a retry after a lost reply returns the first result instead of applying the batch twice. Deleted once the worker has
 /// the result.</description></item>
-/// <item><term><c>events</c></term><description>pub/sub channel. "Something changed": wakes waiting workers.</description></item>
+/// <item><term><c>events</c></term><description>pub/sub channel. <c>changed</c> ("something changed") wakes waiting workers;
+/// <c>pause {state}</c> announces a pause or resume (state: <c>pause_epoch</c> × 2, plus 1 while paused).</description></item>
 /// <item><term><c>domain:{host}:bucket</c>, <c>domain:{host}:slots</c></term><description>hash <c>tokens</c>, <c>ts</c>
 /// and zset slot → expiry: the <see cref="RedisDomainLimiter"/>'s token bucket and concurrency slots for one host.</description></item>
 /// </list>

@@ -5,19 +5,43 @@ using Trawl.Jobs;
 
 namespace Trawl.Cli.Commands;
 
-/// <summary><c>trawl status DIR</c> and <c>trawl retry-failed DIR</c>: look at and mend a job directory.</summary>
+/// <summary>
+/// <c>trawl status DIR</c> and <c>trawl retry-failed DIR</c>: look at and mend a job directory. <c>trawl status
+/// --frontier URL</c> shows a crawl shared on Redis instead (<see cref="ClusterCommands.StatusAsync"/>).
+/// </summary>
 internal static class JobCommands
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>How <c>status --json</c> writes: indented, snake_case names.</summary>
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Status(TextWriter output)
     {
-        var directory = new Argument<string>("jobdir") { Description = "The job directory." };
+        var directory = new Argument<string?>("jobdir") { Description = "The job directory (or --frontier for a crawl shared on Redis).", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
-        var command = new Command("status", "Show a job's progress: counts by status, rate, top errors and last activity.") { directory, json };
+        var cluster = new ClusterTarget(required: false);
+        var command = new Command("status", "Show a job's or a shared crawl's progress: counts by status, rate, top errors; for a shared crawl also its workers.") { directory, json };
+        cluster.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = parse.GetValue(directory)!;
+            var path = parse.GetValue(directory);
+            var frontier = parse.GetValue(cluster.Frontier) is not null;
+            if (path is null)
+            {
+                return frontier
+                    ? await ClusterCommands.StatusAsync(parse, cluster, parse.GetValue(json), output, cancellationToken).ConfigureAwait(false)
+                    : throw new CliUsageException("Say which crawl: 'trawl status JOBDIR' for a job directory, or 'trawl status --frontier redis://HOST:PORT/DB' for a shared crawl.");
+            }
+
+            if (frontier)
+            {
+                throw new CliUsageException("Give a job directory or --frontier, not both.");
+            }
+
+            if (parse.GetValue(cluster.Name) is not null)
+            {
+                throw new CliUsageException("--name names a crawl shared on Redis: use it with --frontier.");
+            }
+
             var status = await JobStore.ReadStatusAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new CliUsageException($"There is no job in '{path}'.");
             if (parse.GetValue(json))

@@ -13,13 +13,16 @@ namespace Trawl.Cli.Hosting;
 /// The item log is the Redis frontier's, scoped to this worker's share when it writes its own output
 /// (<see cref="RedisFrontierOptions.ItemShare"/>): a worker's <c>-o</c> file replays only items it committed.
 /// </remarks>
-internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTimeout, bool wait, TimeProvider time) : IFrontier, IItemLog, IExpiringLeases
+internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTimeout, bool wait, TimeProvider time) : IFrontier, IItemLog, IExpiringLeases, IPausableFrontier
 {
     private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(500);
 
     public RedisFrontier Redis => redis;
 
     public TimeSpan LeaseDuration => redis.LeaseDuration;
+
+    /// <summary>Whether <c>trawl pause</c> paused the cluster: the engine then finishes what is in flight and waits.</summary>
+    public bool IsPaused => redis.IsPaused;
 
     public ValueTask<int> AddAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken) => redis.AddAsync(requests, cancellationToken);
 

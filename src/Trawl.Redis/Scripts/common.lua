@@ -24,6 +24,12 @@ local function notify()
   redis.call('PUBLISH', P .. 'events', 'changed')
 end
 
+-- The cluster's pause state as one number: pause_epoch * 2, plus 1 while paused. The epoch advances at every pause and
+-- resume, so a worker that hears of states out of order (a script's reply and a pub/sub message) keeps the newest.
+local function pause_state()
+  return tonumber(redis.call('GET', P .. 'pause_epoch') or 0) * 2 + redis.call('EXISTS', P .. 'paused')
+end
+
 -- An entry's priority and completed attempts, kept as "priority attempts".
 local function entry_info(id)
   local v = redis.call('HGET', P .. 'entries', id)

@@ -1,18 +1,20 @@
--- Leases up to ARGV[5] due requests for ARGV[6] ms. Returns {paused, seeds waiting, deadline, n, (id, token, attempts, json)*n}.
+-- Leases up to ARGV[5] due requests for ARGV[6] ms. Returns {pause state, seeds waiting, deadline, n, (id, token, attempts, json)*n};
+-- nothing is leased while the cluster is paused.
 local max = tonumber(ARGV[5])
 local lease_ms = tonumber(ARGV[6])
 heartbeat()
 -- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
 local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
-if redis.call('EXISTS', P .. 'paused') == 1 then
-  return { 1, seeds, 0, 0 }
+local pause = pause_state()
+if pause % 2 == 1 then
+  return { pause, seeds, 0, 0 }
 end
 promote(1000)
 reclaim(1000)
 local popped = redis.call('ZPOPMIN', P .. 'pending', max)
 local n = #popped / 2
 local deadline = NOW + lease_ms
-local out = { 0, seeds, deadline, n }
+local out = { pause, seeds, deadline, n }
 if n == 0 then
   return out
 end

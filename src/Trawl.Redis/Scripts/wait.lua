@@ -1,14 +1,15 @@
--- Whether a lease could be taken now. Returns {ready, exhausted, paused, ms until the next retry or lease deadline
+-- Whether a lease could be taken now. Returns {ready, exhausted, pause state, ms until the next retry or lease deadline
 -- (-1 for none), seeds waiting}.
 heartbeat()
-local paused = redis.call('EXISTS', P .. 'paused')
+local pause = pause_state()
+local paused = pause % 2
 -- Seeds to claim: messages in start_urls, and claims whose worker died before scheduling them (put back by seed_claim).
 local seeds = redis.call('LLEN', P .. 'start_urls') + redis.call('ZCOUNT', P .. 'seed_claims', '-inf', NOW)
 promote(1000)
 reclaim(1000)
 local pending = redis.call('ZCARD', P .. 'pending')
 if paused == 0 and pending > 0 then
-  return { 1, 0, 0, -1, seeds }
+  return { 1, 0, pause, -1, seeds }
 end
 local wake = -1
 for _, key in ipairs({ 'delayed', 'leases', 'seed_claims' }) do
@@ -27,4 +28,4 @@ local exhausted = 0
 if paused == 0 and pending == 0 and wake < 0 and seeds == 0 then
   exhausted = 1
 end
-return { 0, exhausted, paused, wake, seeds }
+return { 0, exhausted, pause, wake, seeds }

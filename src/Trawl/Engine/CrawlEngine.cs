@@ -72,10 +72,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly RobotsTxtCache? _robots;
     private readonly HashSet<Task> _running = [];
     private readonly ConcurrentDictionary<long, Lease>? _held;
+    private readonly IPausableFrontier? _pausable;
     private readonly TimeSpan _heartbeat;
     private readonly bool _resuming;
     private readonly JobSession? _job;
     private bool _jobClosed;
+    private bool _frontierPaused;
     private int _inFlight;
     private int _parkedCount;
     private int _robotsFetching;
@@ -91,6 +93,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _time = options.TimeProvider;
         _logger = setup.Logger;
         _frontier = setup.Frontier;
+        _pausable = setup.Frontier as IPausableFrontier;
         _ownsFrontier = setup.OwnsFrontier;
         _durable = setup.Durable;
         _resuming = setup.Job?.Resuming ?? false;
@@ -349,10 +352,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 return false;
             }
 
+            var frontierPaused = await ObserveFrontierPauseAsync().ConfigureAwait(false);
+
             // Leases waiting for their robots.txt count only past a generous allowance, so one slow robots.txt does not
             // stop other hosts' requests from being leased.
             var buffered = _scheduler.Buffered + Math.Max(0, _parkedCount - (4 * lookahead));
-            if (buffered <= lookahead / 2)
+            if (!frontierPaused && buffered <= lookahead / 2)
             {
                 var want = (int)Math.Min(lookahead - buffered, room);
                 if (want > 0)
@@ -383,7 +388,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
             var wait = Timeout.InfiniteTimeSpan;
             var now = _time.GetUtcNow();
-            while (_inFlight < concurrency)
+            while (!frontierPaused && _inFlight < concurrency)
             {
                 var taken = _scheduler.TryPeek(now, out var next, out wait);
                 if (taken == TakeKind.None)
@@ -447,6 +452,33 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
             await WaitForWakeAsync(wait).ConfigureAwait(false);
         }
+    }
+
+    // A frontier paused from outside (a cluster-wide pause) gets back the leases not started yet, so their requests wait
+    // there rather than in this worker; the requests in flight finish as usual, and the idle loop then waits in
+    // WaitToLeaseAsync, which does not return while the frontier is paused.
+    private async ValueTask<bool> ObserveFrontierPauseAsync()
+    {
+        var paused = _pausable?.IsPaused == true;
+        if (paused != _frontierPaused)
+        {
+            _frontierPaused = paused;
+            if (paused)
+            {
+                Log.FrontierPaused(_logger, _inFlight, _scheduler.Buffered + _parkedCount);
+            }
+            else
+            {
+                Log.FrontierResumed(_logger);
+            }
+        }
+
+        if (paused)
+        {
+            await ReleaseUnstartedAsync().ConfigureAwait(false);
+        }
+
+        return paused;
     }
 
     private long RoomUnderLimit() =>
@@ -1150,6 +1182,22 @@ internal sealed class CrawlEngine : IAsyncDisposable
             Log.Pausing(_logger, _inFlight);
         }
 
+        _robotsToFetch.Clear();
+        await ReleaseUnstartedAsync().ConfigureAwait(false);
+        await Task.WhenAll(_running).ConfigureAwait(false);
+        _commits.Writer.TryComplete();
+        _commitNudge.Writer.TryWrite(true);
+        await commitLoop.ConfigureAwait(false);
+    }
+
+    // Hands the leases not started yet (buffered, or waiting for their robots.txt) back to the frontier.
+    private async ValueTask ReleaseUnstartedAsync()
+    {
+        if (_scheduler.Buffered == 0 && _parkedCount == 0)
+        {
+            return;
+        }
+
         var unstarted = _scheduler.Drain();
         foreach (var waiting in _parked.Values)
         {
@@ -1158,31 +1206,22 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         _parked.Clear();
         _parkedCount = 0;
-        _robotsToFetch.Clear();
-        if (unstarted.Count > 0)
+        try
         {
-            try
+            await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
+            if (_held is not null)
             {
-                await _frontier.ReleaseAsync(unstarted, CancellationToken.None).ConfigureAwait(false);
-                if (_held is not null)
+                foreach (var lease in unstarted)
                 {
-                    foreach (var lease in unstarted)
-                    {
-                        _held.TryRemove(lease.Token, out _);
-                    }
+                    _held.TryRemove(lease.Token, out _);
                 }
             }
-            catch (Exception ex) when (IsStorageError(ex) || _fatal is not null)
-            {
-                // Unreleased leases are not lost: a durable frontier puts them back to pending when it is opened again.
-                StopForError(ex);
-            }
         }
-
-        await Task.WhenAll(_running).ConfigureAwait(false);
-        _commits.Writer.TryComplete();
-        _commitNudge.Writer.TryWrite(true);
-        await commitLoop.ConfigureAwait(false);
+        catch (Exception ex) when (IsStorageError(ex) || _fatal is not null)
+        {
+            // Unreleased leases are not lost: a durable frontier puts them back to pending when it is opened again.
+            StopForError(ex);
+        }
     }
 
     // Renews the leases this worker holds, every third of the lease duration, so slow downloads and group commits do

@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Debug, "Renewed {Count} leases (heartbeat).")]
     public static partial void LeasesRenewed(ILogger logger, int count);
 
+    [LoggerMessage(1006, LogLevel.Warning, "The shared crawl is paused: finishing {InFlight} in-flight requests, handing {Unstarted} not yet started back, and waiting to be resumed.")]
+    public static partial void FrontierPaused(ILogger logger, int inFlight, int unstarted);
+
+    [LoggerMessage(1007, LogLevel.Warning, "The shared crawl was resumed; going on.")]
+    public static partial void FrontierResumed(ILogger logger);
+
     [LoggerMessage(1101, LogLevel.Information, "Retrying {Url} (attempt {Attempt} failed: {Kind}: {Error}); next try in {Wait}.")]
     public static partial void Retrying(ILogger logger, string url, int attempt, string kind, string error, TimeSpan wait);
 

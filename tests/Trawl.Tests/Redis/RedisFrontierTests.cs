@@ -157,6 +157,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
 
         (await worker.IsClusterPausedAsync(Ct)).ShouldBeTrue();
         (await worker.TryLeaseAsync(10, Ct)).ShouldBeEmpty();
+        worker.IsPaused.ShouldBeTrue("the lease reply says so");
         var wait = worker.WaitToLeaseAsync(Ct).AsTask();
         await Task.WhenAny(wait, Task.Delay(200));
         wait.IsCompleted.ShouldBeFalse("a paused cluster waits");
@@ -165,6 +166,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         await operatorSide.ResumeClusterAsync(Ct);
 
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
+        worker.IsPaused.ShouldBeFalse();
         (await worker.TryLeaseAsync(10, Ct)).Count.ShouldBe(1);
     }
 
@@ -275,6 +277,34 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         (await Raw.KeyExistsAsync(first.Keys["seen"])).ShouldBeFalse();
         (await Raw.StringLengthAsync(first.Keys["bloom"])).ShouldBeGreaterThan(0);
         (await first.GetStatusAsync(Ct)).Dedup.ShouldStartWith("bloom m=");
+    }
+
+    [Fact]
+    public async Task IsPaused_IsHeardByPubSub_AndAStaleReplyDoesNotUndoIt()
+    {
+        var operatorSide = await WorkerAsync("cli");
+        var worker = await WorkerAsync("w");
+        await worker.AddAsync([new Request("http://example.com/a")], Ct);
+        (await worker.TryLeaseAsync(1, Ct)).Count.ShouldBe(1);
+        worker.IsPaused.ShouldBeFalse();
+
+        await operatorSide.PauseClusterAsync(Ct);
+        while (!worker.IsPaused)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        // A state of the epoch before the pause, as a lease reply sent before it but read after it would carry.
+        await Raw.StringDecrementAsync(worker.Keys["pause_epoch"]);
+        await Raw.KeyDeleteAsync(worker.Keys.Paused);
+        (await worker.TryLeaseAsync(1, Ct)).ShouldBeEmpty();
+        worker.IsPaused.ShouldBeTrue("an older epoch's state is stale");
+
+        await operatorSide.ResumeClusterAsync(Ct);
+        while (worker.IsPaused)
+        {
+            await Task.Delay(10, Ct);
+        }
     }
 
     [Fact]
