@@ -40,20 +40,28 @@ build() {
     dotnet build -c Release "$ROOT/bench/Trawl.Bench.Jobs" -v quiet -nologo >/dev/null
 }
 
+# wait_started PID WHAT LOG CHECK...: waits up to 10 s for the command CHECK to succeed while the server PID runs; if it
+# never does, prints LOG and exits.
+wait_started() {
+    local pid="$1" what="$2" logfile="$3"; shift 3
+    for _ in $(seq 1 100); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$what did not start:" >&2
+    cat "$logfile" >&2 2>/dev/null || true
+    exit 1
+}
+
 # start_sandbox PORT ARGS...: serves the sandbox site on 127.0.0.1:PORT in the background until the script exits.
 SANDBOX_PID=""
 start_sandbox() {
     local port="$1"; shift
     dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
     SANDBOX_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q "Serving" "$WORK/sandbox-$port.log" 2>/dev/null && { log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"; return 0; }
-        kill -0 "$SANDBOX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "The sandbox did not start:" >&2
-    cat "$WORK/sandbox-$port.log" >&2
-    exit 1
+    wait_started "$SANDBOX_PID" "The sandbox" "$WORK/sandbox-$port.log" grep -q "Serving" "$WORK/sandbox-$port.log"
+    log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"
 }
 
 stop_sandbox() {
@@ -134,16 +142,10 @@ http {
     }
 }
 CONF
-    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >>"$dir/error.log" 2>&1 &
     NGINX_PID=$!
-    for _ in $(seq 1 100); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && { log "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $root on port $port"; return 0; }
-        kill -0 "$NGINX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "nginx did not start:" >&2
-    cat "$dir/error.log" "$dir/stdout.log" >&2 2>/dev/null || true
-    exit 1
+    wait_started "$NGINX_PID" "nginx" "$dir/error.log" curl -sf -o /dev/null "http://127.0.0.1:$port/"
+    log "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $root on port $port"
 }
 
 stop_nginx() {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Trawl.Cli.Bench;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Jobs;
@@ -73,7 +74,7 @@ internal static class CrawlCommand
             Allow = ["^" + System.Text.RegularExpressions.Regex.Escape(new Uri(home, "/pages/").AbsoluteUri)],
         });
 
-        var cpu = ProcessStats.CpuTime();
+        var cpu = ProcessFigures.CpuTime();
         TimedFrontier timed;
         if (kind == "memory")
         {
@@ -103,7 +104,7 @@ internal static class CrawlCommand
                 cancellationToken);
         }
 
-        var used = ProcessStats.CpuTime() - cpu;
+        var used = ProcessFigures.CpuTime() - cpu;
         var stats = result.Stats;
         var wall = stats.Elapsed.TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -111,7 +112,7 @@ internal static class CrawlCommand
             + $"lease_calls={timed.Lease.Calls} lease_ms={timed.Lease.Total.TotalMilliseconds:F0} lease_share={timed.Lease.Total.TotalMilliseconds / wall:F3} lease_max_ms={timed.Lease.Max.TotalMilliseconds:F1} "
             + $"wait_ms={timed.WaitToLease.Total.TotalMilliseconds:F0} "
             + $"commit_calls={timed.Complete.Calls} commit_ms={timed.Complete.Total.TotalMilliseconds:F0} commit_share={timed.Complete.Total.TotalMilliseconds / wall:F3} commit_max_ms={timed.Complete.Max.TotalMilliseconds:F1} "
-            + $"vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1}"));
+            + $"vmhwm_mib={ProcessFigures.PeakResidentKib() / 1024.0:F1}"));
         return result.Paused ? 1 : 0;
     }
 }

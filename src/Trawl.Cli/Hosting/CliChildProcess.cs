@@ -23,6 +23,12 @@ internal sealed class CliChildProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The child's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Whether the child has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Everything the child has written to standard output so far.</summary>
     public string Output
     {
@@ -54,10 +60,18 @@ internal sealed class CliChildProcess : IDisposable
     /// <param name="args">The command line.</param>
     /// <param name="onOutputLine">Called with each line the child writes to standard output, on a thread-pool thread.</param>
     /// <param name="onErrorLine">Called with each line the child writes to standard error, on a thread-pool thread.</param>
-    public static CliChildProcess Start(IEnumerable<string> args, Action<string>? onOutputLine = null, Action<string>? onErrorLine = null)
+    /// <param name="workingDirectory">The child's working directory; <see langword="null"/> for this process's.</param>
+    /// <param name="environment">Environment variables to set for the child, besides this process's.</param>
+    public static CliChildProcess Start(
+        IEnumerable<string> args,
+        Action<string>? onOutputLine = null,
+        Action<string>? onErrorLine = null,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -88,6 +102,11 @@ internal sealed class CliChildProcess : IDisposable
         }
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
         return new CliChildProcess(process, onOutputLine, onErrorLine);
     }
