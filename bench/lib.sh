@@ -64,11 +64,16 @@ start_sandbox() {
     log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"
 }
 
-stop_sandbox() {
-    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
-        kill -TERM "$SANDBOX_PID" 2>/dev/null || true
-        wait "$SANDBOX_PID" 2>/dev/null || true
+# stop_server PID SIGNAL: stops a server this script started, with SIGNAL, and waits for it.
+stop_server() {
+    if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+        kill "-$2" "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
     fi
+}
+
+stop_sandbox() {
+    stop_server "$SANDBOX_PID" TERM
     SANDBOX_PID=""
 }
 
@@ -148,11 +153,9 @@ CONF
     log "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $root on port $port"
 }
 
+# SIGQUIT: nginx's graceful shutdown.
 stop_nginx() {
-    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -QUIT "$NGINX_PID" 2>/dev/null || true
-        wait "$NGINX_PID" 2>/dev/null || true
-    fi
+    stop_server "$NGINX_PID" QUIT
     NGINX_PID=""
 }
 
