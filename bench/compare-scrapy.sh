@@ -87,7 +87,7 @@ spread = lambda m: f"{m['pages_per_second']:,.0f} [{m['pages_per_second_min']:,.
 print("| What | Pages | Pages/s | Peak RSS MiB | CPU µs/page |")
 print("|---|---:|---:|---:|---:|")
 print(f"| Scrapy 2.8, first {subset:,} pages (CLOSESPIDER_PAGECOUNT), 1 run | {scrapy_pages:,} in {scrapy_seconds:.1f} s ({scrapy_wall:.1f} s wall) | {scrapy_rate:,.0f} | {scrapy_rss:,} | {scrapy_cpu * 1e6 / scrapy_pages:,.0f} |")
-print(f"| trawl, --jobdir, medians of {runs} | {trawl['pages']:,} | {spread(trawl)} | {trawl['peak_rss_mib']:,.0f} | {trawl['cpu_microseconds_per_page']:,.0f} |")
+print(f"| trawl, --jobdir, {f'medians of {runs}' if runs > 1 else '1 run'} | {trawl['pages']:,} | {spread(trawl)} | {trawl['peak_rss_mib']:,.0f} | {trawl['cpu_microseconds_per_page']:,.0f} |")
 for name in ("fetch", "fetch+parse"):
     m = modes[name]
     print(f"| ceiling: HttpClient {name}, 64 connections | {m['pages']:,} | {spread(m)} | {m['peak_rss_mib']:,.0f} | {m['cpu_microseconds_per_page']:,.0f} |")
