@@ -40,30 +40,145 @@ build() {
     dotnet build -c Release "$ROOT/bench/Trawl.Bench.Jobs" -v quiet -nologo >/dev/null
 }
 
+# wait_started PID WHAT LOG CHECK...: waits up to 10 s for the command CHECK to succeed while the server PID runs; if it
+# never does, prints LOG and exits.
+wait_started() {
+    local pid="$1" what="$2" logfile="$3"; shift 3
+    for _ in $(seq 1 100); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$what did not start:" >&2
+    cat "$logfile" >&2 2>/dev/null || true
+    exit 1
+}
+
 # start_sandbox PORT ARGS...: serves the sandbox site on 127.0.0.1:PORT in the background until the script exits.
 SANDBOX_PID=""
 start_sandbox() {
     local port="$1"; shift
     dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
     SANDBOX_PID=$!
-    trap stop_sandbox EXIT
-    for _ in $(seq 1 100); do
-        grep -q "Serving" "$WORK/sandbox-$port.log" 2>/dev/null && { log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"; return 0; }
-        kill -0 "$SANDBOX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "The sandbox did not start:" >&2
-    cat "$WORK/sandbox-$port.log" >&2
-    exit 1
+    wait_started "$SANDBOX_PID" "The sandbox" "$WORK/sandbox-$port.log" grep -q "Serving" "$WORK/sandbox-$port.log"
+    log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"
+}
+
+# stop_server PID SIGNAL: stops a server this script started, with SIGNAL, and waits for it.
+stop_server() {
+    if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+        kill "-$2" "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
 }
 
 stop_sandbox() {
-    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
-        kill -TERM "$SANDBOX_PID" 2>/dev/null || true
-        wait "$SANDBOX_PID" 2>/dev/null || true
-    fi
+    stop_server "$SANDBOX_PID" TERM
     SANDBOX_PID=""
 }
+
+# export_site DIR PAGES PORT: writes the sandbox site (PAGES pages, no quotes section) as static files into DIR, with
+# absolute links for http://127.0.0.1:PORT/, and checks the export holds every page. Reuses an export already there.
+export_site() {
+    local dir="$1" pages="$2" port="$3"
+    local stamp="$dir/.exported-$pages-$port"
+    if [[ ! -f $stamp ]]; then
+        rm -rf "$dir"
+        log "exporting $pages pages to $dir"
+        dotnet "$CLI" sandbox export "$dir" --pages "$pages" --quote-pages 0 --base-url "http://127.0.0.1:$port/" >&2
+        touch "$stamp"
+    fi
+    local files
+    files=$(find "$dir" -name index.html | wc -l)
+    [[ $files -eq $((pages + 1)) ]] || { echo "The export in $dir has $files pages, not $((pages + 1))." >&2; exit 1; }
+}
+
+# check_export DIR PAGES PORT: serves the sandbox site itself on PORT, then the export from nginx on the same port, and
+# checks that a sample of pages (home, first, middle, last) is the same, byte for byte, with the same Content-Type.
+check_export() {
+    local dir="$1" pages="$2" port="$3" path
+    local paths=("/" "/pages/0" "/pages/$((pages / 2))" "/pages/$((pages - 1))")
+    rm -rf "$WORK/check" && mkdir -p "$WORK/check/sandbox" "$WORK/check/nginx"
+    start_sandbox "$port" --pages "$pages" --quote-pages 0
+    for path in "${paths[@]}"; do
+        curl -sS -o "$WORK/check/sandbox/$(tr / _ <<<"$path")" -w '%{content_type}\n' "http://127.0.0.1:$port$path" >>"$WORK/check/sandbox/types"
+    done
+    stop_sandbox
+    start_nginx "$port" "$dir"
+    for path in "${paths[@]}"; do
+        curl -sS -o "$WORK/check/nginx/$(tr / _ <<<"$path")" -w '%{content_type}\n' "http://127.0.0.1:$port$path" >>"$WORK/check/nginx/types"
+    done
+    stop_nginx
+    diff -r "$WORK/check/sandbox" "$WORK/check/nginx" >&2 || { echo "nginx does not serve the export as the sandbox serves the site." >&2; exit 1; }
+    log "export checked: ${paths[*]} are the same from nginx as from the sandbox ($(head -1 "$WORK/check/nginx/types"))"
+}
+
+# start_nginx PORT ROOT: serves the static files in ROOT from nginx on 127.0.0.1:PORT until the script exits, with a
+# config of its own in $WORK/nginx-PORT (no system config is read or changed): one worker, no access log, keep-alive
+# connections that are not cut after 1,000 requests.
+NGINX_PID=""
+start_nginx() {
+    local port="$1" root="$2"
+    local dir="$WORK/nginx-$port"
+    rm -rf "$dir" && mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    types { text/html html; text/plain txt; }
+    default_type application/octet-stream;
+    charset utf-8;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $(cd "$root" && pwd);
+        location / { try_files \$uri \$uri/index.html =404; }
+    }
+}
+CONF
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >>"$dir/error.log" 2>&1 &
+    NGINX_PID=$!
+    wait_started "$NGINX_PID" "nginx" "$dir/error.log" curl -sf -o /dev/null "http://127.0.0.1:$port/"
+    log "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $root on port $port"
+}
+
+# SIGQUIT: nginx's graceful shutdown.
+stop_nginx() {
+    stop_server "$NGINX_PID" QUIT
+    NGINX_PID=""
+}
+
+# wrk_ceiling PORT PAGES [SECONDS]: requests/s of wrk (one thread, 64 connections) fetching the site's pages in turn,
+# /pages/0 to /pages/PAGES-1, with no parsing: the loopback ceiling of the server. Prints the number.
+wrk_ceiling() {
+    local port="$1" pages="$2" seconds="${3:-10}"
+    cat >"$WORK/wrk-pages.lua" <<LUA
+local i = 0
+request = function()
+    i = (i + 1) % $pages
+    return wrk.format(nil, "/pages/" .. i)
+end
+LUA
+    wrk -t1 -c64 -d"${seconds}s" -s "$WORK/wrk-pages.lua" "http://127.0.0.1:$port/" >"$WORK/wrk.txt"
+    awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$WORK/wrk.txt"
+}
+
+cleanup() {
+    stop_sandbox
+    stop_nginx
+}
+trap cleanup EXIT
 
 # cpu_seconds PID: the user+system CPU seconds a running process has used so far.
 cpu_seconds() {

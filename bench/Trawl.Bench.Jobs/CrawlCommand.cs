@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Trawl.Cli.Bench;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Jobs;
@@ -75,7 +76,7 @@ internal static class CrawlCommand
             Allow = ["^" + System.Text.RegularExpressions.Regex.Escape(new Uri(home, "/pages/").AbsoluteUri)],
         });
 
-        var cpu = ProcessStats.CpuTime();
+        var cpu = ProcessFigures.CpuTime();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var paused = GC.GetTotalPauseDuration();
         TimedFrontier? timed;
@@ -118,7 +119,7 @@ internal static class CrawlCommand
             }
         }
 
-        var used = ProcessStats.CpuTime() - cpu;
+        var used = ProcessFigures.CpuTime() - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var stats = result.Stats;
         var wall = stats.Elapsed.TotalMilliseconds;
@@ -134,7 +135,7 @@ internal static class CrawlCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"crawled frontier={kind} lease_ahead={leaseAhead} pages={stats.Pages} seconds={stats.Elapsed.TotalSeconds:F2} pages_per_s={stats.Pages / stats.Elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / stats.Pages:F4} "
             + $"alloc_kib_per_page={allocated / 1024.0 / stats.Pages:F1} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gc_pause_ms={(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} {timings}"
-            + $"vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1}"));
+            + $"vmhwm_mib={ProcessFigures.PeakResidentKib() / 1024.0:F1}"));
         return result.Paused ? 1 : 0;
     }
 }

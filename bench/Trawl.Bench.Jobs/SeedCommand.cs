@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Trawl.Cli.Bench;
 using Trawl.Http;
 using Trawl.Jobs;
 
@@ -75,7 +76,7 @@ internal static class SeedCommand
                 {
                     nextReport += reportEvery;
                     await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"seed: {end:N0} added after {clock.Elapsed.TotalSeconds:F1} s, RSS {ProcessStats.ResidentKib() / 1024} MiB"));
+                        $"seed: {end:N0} added after {clock.Elapsed.TotalSeconds:F1} s, RSS {ProcessFigures.ResidentKib() / 1024} MiB"));
                 }
             }
 
@@ -92,7 +93,7 @@ internal static class SeedCommand
         // Closing the store checkpoints the write-ahead log into job.db, so the size below is the job as it rests.
         var seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"seeded pending={pending} seconds={seconds:F2} rate={pending / seconds:F0}/s vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1} disk_mib={ProcessStats.Mib(ProcessStats.DirectoryBytes(directory))}"));
+            $"seeded pending={pending} seconds={seconds:F2} rate={pending / seconds:F0}/s vmhwm_mib={ProcessFigures.PeakResidentKib() / 1024.0:F1} disk_mib={ProcessStats.Mib(ProcessStats.DirectoryBytes(directory))}"));
         return 0;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Trawl.Cli.Bench;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Jobs;
@@ -52,7 +53,7 @@ internal static class SimulateCommand
         }
 
         var root = new Uri("http://127.0.0.1:8080/");
-        var cpu = ProcessStats.CpuTime();
+        var cpu = ProcessFigures.CpuTime();
         var clock = Stopwatch.StartNew();
         IFrontier frontier = kind == "memory"
             ? new MemoryFrontier()
@@ -99,9 +100,9 @@ internal static class SimulateCommand
 
             var counts = await frontier.GetCountsAsync(cancellationToken);
             var elapsed = clock.Elapsed;
-            var used = ProcessStats.CpuTime() - cpu;
+            var used = ProcessFigures.CpuTime() - cpu;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"simulated frontier={kind} filter_seen={filterSeen} pages={fetched} done={counts.Done} seconds={elapsed.TotalSeconds:F2} pages_per_s={fetched / elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / fetched:F4} lease_ms={timings.Lease.TotalMilliseconds:F0} complete_ms={timings.Complete.TotalMilliseconds:F0} build_ms={timings.Build.TotalMilliseconds:F0} commits={timings.Commits} vmhwm_mib={ProcessStats.PeakResidentKib() / 1024.0:F1}"));
+                $"simulated frontier={kind} filter_seen={filterSeen} pages={fetched} done={counts.Done} seconds={elapsed.TotalSeconds:F2} pages_per_s={fetched / elapsed.TotalSeconds:F0} cpu_ms_per_page={used.TotalMilliseconds / fetched:F4} lease_ms={timings.Lease.TotalMilliseconds:F0} complete_ms={timings.Complete.TotalMilliseconds:F0} build_ms={timings.Build.TotalMilliseconds:F0} commits={timings.Commits} vmhwm_mib={ProcessFigures.PeakResidentKib() / 1024.0:F1}"));
             return counts.Done == pages ? 0 : 1;
         }
         finally

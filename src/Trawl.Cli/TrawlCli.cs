@@ -38,6 +38,8 @@ public static class TrawlCli
             SpidersCommand.Create(catalog, output),
             DemoCommand.Create(output),
             SandboxCommand.Create(output),
+            BenchCommand.Create(output, error),
+            BenchCommand.Run(output, error),
             JobCommands.Status(output),
             JobCommands.RetryFailed(output),
             ClusterCommands.Seed(output),

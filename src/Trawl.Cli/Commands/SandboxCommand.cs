@@ -20,7 +20,9 @@ internal static class SandboxCommand
         var site = new SandboxOptionsBinder(defaultPages: 1000);
         var port = new Option<int>("--port") { Description = "Port to listen on (default: a free port).", HelpName = "PORT" };
         var host = new Option<string>("--host") { Description = "Address to bind (default 127.0.0.1, loopback only).", DefaultValueFactory = _ => "127.0.0.1", HelpName = "ADDRESS" };
-        var command = new Command("serve", "Serve the synthetic site until Ctrl+C.") { port, host };
+        // For a parent process (trawl bench): its pipe closes when it ends, however it ends, so no server is left behind.
+        var exitOnStdinClose = new Option<bool>("--exit-on-stdin-close") { Description = "Also stop when standard input closes.", Hidden = true };
+        var command = new Command("serve", "Serve the synthetic site until Ctrl+C.") { port, host, exitOnStdinClose };
         site.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
@@ -34,10 +36,23 @@ internal static class SandboxCommand
             await using var server = await SandboxServer.StartAsync(options, stop.Token).ConfigureAwait(false);
             await output.WriteLineAsync($"Serving {options.Pages:N0} pages at {server.BaseUrl} (Ctrl+C to stop).").ConfigureAwait(false);
             await output.FlushAsync(stop.Token).ConfigureAwait(false);
-            await server.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
+            var shutdown = server.WaitForShutdownAsync(stop.Token);
+            // Reading standard input to its end cannot be cancelled; after a Ctrl+C the process ends without it.
+            if (parse.GetValue(exitOnStdinClose) && await Task.WhenAny(shutdown, ReadToEndOfInputAsync()).ConfigureAwait(false) != shutdown)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+
+            await shutdown.ConfigureAwait(false);
             return ExitCodes.Finished;
         });
         return command;
+    }
+
+    private static async Task ReadToEndOfInputAsync()
+    {
+        await using var input = Console.OpenStandardInput();
+        await input.CopyToAsync(Stream.Null).ConfigureAwait(false);
     }
 
     private static Command Export(TextWriter output)

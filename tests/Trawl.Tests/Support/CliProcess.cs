@@ -1,92 +1,47 @@
-using System.Diagnostics;
-using System.Text;
+using Trawl.Cli.Hosting;
 
 namespace Trawl.Tests.Support;
 
 /// <summary>The trawl command as a real child process, so tests can kill it with real signals.</summary>
 public sealed class CliProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly StringBuilder _error = new();
+    private readonly CliChildProcess _process;
 
-    private CliProcess(Process process)
-    {
-        _process = process;
-        _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
-        _process.ErrorDataReceived += (_, e) => { lock (_error) { _error.AppendLine(e.Data); } };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
+    private CliProcess(CliChildProcess process) => _process = process;
 
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
-    public string Error
-    {
-        get
-        {
-            lock (_error)
-            {
-                return _error.ToString();
-            }
-        }
-    }
+    public string Error => _process.Error;
 
     /// <summary>Starts <c>trawl ARGS</c> from the Trawl.Cli build next to the test assembly.</summary>
     public static CliProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
 
     /// <summary>Starts <c>trawl ARGS</c> with extra environment variables.</summary>
-    public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "Trawl.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        return new CliProcess(Process.Start(start)!);
-    }
+    public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        new(CliChildProcess.Start(args, workingDirectory: workingDirectory, environment: environment));
 
     /// <summary>Runs to the end and returns the exit code.</summary>
     public async Task<int> WaitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
+        return await _process.WaitAsync(cts.Token);
     }
 
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
     public async Task KillAsync()
     {
         _process.Kill();
-        await _process.WaitForExitAsync();
+        await _process.WaitAsync(CancellationToken.None);
     }
 
     /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
     public void Interrupt()
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        using var kill = System.Diagnostics.Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
         if (kill.ExitCode != 0)
         {
@@ -94,13 +49,5 @@ public sealed class CliProcess : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }
