@@ -78,8 +78,10 @@ internal static class CrawlCommand
 
                 if (parse.GetValue(settings.Frontier) is not null)
                 {
-                    // Every worker of a shared crawl must agree on its name, so it must not depend on the start URLs.
+                    // Every worker of a shared crawl must agree on its name, so it must not depend on the start URLs;
+                    // and its work may come only from seeds (trawl seed, the start_urls list).
                     definition.Name ??= "crawl";
+                    definition.StartOptional = true;
                 }
 
                 spider = NewDeclarative(definition);

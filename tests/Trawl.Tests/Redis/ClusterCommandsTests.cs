@@ -72,6 +72,36 @@ public sealed class ClusterCommandsTests(RedisServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task AWorkerWithoutStartUrls_CrawlsWhatIsSeeded_FollowingLinksOnTheSeedsHost()
+    {
+        var url = Database(_server.Url, 2);
+        await using var site = await SandboxServer.StartAsync(new SandboxOptions { Pages = 25, QuotePages = 0, PageSize = 1024, Seed = 4, EnableRequestLog = false });
+        await using var other = await SandboxServer.StartAsync(new SandboxOptions { Pages = 5, QuotePages = 0, PageSize = 1024, Seed = 6, EnableRequestLog = false });
+
+        // The other site's home page links to its own pages only; it is seeded but its host differs from the first
+        // seed's, so each seed's links are followed on its own host.
+        var seeded = await CliRunner.RunAsync("seed", "--frontier", url, "--name", _name, site.BaseUrl.AbsoluteUri, other.BaseUrl.AbsoluteUri);
+        seeded.ExitCode.ShouldBe(ExitCodes.Finished, seeded.Error);
+
+        var worker = await CliRunner.RunAsync("crawl", "--name", _name, "--frontier", url, "--idle-timeout", "1", "-o", _temp.File("seeded.jsonl"), "--no-progress", "--ignore-robots");
+
+        worker.ExitCode.ShouldBe(ExitCodes.Finished, worker.Output + worker.Error);
+        var urls = File.ReadLines(_temp.File("seeded.jsonl")).Select(line => new Uri(JsonNode.Parse(line)!["url"]!.GetValue<string>())).ToList();
+        urls.Count(u => u.Authority == site.BaseUrl.Authority).ShouldBe(26);
+        urls.Count(u => u.Authority == other.BaseUrl.Authority).ShouldBe(6);
+        urls.Distinct().Count().ShouldBe(urls.Count);
+    }
+
+    [Fact]
+    public async Task AWorkerWithoutStartUrlsOrFrontier_IsAUsageError()
+    {
+        var run = await CliRunner.RunAsync("crawl", "--name", _name, "--no-job");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.Error.ShouldContain("No start URL");
+    }
+
+    [Fact]
     public async Task Seed_TakesJsonRequestsAndAFile_WithTheirMetaAndPriority()
     {
         var file = _temp.File("seeds.txt");

@@ -27,7 +27,7 @@ public sealed class DeclarativeSpider : Spider
     {
         ArgumentNullException.ThrowIfNull(definition);
         _startUrls = [.. ReadStartUrls(definition)];
-        if (_startUrls.Length == 0)
+        if (_startUrls.Length == 0 && !definition.StartOptional)
         {
             throw new SpiderDefinitionException("No start URL: give at least one with --start URL or --start-file FILE (\"start\" in a spider file).");
         }
@@ -37,7 +37,9 @@ public sealed class DeclarativeSpider : Spider
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
         _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
-        Name = string.IsNullOrWhiteSpace(definition.Name) ? StableName(_startUrls[0], definition.Allow) : ValidateName(definition.Name);
+        Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
+            : _startUrls.Length > 0 ? StableName(_startUrls[0], definition.Allow)
+            : throw new SpiderDefinitionException("A spider without start URLs needs a name (--name NAME, \"name\" in a spider file).");
         SettingsText = System.Text.Json.JsonSerializer.Serialize(new { definition.Allow, definition.Deny, definition.Follow, definition.Fields });
     }
 
@@ -75,7 +77,7 @@ public sealed class DeclarativeSpider : Spider
         foreach (var url in response.Links(_followQuery))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (IsAllowed(url.AbsoluteUri))
+            if (IsAllowed(url.AbsoluteUri, response.Url))
             {
                 yield return new Request(url);
             }
@@ -83,13 +85,18 @@ public sealed class DeclarativeSpider : Spider
     }
 
     /// <summary>Whether a link is followed: it matches an allow rule (or, with none, is on a start host) and no deny rule.</summary>
-    public bool IsAllowed(string absoluteUrl)
+    public bool IsAllowed(string absoluteUrl) => IsAllowed(absoluteUrl, foundOn: null);
+
+    // Without allow rules a link must be on a start host; a spider fed only by seeds has none, and then a link must be
+    // on the host of the page it was found on.
+    private bool IsAllowed(string absoluteUrl, Uri? foundOn)
     {
         ArgumentNullException.ThrowIfNull(absoluteUrl);
         bool allowed;
         if (_allow.Length == 0)
         {
-            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && LinkResolver.HasFetchableHost(uri) && _startHosts.Contains(uri.IdnHost);
+            allowed = Uri.TryCreate(absoluteUrl, UriKind.Absolute, out var uri) && LinkResolver.HasFetchableHost(uri)
+                && (_startHosts.Count > 0 ? _startHosts.Contains(uri.IdnHost) : string.Equals(foundOn?.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase));
         }
         else
         {

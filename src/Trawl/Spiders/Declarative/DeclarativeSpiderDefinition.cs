@@ -19,8 +19,17 @@ public sealed class DeclarativeSpiderDefinition
     /// <summary>A file of start URLs, one per line; blank lines and lines starting with <c>#</c> are ignored.</summary>
     public string? StartFile { get; set; }
 
+    /// <summary>
+    /// Whether the spider may have no start URLs, because its requests come from elsewhere: seeds of a crawl shared on
+    /// Redis (<c>trawl seed</c> or the <c>start_urls</c> list). Without start URLs or allow rules, a link is followed
+    /// when it is on the host of the page it was found on.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: a spider without start URLs is refused. Not read from spider files.</value>
+    [JsonIgnore]
+    public bool StartOptional { get; set; }
+
     /// <summary>Regular expressions; a link is followed when its absolute URL matches any of them.</summary>
-    /// <value>The default is empty: links on the start URLs' hosts are followed.</value>
+    /// <value>The default is empty: links on the start URLs' hosts are followed (with no start URLs, on the host of the page they are on).</value>
     [JsonConverter(typeof(StringOrArrayConverter))]
     public List<string> Allow { get; set; } = [];
 
