@@ -88,7 +88,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _job = setup.Job;
         _downloader = setup.Downloader;
         _feed = setup.Feed;
-        _stats = new StatsCollector(_time);
+        _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight));
         _scheduler = new DomainScheduler(options, new Random());
         _scope = setup.Scope;
         _robots = options.RobotsTxt.Obey ? new RobotsTxtCache(options.RobotsTxt, options.Downloader.UserAgent, _downloader, _time, _logger) : null;
@@ -179,6 +179,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         await _spider.OnCloseAsync(CancellationToken.None).ConfigureAwait(false);
         var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
+        _stats.Frontier = counts;
         var jobDirectory = await CloseJobAsync(finished: exhausted && _fatal is null).ConfigureAwait(false);
         if (_fatal is not null)
         {
@@ -252,6 +253,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stats.Dispose();
         _signals.Dispose();
         _downloader.Dispose();
         await _feed.DisposeAsync().ConfigureAwait(false);
@@ -695,6 +697,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
+        _stats.Downloaded(attempt.Latency);
         attempt.Status = result.Response?.Status ?? 0;
         var response = result.Response;
         if (response is null)
@@ -718,7 +721,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             response = await _options.Middleware[i].ProcessResponseAsync(response, abort).ConfigureAwait(false);
         }
 
-        _stats.Response(response.Status);
+        _stats.Response(response.Status, response.Body.Length);
         if (response.Status is < 200 or >= 300)
         {
             var kind = "http_" + response.Status;
@@ -784,7 +787,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             var kind = ex is UnknownCallbackException ? "unknown_callback" : "callback";
             _stats.Error(kind);
             Log.CallbackFailed(_logger, ex, request.Callback ?? nameof(Spider.ParseAsync), UrlRedaction.UrlForLog(request.Url));
-            _stats.Failed();
+            _stats.Failed(kind);
             return Completion.Failed(lease, kind, $"{ex.GetType().Name}: {ex.Message}", response.Status);
         }
 
@@ -854,14 +857,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         Log.Retrying(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message, wait);
-        _stats.Retry();
+        _stats.Retry(kind);
         return Completion.Retry(lease, kind, message, _time.GetUtcNow() + wait, status);
     }
 
     private Completion Fail(Lease lease, string kind, string message, int? status)
     {
         Log.RequestFailed(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message);
-        _stats.Failed();
+        _stats.Failed(kind);
         return Completion.Failed(lease, kind, message, status);
     }
 
@@ -1099,6 +1102,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 lastPages = stats.Pages;
                 lastTime = now;
                 var counts = await _frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
+                _stats.Frontier = counts;
                 _options.Progress.Report(new CrawlProgress
                 {
                     Stats = stats,
