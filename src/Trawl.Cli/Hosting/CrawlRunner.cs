@@ -49,7 +49,7 @@ internal static class CrawlRunner
         var server = await MetricsServer.StartAsync(address, cancellationToken).ConfigureAwait(false);
         if (!address.IsLoopback)
         {
-            Log.MetricsReachable(logger, address.ToString());
+            Log.MetricsReachable(logger, (address with { Port = server.Url.Port }).ToString());
         }
 
         output.WriteLine($"Metrics: {server.Url}");
