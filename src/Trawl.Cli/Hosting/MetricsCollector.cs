@@ -127,10 +127,24 @@ internal sealed class MetricsCollector : IDisposable
 
         protected abstract Series NewSeries(KeyValuePair<string, string>[] tags);
 
+        // The key is the tags written out; looked up as a span, so a series seen before costs no allocation.
         protected Series Get(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var key = Key(tags);
-            if (_series.TryGetValue(key, out var series))
+            var length = 0;
+            foreach (var tag in tags)
+            {
+                length += tag.Key.Length + Text(tag.Value).Length + 2;
+            }
+
+            var key = length <= 256 ? stackalloc char[length] : new char[length];
+            var at = 0;
+            foreach (var tag in tags)
+            {
+                at += Append(key[at..], tag.Key);
+                at += Append(key[at..], Text(tag.Value));
+            }
+
+            if (_series.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var series))
             {
                 return series;
             }
@@ -141,25 +155,16 @@ internal sealed class MetricsCollector : IDisposable
                 pairs[i] = new(tags[i].Key, Text(tags[i].Value));
             }
 
-            return _series.GetOrAdd(key, NewSeries(pairs));
+            return _series.GetOrAdd(new string(key), NewSeries(pairs));
         }
 
         protected void Clear() => _series.Clear();
 
-        private static string Key(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        private static int Append(Span<char> key, string text)
         {
-            if (tags.Length == 0)
-            {
-                return string.Empty;
-            }
-
-            var key = new StringBuilder();
-            foreach (var tag in tags)
-            {
-                key.Append(tag.Key).Append('\0').Append(Text(tag.Value)).Append('\0');
-            }
-
-            return key.ToString();
+            text.CopyTo(key);
+            key[text.Length] = '\0';
+            return text.Length + 1;
         }
 
         private static string Text(object? value) => value as string ?? Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
