@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Trawl.Frontier;
 
 namespace Trawl.Engine;
@@ -15,6 +16,7 @@ internal sealed class StatsCollector : IDisposable
     private readonly ConcurrentDictionary<string, long> _filtered = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _started;
+    private readonly Func<int> _inFlight;
     private long _requests;
     private long _pages;
     private long _items;
@@ -22,7 +24,6 @@ internal sealed class StatsCollector : IDisposable
     private long _failed;
     private long _skippedTotal;
     private long _robotsFetches;
-    private readonly Func<int> _inFlight;
 
     /// <param name="time">The crawl's clock.</param>
     /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
@@ -140,7 +141,7 @@ internal sealed class StatsCollector : IDisposable
     /// <summary>Stops reporting this crawl's gauges; its counters stay with whoever listened.</summary>
     public void Dispose() => CrawlMetrics.Untrack(this);
 
-    private void Count(System.Diagnostics.Metrics.Counter<long> counter, string kind)
+    private void Count(Counter<long> counter, string kind)
     {
         if (counter.Enabled)
         {
