@@ -9,5 +9,5 @@ if (args is ["alloc-report", .. var rest])
     return AllocationReport.Run(rest);
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(UrlBenchmarks).Assembly).Run(args);
 return 0;

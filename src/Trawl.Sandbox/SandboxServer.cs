@@ -1,14 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Trawl.Sandbox.Hosting;
 using Trawl.Sandbox.Site;
 
@@ -83,19 +75,8 @@ public sealed class SandboxServer : IAsyncDisposable
         var site = new SiteModel(options);
         SandboxOptions.TryParseHost(site.Options.Host, out var address);
 
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(SandboxServer).Assembly.GetName().Name });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, SilentHostLifetime>();
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            // Slow readers are part of what the sandbox is for; Kestrel must not cut them off.
-            kestrel.Limits.MinResponseDataRate = null;
-            kestrel.Listen(address, site.Options.Port, listen => listen.Protocols = HttpProtocols.Http1);
-        });
-
-        var app = builder.Build();
+        // Slow readers are part of what the sandbox is for; Kestrel must not cut them off.
+        var app = KestrelApp.Create(address, site.Options.Port, ShutdownTimeout, kestrel => kestrel.Limits.MinResponseDataRate = null);
         var recorder = new RequestRecorder(site.Options.EnableRequestLog);
         var router = new SandboxRouter(site, app.Lifetime.ApplicationStopping);
         app.Run(async context =>
@@ -115,10 +96,7 @@ public sealed class SandboxServer : IAsyncDisposable
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
-                .Select(a => new Uri(a))
-                .First();
-            baseUrl = new UriBuilder(Uri.UriSchemeHttp, UrlHost(address), bound.Port).Uri;
+            baseUrl = new UriBuilder(Uri.UriSchemeHttp, UrlHost(address), KestrelApp.BoundPort(app)).Uri;
         }
         catch
         {
@@ -178,12 +156,10 @@ public sealed class SandboxServer : IAsyncDisposable
     {
         try
         {
-            using var timeout = new CancellationTokenSource(ShutdownTimeout);
-            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+            await KestrelApp.StopAsync(_app, ShutdownTimeout).ConfigureAwait(false);
         }
         finally
         {
-            await _app.DisposeAsync().ConfigureAwait(false);
             _stopped.TrySetResult();
         }
     }

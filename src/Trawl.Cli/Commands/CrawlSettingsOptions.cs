@@ -91,6 +91,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<int?> GlobalConcurrency { get; } = new("--global-concurrency") { Description = "With --frontier: requests in flight to one domain, across all workers of the crawl (recorded with the crawl).", HelpName = "N" };
 
+    public Option<string?> Metrics { get; } = new("--metrics") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while crawling. A bare PORT listens on 127.0.0.1; give 0.0.0.0:PORT to be reachable from the network.", HelpName = "[HOST:]PORT" };
+
     public Option<string?> LogLevel { get; } = new("--log-level") { Description = "trace, debug, info, warning, error or none (default info; warning under the live display).", HelpName = "LEVEL" };
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
@@ -104,7 +106,7 @@ internal sealed class CrawlSettingsOptions
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
-            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency,
+            JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
         })
         {
@@ -115,7 +117,11 @@ internal sealed class CrawlSettingsOptions
     public CommonCrawlSettings Common(ParseResult parse)
     {
         var level = parse.GetValue(LogLevel);
-        return new CommonCrawlSettings(CliLogging.ParseLevel(level), level is not null, parse.GetValue(LogFile), parse.GetValue(NoProgress)) { Cluster = Cluster(parse) };
+        return new CommonCrawlSettings(CliLogging.ParseLevel(level), level is not null, parse.GetValue(LogFile), parse.GetValue(NoProgress))
+        {
+            Cluster = Cluster(parse),
+            Metrics = parse.GetValue(Metrics) is { } metrics ? MetricsAddress.Parse(metrics) : null,
+        };
     }
 
     /// <summary>The Redis worker settings, or <see langword="null"/> without <c>--frontier</c>.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Trawl.Cli.Commands;
 using Trawl.Engine;
 using Trawl.Redis;
 using Trawl.Spiders;
@@ -19,7 +20,14 @@ internal static class CrawlRunner
         var logger = loggerFactory.CreateLogger("trawl");
         options.LoggerFactory = loggerFactory;
         options.HandleSignals = true;
+        // Bound before anything else, so a port in use stops the command before it crawls or joins a cluster.
+        await using var metrics = settings.Metrics is { } address ? await ServeMetricsAsync(address, logger, output, options.AbortToken).ConfigureAwait(false) : null;
         await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, spider, options, loggerFactory, output).ConfigureAwait(false) : null;
+        if (redis is not null)
+        {
+            metrics?.Collector.AddConstantLabel("worker", redis.WorkerId);
+        }
+
         if (options.JobDir is not null)
         {
             output.WriteLine($"Job: {Path.GetFullPath(options.JobDir)}");
@@ -34,6 +42,18 @@ internal static class CrawlRunner
 
         WriteSummary(output, spider, options, result);
         return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
+    }
+
+    private static async Task<MetricsServer> ServeMetricsAsync(MetricsAddress address, ILogger logger, TextWriter output, CancellationToken cancellationToken)
+    {
+        var server = await MetricsServer.StartAsync(address, cancellationToken).ConfigureAwait(false);
+        if (!address.IsLoopback)
+        {
+            Log.MetricsReachable(logger, (address with { Port = server.Url.Port }).ToString());
+        }
+
+        output.WriteLine($"Metrics: {server.Url}");
+        return server;
     }
 
     // A worker with its own output commits its items as a share named by this host and the file, so a restarted worker
@@ -150,6 +170,9 @@ internal sealed record CommonCrawlSettings(LogLevel LogLevel, bool LogLevelGiven
 {
     /// <summary>Set with <c>--frontier</c>: the crawl is shared on Redis.</summary>
     public ClusterSettings? Cluster { get; init; }
+
+    /// <summary>Set with <c>--metrics</c>: where to serve Prometheus metrics.</summary>
+    public MetricsAddress? Metrics { get; init; }
 }
 
 /// <summary>A worker of a crawl shared on Redis. <paramref name="Url"/> holds the password; print only <paramref name="RedactedUrl"/>.</summary>

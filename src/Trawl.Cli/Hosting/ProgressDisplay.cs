@@ -8,7 +8,7 @@ namespace Trawl.Cli.Hosting;
 /// <summary>
 /// Shows a running crawl: a live table on a terminal, or a plain log line every few seconds when output is redirected.
 /// </summary>
-internal static partial class ProgressDisplay
+internal static class ProgressDisplay
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(5);
 
@@ -79,9 +79,6 @@ internal static partial class ProgressDisplay
     private static string Elapsed(TimeSpan elapsed) =>
         elapsed.TotalHours >= 1 ? elapsed.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : elapsed.TotalMinutes >= 1 ? elapsed.ToString(@"m\:ss", CultureInfo.InvariantCulture) : $"{elapsed.TotalSeconds:0}s";
 
-    [LoggerMessage(5000, LogLevel.Information, "Progress: {Pages} pages, {Items} items, {Rate:0} pages/s, {Queued} queued, {InFlight} in flight, {Errors} errors")]
-    private static partial void LogProgress(ILogger logger, long pages, long items, double rate, long queued, int inFlight, long errors);
-
     private sealed class LiveReporter(Action<CrawlProgress> update) : IProgress<CrawlProgress>
     {
         public void Report(CrawlProgress value) => update(value);
@@ -105,7 +102,7 @@ internal static partial class ProgressDisplay
             }
 
             Interlocked.Exchange(ref _last, now);
-            LogProgress(logger, value.Stats.Pages, value.Stats.Items, value.CurrentPagesPerSecond, value.Queued, value.InFlight, value.Stats.ErrorsByKind.Values.Sum());
+            Log.Progress(logger, value.Stats.Pages, value.Stats.Items, value.CurrentPagesPerSecond, value.Queued, value.InFlight, value.Stats.ErrorsByKind.Values.Sum());
         }
     }
 }

@@ -100,7 +100,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _job = setup.Job;
         _downloader = setup.Downloader;
         _feed = setup.Feed;
-        _stats = new StatsCollector(_time);
+        _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight));
         _scheduler = new DomainScheduler(options, new Random());
         _gate = options.DomainGate;
         _scope = setup.Scope;
@@ -192,6 +192,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         await _spider.OnCloseAsync(CancellationToken.None).ConfigureAwait(false);
         var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
+        _stats.Frontier = counts;
         var jobDirectory = await CloseJobAsync(finished: exhausted && _fatal is null).ConfigureAwait(false);
         if (_fatal is not null)
         {
@@ -265,6 +266,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stats.Dispose();
         _signals.Dispose();
         _downloader.Dispose();
         await _feed.DisposeAsync().ConfigureAwait(false);
@@ -859,6 +861,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
+        _stats.Downloaded(attempt.Latency);
         attempt.Status = result.Response?.Status ?? 0;
         await ReleaseGateAsync(attempt).ConfigureAwait(false);
         var response = result.Response;
@@ -883,7 +886,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             response = await _options.Middleware[i].ProcessResponseAsync(response, abort).ConfigureAwait(false);
         }
 
-        _stats.Response(response.Status);
+        _stats.Response(response.Status, response.Body.Length);
         if (response.Status is < 200 or >= 300)
         {
             var kind = "http_" + response.Status;
@@ -955,7 +958,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             var kind = ex is UnknownCallbackException ? "unknown_callback" : "callback";
             _stats.Error(kind);
             Log.CallbackFailed(_logger, ex, request.Callback ?? nameof(Spider.ParseAsync), UrlRedaction.UrlForLog(request.Url));
-            _stats.Failed();
+            _stats.Failed(kind);
             return Completion.Failed(lease, kind, $"{ex.GetType().Name}: {ex.Message}", response.Status);
         }
 
@@ -1025,14 +1028,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         Log.Retrying(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message, wait);
-        _stats.Retry();
+        _stats.Retry(kind);
         return Completion.Retry(lease, kind, message, _time.GetUtcNow() + wait, status);
     }
 
     private Completion Fail(Lease lease, string kind, string message, int? status)
     {
         Log.RequestFailed(_logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message);
-        _stats.Failed();
+        _stats.Failed(kind);
         return Completion.Failed(lease, kind, message, status);
     }
 
@@ -1277,6 +1280,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 lastPages = stats.Pages;
                 lastTime = now;
                 var counts = await _frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
+                _stats.Frontier = counts;
                 _options.Progress.Report(new CrawlProgress
                 {
                     Stats = stats,

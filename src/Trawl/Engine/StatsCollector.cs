@@ -1,9 +1,14 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Trawl.Frontier;
 
 namespace Trawl.Engine;
 
-/// <summary>Thread-safe counters behind <see cref="CrawlStats"/>.</summary>
-internal sealed class StatsCollector
+/// <summary>
+/// Thread-safe counters behind <see cref="CrawlStats"/>, and the one place a crawl's measurements reach
+/// <see cref="CrawlMetrics"/>: each event is counted here once, for both.
+/// </summary>
+internal sealed class StatsCollector : IDisposable
 {
     private readonly ConcurrentDictionary<int, long> _statuses = new();
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
@@ -11,6 +16,7 @@ internal sealed class StatsCollector
     private readonly ConcurrentDictionary<string, long> _filtered = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _started;
+    private readonly Func<int> _inFlight;
     private long _requests;
     private long _pages;
     private long _items;
@@ -19,11 +25,24 @@ internal sealed class StatsCollector
     private long _skippedTotal;
     private long _robotsFetches;
 
-    public StatsCollector(TimeProvider time)
+    /// <param name="time">The crawl's clock.</param>
+    /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
+    /// <param name="inFlight">Reads the requests in flight now, for the <c>trawl.requests.in_flight</c> gauge.</param>
+    public StatsCollector(TimeProvider time, string spider, Func<int> inFlight)
     {
         _time = time;
         _started = time.GetTimestamp();
+        _inFlight = inFlight;
+        SpiderTag = new KeyValuePair<string, object?>("spider", spider);
+        CrawlMetrics.Track(this);
     }
+
+    public KeyValuePair<string, object?> SpiderTag { get; }
+
+    public int InFlight => _inFlight();
+
+    /// <summary>The frontier's counts as of the last progress report, for the frontier gauges; null before the first.</summary>
+    public FrontierCounts? Frontier { get; set; }
 
     public long Pages => Interlocked.Read(ref _pages);
 
@@ -33,22 +52,68 @@ internal sealed class StatsCollector
 
     public void Request() => Interlocked.Increment(ref _requests);
 
-    public void Response(int status) => _statuses.AddOrUpdate(status, 1, static (_, n) => n + 1);
+    /// <summary>A response arrived, with <paramref name="bytes"/> of body after content decoding.</summary>
+    public void Response(int status, int bytes)
+    {
+        _statuses.AddOrUpdate(status, 1, static (_, n) => n + 1);
+        if (CrawlMetrics.PagesFetched.Enabled)
+        {
+            CrawlMetrics.PagesFetched.Add(1, SpiderTag, new("status_class", CrawlMetrics.StatusClass(status)));
+        }
+
+        if (CrawlMetrics.DownloadedBytes.Enabled)
+        {
+            CrawlMetrics.DownloadedBytes.Add(bytes, SpiderTag);
+        }
+    }
+
+    /// <summary>A download attempt ended, answered or not, after <paramref name="duration"/>.</summary>
+    public void Downloaded(TimeSpan duration)
+    {
+        if (CrawlMetrics.DownloadDuration.Enabled)
+        {
+            CrawlMetrics.DownloadDuration.Record(duration.TotalSeconds, SpiderTag);
+        }
+    }
 
     public void Error(string kind) => _errors.AddOrUpdate(kind, 1, static (_, n) => n + 1);
 
-    public void Page() => Interlocked.Increment(ref _pages);
+    public void Page()
+    {
+        Interlocked.Increment(ref _pages);
+        if (CrawlMetrics.PagesCompleted.Enabled)
+        {
+            CrawlMetrics.PagesCompleted.Add(1, SpiderTag);
+        }
+    }
 
-    public void AddItems(int count) => Interlocked.Add(ref _items, count);
+    public void AddItems(int count)
+    {
+        Interlocked.Add(ref _items, count);
+        if (count > 0 && CrawlMetrics.Items.Enabled)
+        {
+            CrawlMetrics.Items.Add(count, SpiderTag);
+        }
+    }
 
-    public void Retry() => Interlocked.Increment(ref _retries);
+    public void Retry(string kind)
+    {
+        Interlocked.Increment(ref _retries);
+        Count(CrawlMetrics.Retries, kind);
+    }
 
-    public void Failed() => Interlocked.Increment(ref _failed);
+    public void Failed(string kind)
+    {
+        Interlocked.Increment(ref _failed);
+        Count(CrawlMetrics.RequestsFailed, kind);
+    }
 
     public void Skipped(string? kind)
     {
+        kind ??= "other";
         Interlocked.Increment(ref _skippedTotal);
-        _skipped.AddOrUpdate(kind ?? "other", 1, static (_, n) => n + 1);
+        _skipped.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+        Count(CrawlMetrics.RequestsSkipped, kind);
     }
 
     public void Filtered(string kind, int count = 1) => _filtered.AddOrUpdate(kind, count, (_, n) => n + count);
@@ -72,4 +137,15 @@ internal sealed class StatsCollector
         ErrorsByKind = new SortedDictionary<string, long>(_errors, StringComparer.Ordinal),
         Elapsed = _time.GetElapsedTime(_started),
     };
+
+    /// <summary>Stops reporting this crawl's gauges; its counters stay with whoever listened.</summary>
+    public void Dispose() => CrawlMetrics.Untrack(this);
+
+    private void Count(Counter<long> counter, string kind)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(1, SpiderTag, new("kind", kind));
+        }
+    }
 }

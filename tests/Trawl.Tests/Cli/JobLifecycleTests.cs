@@ -186,13 +186,5 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + RunTimeout;
-        while (!condition())
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, "timed out waiting for the crawl");
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Waiting.UntilAsync(condition, RunTimeout);
 }
