@@ -327,6 +327,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
     }
 
+    // How long a dispatch loop busy with requests in flight goes without asking a frontier that had too little for more.
+    private static readonly TimeSpan FrontierLookAgain = TimeSpan.FromSeconds(1);
+
     private async Task<bool> DispatchCoreAsync()
     {
         var concurrency = _options.Concurrency;
@@ -359,6 +362,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             // Leases waiting for their robots.txt count only past a generous allowance, so one slow robots.txt does not
             // stop other hosts' requests from being leased.
             var buffered = _scheduler.Buffered + Math.Max(0, _parkedCount - (4 * lookahead));
+            var leasedShort = false;
             if (!frontierPaused && buffered <= lookahead / 2)
             {
                 var want = (int)Math.Min(lookahead - buffered, room);
@@ -379,6 +383,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                         return false;
                     }
 
+                    // Fewer than asked: the frontier may still hold requests that are not due yet (retries, delays).
+                    leasedShort = leases.Count < want;
                     var leasedAt = _time.GetUtcNow();
                     foreach (var lease in leases)
                     {
@@ -450,6 +456,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
             {
                 // Starved while work is in flight: its discovered links are what we wait for.
                 _commitNudge.Writer.TryWrite(true);
+            }
+
+            if (leasedShort && (wait == Timeout.InfiniteTimeSpan || wait > FrontierLookAgain))
+            {
+                // Busy with slow requests while the frontier holds a retry that falls due: completions alone would not
+                // wake the loop in time for it, so look at the frontier again after a while.
+                wait = FrontierLookAgain;
             }
 
             await WaitForWakeAsync(wait).ConfigureAwait(false);
