@@ -40,13 +40,16 @@ build() {
     dotnet build -c Release "$ROOT/bench/Trawl.Bench.Jobs" -v quiet -nologo >/dev/null
 }
 
+# Background servers the scripts start are stopped when the script exits.
+stop_servers() { stop_sandbox; stop_redis; }
+trap stop_servers EXIT
+
 # start_sandbox PORT ARGS...: serves the sandbox site on 127.0.0.1:PORT in the background until the script exits.
 SANDBOX_PID=""
 start_sandbox() {
     local port="$1"; shift
     dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
     SANDBOX_PID=$!
-    trap stop_sandbox EXIT
     for _ in $(seq 1 100); do
         grep -q "Serving" "$WORK/sandbox-$port.log" 2>/dev/null && { log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"; return 0; }
         kill -0 "$SANDBOX_PID" 2>/dev/null || break
@@ -63,6 +66,33 @@ stop_sandbox() {
         wait "$SANDBOX_PID" 2>/dev/null || true
     fi
     SANDBOX_PID=""
+}
+
+# start_redis PORT FSYNC: a redis-server on 127.0.0.1:PORT with its data in $WORK/redis-PORT (emptied first), AOF on
+# with appendfsync FSYNC (always, everysec or no), no RDB snapshots, in the background until the script exits.
+REDIS_PID=""
+start_redis() {
+    local port="$1" fsync="$2" dir="$WORK/redis-$1"
+    rm -rf "$dir" && mkdir -p "$dir"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly yes --appendfsync "$fsync" \
+        --daemonize no --logfile "$dir/redis.log" &
+    REDIS_PID=$!
+    for _ in $(seq 1 100); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && { log "redis: $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$port, appendfsync $fsync"; return 0; }
+        kill -0 "$REDIS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "redis-server did not start:" >&2
+    cat "$dir/redis.log" >&2
+    exit 1
+}
+
+stop_redis() {
+    if [[ -n $REDIS_PID ]] && kill -0 "$REDIS_PID" 2>/dev/null; then
+        kill -TERM "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+    fi
+    REDIS_PID=""
 }
 
 # cpu_seconds PID: the user+system CPU seconds a running process has used so far.

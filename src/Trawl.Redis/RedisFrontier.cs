@@ -592,8 +592,10 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     public async ValueTask SetExportCheckpointAsync(string output, ExportCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var value = string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}");
-        await _redis.RunAsync("hset", db => db.HashSetAsync(_keys.Exports, ExportField(output), value), cancellationToken).ConfigureAwait(false);
+        var args = Args(worker: false, 2);
+        args.Add(ExportField(output));
+        args.Add(string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}"));
+        await EvalAsync(RedisScripts.Checkpoint, args, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
