@@ -44,29 +44,40 @@ build() {
 stop_servers() { stop_sandbox; stop_redis; }
 trap stop_servers EXIT
 
+# await_start NAME PID LOG COMMAND...: waits up to 10 s for COMMAND to succeed; if PID dies first or time runs out,
+# prints LOG and exits.
+await_start() {
+    local name="$1" pid="$2" logfile="$3"; shift 3
+    for _ in $(seq 1 100); do
+        "$@" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$name did not start:" >&2
+    cat "$logfile" >&2
+    exit 1
+}
+
+# stop_process PID: SIGTERM, and waits for it to exit (nothing when PID is empty or gone).
+stop_process() {
+    if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
+}
+
 # start_sandbox PORT ARGS...: serves the sandbox site on 127.0.0.1:PORT in the background until the script exits.
 SANDBOX_PID=""
 start_sandbox() {
     local port="$1"; shift
-    dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
+    local logfile="$WORK/sandbox-$port.log"
+    dotnet "$CLI" sandbox serve --port "$port" "$@" >"$logfile" 2>&1 &
     SANDBOX_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q "Serving" "$WORK/sandbox-$port.log" 2>/dev/null && { log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"; return 0; }
-        kill -0 "$SANDBOX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "The sandbox did not start:" >&2
-    cat "$WORK/sandbox-$port.log" >&2
-    exit 1
+    await_start "The sandbox" "$SANDBOX_PID" "$logfile" grep -q "Serving" "$logfile"
+    log "sandbox: $(head -1 "$logfile")"
 }
 
-stop_sandbox() {
-    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
-        kill -TERM "$SANDBOX_PID" 2>/dev/null || true
-        wait "$SANDBOX_PID" 2>/dev/null || true
-    fi
-    SANDBOX_PID=""
-}
+stop_sandbox() { stop_process "$SANDBOX_PID"; SANDBOX_PID=""; }
 
 # start_redis PORT FSYNC: a redis-server on 127.0.0.1:PORT with its data in $WORK/redis-PORT (emptied first), AOF on
 # with appendfsync FSYNC (always, everysec or no), no RDB snapshots, in the background until the script exits.
@@ -77,23 +88,11 @@ start_redis() {
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly yes --appendfsync "$fsync" \
         --daemonize no --logfile "$dir/redis.log" &
     REDIS_PID=$!
-    for _ in $(seq 1 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && { log "redis: $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$port, appendfsync $fsync"; return 0; }
-        kill -0 "$REDIS_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "redis-server did not start:" >&2
-    cat "$dir/redis.log" >&2
-    exit 1
+    await_start "redis-server" "$REDIS_PID" "$dir/redis.log" redis-cli -p "$port" ping
+    log "redis: $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$port, appendfsync $fsync"
 }
 
-stop_redis() {
-    if [[ -n $REDIS_PID ]] && kill -0 "$REDIS_PID" 2>/dev/null; then
-        kill -TERM "$REDIS_PID" 2>/dev/null || true
-        wait "$REDIS_PID" 2>/dev/null || true
-    fi
-    REDIS_PID=""
-}
+stop_redis() { stop_process "$REDIS_PID"; REDIS_PID=""; }
 
 # cpu_seconds PID: the user+system CPU seconds a running process has used so far.
 cpu_seconds() {
