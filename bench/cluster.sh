@@ -15,6 +15,7 @@
 #   calls/page     client commands Redis ran per page: script runs (EVALSHA, EVAL) plus commands no frontier script
 #                  issues (connection set-up, PING, SUBSCRIBE); commands run inside scripts are not round trips
 #   scripts/page   script runs per page
+#   inner/page     commands the scripts ran inside Redis per page (what the Redis CPU goes on)
 #   Redis µs/page  Redis's CPU time (used_cpu_user + used_cpu_sys) per page
 #   ceiling        1 / (Redis CPU per page): the pages/s at which this Redis would use one core fully
 #   Redis busy     Redis's CPU time over the wall time (1.0 = one core)
@@ -47,21 +48,22 @@ snapshot() {
         END { print "cpu", u + s }'
 }
 
-# delta BEFORE AFTER: "calls scripts cpu" between two snapshots; calls leave out the commands scripts issue, and INFO
-# (this script's own).
+# delta BEFORE AFTER: "calls scripts inner cpu" between two snapshots. Calls leave out the commands scripts issue
+# (counted as inner instead), and INFO (this script's own).
 delta() {
-    awk -v skip="$in_scripts info" '
-        BEGIN { n = split(skip, s, " "); for (i = 1; i <= n; i++) inner[s[i]] = 1 }
+    awk -v skip="$in_scripts" '
+        BEGIN { n = split(skip, s, " "); for (i = 1; i <= n; i++) in_script[s[i]] = 1 }
         FNR == NR { before[$1] = $2; next }
         $1 == "cpu" { cpu = $2 - before["cpu"]; next }
-        { d = $2 - before[$1]; if ($1 == "evalsha" || $1 == "eval") scripts += d; if (!($1 in inner)) calls += d }
-        END { printf "%d %d %.6f\n", calls, scripts, cpu }' "$1" "$2"
+        $1 == "info" { next }
+        { d = $2 - before[$1]; if ($1 == "evalsha" || $1 == "eval") scripts += d; if ($1 in in_script) inner += d; else calls += d }
+        END { printf "%d %d %d %.6f\n", calls, scripts, inner, cpu }' "$1" "$2"
 }
 
 results="$ROOT/bench/results"
 mkdir -p "$results"
 csv="$results/cluster-$(date +%Y%m%d-%H%M%S).csv"
-echo "workers,round,pages,wall_s,pages_per_s,calls,scripts,redis_cpu_s,pressure_before" >"$csv"
+echo "workers,round,pages,wall_s,pages_per_s,calls,scripts,inner,redis_cpu_s,pressure_before" >"$csv"
 
 read -r -a counts <<<"$WORKERS"
 base="http://127.0.0.1:$PORT"
@@ -92,27 +94,28 @@ for round in $(seq 1 "$RUNS"); do
         done
         end=$(date +%s.%N)
         snapshot >"$dir/after.txt"
-        read -r calls scripts cpu < <(delta "$dir/before.txt" "$dir/after.txt")
+        read -r calls scripts inner cpu < <(delta "$dir/before.txt" "$dir/after.txt")
         items=$(cat "$dir"/items-*.jsonl | wc -l)
         unique=$(cat "$dir"/items-*.jsonl | grep -oE '"url":"[^"]*"' | sort -u | wc -l)
         [[ $items -eq $((PAGES + 1)) && $unique -eq $items ]] || { echo "expected $((PAGES + 1)) items once each, got $items ($unique distinct) with $n workers" >&2; exit 1; }
         wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
         rate=$(awk -v p="$items" -v w="$wall" 'BEGIN { printf "%.1f", p / w }')
-        echo "$n,$round,$items,$wall,$rate,$calls,$scripts,$cpu,$pressure" | tee -a "$csv"
+        echo "$n,$round,$items,$wall,$rate,$calls,$scripts,$inner,$cpu,$pressure" | tee -a "$csv"
     done
 done
 
 echo
 echo "Summary ($RUNS rounds, $PAGES pages, concurrency $CONCURRENCY per worker, appendfsync $FSYNC; median [min-max]); raw rows in ${csv#"$ROOT"/}"
-echo "| workers | pages/s | calls/page | scripts/page | Redis µs/page | ceiling pages/s (one Redis core) | Redis busy (cores) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| workers | pages/s | calls/page | scripts/page | inner/page | Redis µs/page | ceiling pages/s (one Redis core) | Redis busy (cores) |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in "${counts[@]}"; do
     col() { awk -F, -v n="$n" "\$1 == n { print $1 }" "$csv"; }
     read -r rm rlo rhi _ < <(col '$5' | stats)
     read -r cm _ _ _ < <(col '$6 / $3' | stats)
     read -r sm _ _ _ < <(col '$7 / $3' | stats)
-    read -r um ulo uhi _ < <(col '$8 * 1e6 / $3' | stats)
-    read -r ceil _ _ _ < <(col '$3 / $8' | stats)
-    read -r busy _ _ _ < <(col '$8 / $4' | stats)
-    printf "| %s | %.0f [%.0f-%.0f] | %.3f | %.3f | %.0f [%.0f-%.0f] | %.0f | %.2f |\n" "$n" "$rm" "$rlo" "$rhi" "$cm" "$sm" "$um" "$ulo" "$uhi" "$ceil" "$busy"
+    read -r im _ _ _ < <(col '$8 / $3' | stats)
+    read -r um ulo uhi _ < <(col '$9 * 1e6 / $3' | stats)
+    read -r ceil _ _ _ < <(col '$3 / $9' | stats)
+    read -r busy _ _ _ < <(col '$9 / $4' | stats)
+    printf "| %s | %.0f [%.0f-%.0f] | %.3f | %.3f | %.1f | %.0f [%.0f-%.0f] | %.0f | %.2f |\n" "$n" "$rm" "$rlo" "$rhi" "$cm" "$sm" "$im" "$um" "$ulo" "$uhi" "$ceil" "$busy"
 done

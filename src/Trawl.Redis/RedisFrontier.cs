@@ -173,6 +173,19 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
         return [.. names];
     }
 
+    /// <summary>
+    /// A worker id for <see cref="RedisFrontierOptions.WorkerId"/> that a worker gets again when it is restarted on this
+    /// host with the same <paramref name="key"/> (the CLI uses its item share: the host and the output file's full
+    /// path), so the restarted worker takes back its previous run's leases at once: <c>HOST-</c> and 12 hex digits of
+    /// the key's SHA-256. Two live workers must not use the same key.
+    /// </summary>
+    public static string StableWorkerId(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+        return $"{HostPart()}-{hash}";
+    }
+
     /// <inheritdoc />
     public async ValueTask<int> AddAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken)
     {
@@ -916,19 +929,6 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases
     private void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>
-    /// A worker id for <see cref="RedisFrontierOptions.WorkerId"/> that a worker gets again when it is restarted on this
-    /// host with the same <paramref name="key"/> (the CLI uses its item share: the host and the output file's full
-    /// path), so the restarted worker takes back its previous run's leases at once: <c>HOST-</c> and 12 hex digits of
-    /// the key's SHA-256. Two live workers must not use the same key.
-    /// </summary>
-    public static string StableWorkerId(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
-        return $"{HostPart()}-{hash}";
-    }
 
     private static string NewWorkerId() =>
         string.Create(CultureInfo.InvariantCulture, $"{HostPart()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");

@@ -330,6 +330,17 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void StableWorkerId_IsTheSameForTheSameKey_DiffersForAnother_AndIsAValidWorkerId()
+    {
+        var id = RedisFrontier.StableWorkerId("host:/data/one.jsonl");
+
+        RedisFrontier.StableWorkerId("host:/data/one.jsonl").ShouldBe(id);
+        RedisFrontier.StableWorkerId("host:/data/two.jsonl").ShouldNotBe(id);
+        RedisKeys.IsValidName(id).ShouldBeTrue(id);
+        new RedisFrontierOptions { WorkerId = id }.Validate();
+    }
+
+    [Fact]
     public async Task BloomDedup_DropsDuplicates_AndLaterWorkersAdoptTheRecordedFilter()
     {
         var first = await WorkerAsync("a", configure: o =>
