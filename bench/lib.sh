@@ -58,7 +58,8 @@ wait_started() {
 SANDBOX_PID=""
 start_sandbox() {
     local port="$1"; shift
-    dotnet "$CLI" sandbox serve --port "$port" "$@" >"$WORK/sandbox-$port.log" 2>&1 &
+    local logfile="$WORK/sandbox-$port.log"
+    dotnet "$CLI" sandbox serve --port "$port" "$@" >"$logfile" 2>&1 &
     SANDBOX_PID=$!
     wait_started "$SANDBOX_PID" "The sandbox" "$WORK/sandbox-$port.log" grep -q "Serving" "$WORK/sandbox-$port.log"
     log "sandbox: $(head -1 "$WORK/sandbox-$port.log")"
@@ -174,9 +175,28 @@ LUA
     awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$WORK/wrk.txt"
 }
 
+# start_redis PORT FSYNC: a redis-server on 127.0.0.1:PORT with its data in $WORK/redis-PORT (emptied first), AOF on
+# with appendfsync FSYNC (always, everysec or no), no RDB snapshots, in the background until the script exits.
+REDIS_PID=""
+start_redis() {
+    local port="$1" fsync="$2" dir="$WORK/redis-$1"
+    rm -rf "$dir" && mkdir -p "$dir"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly yes --appendfsync "$fsync" \
+        --daemonize no --logfile "$dir/redis.log" &
+    REDIS_PID=$!
+    wait_started "$REDIS_PID" "redis-server" "$dir/redis.log" redis-cli -p "$port" ping >/dev/null
+    log "redis: $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$port, appendfsync $fsync"
+}
+
+stop_redis() {
+    stop_server "$REDIS_PID" TERM
+    REDIS_PID=""
+}
+
 cleanup() {
     stop_sandbox
     stop_nginx
+    stop_redis
 }
 trap cleanup EXIT
 

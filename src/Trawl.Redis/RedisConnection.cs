@@ -15,8 +15,8 @@ internal sealed record RedisRetryPolicy(TimeProvider Time, TimeSpan BaseDelay, T
 /// backoff (on the <see cref="TimeProvider"/>) while the multiplexer reconnects in the background.
 /// </summary>
 /// <remarks>
-/// Retrying is safe because every change is one atomic script that either ran or did not: leases, releases and renewals
-/// are checked by token, and completion and add batches are memoized by operation id, so a batch whose reply was lost
+/// Retrying is safe because every change is one atomic script that either ran or did not: releases and renewals are
+/// checked by token, and lease, completion and add batches are memoized by operation id, so a batch whose reply was lost
 /// is not applied twice.
 /// </remarks>
 internal sealed class RedisConnection : IAsyncDisposable

@@ -16,7 +16,7 @@ namespace Trawl.Redis;
 /// joins the same crawl.
 /// </summary>
 /// <remarks>
-/// <para><b>Leases, not pops.</b> <see cref="TryLeaseAsync"/> moves requests atomically into a lease set with a deadline
+/// <para><b>Leases, not pops.</b> <see cref="TryLeaseAsync(int, CancellationToken)"/> moves requests atomically into a lease set with a deadline
 /// and a token. A worker renews its leases with <see cref="RenewAsync"/> (its heartbeat). When a worker dies or stalls,
 /// its leases expire and their requests go back to pending for the others; a late completion of an expired lease is
 /// rejected, so its items are committed once.</para>
@@ -31,9 +31,11 @@ namespace Trawl.Redis;
 /// (deduplicated) by workers as they lease and wait. Request fingerprints need the URL canonicalizer, which lives in
 /// .NET, so a worker claims a batch of messages (a claim that lapses if it dies), parses them, and schedules them and
 /// drops the claim in one script.</para>
-/// <para><b>Waiting.</b> <see cref="WaitToLeaseAsync"/> is woken by Redis pub/sub when any worker adds, completes or
+/// <para><b>Waiting.</b> <see cref="WaitToLeaseAsync(CancellationToken)"/> is woken by Redis pub/sub when any worker adds, completes or
 /// releases work, and otherwise looks again after a backoff that doubles up to
-/// <see cref="RedisFrontierOptions.IdlePollInterval"/>, or when the next retry falls due or lease expires.</para>
+/// <see cref="RedisFrontierOptions.IdlePollInterval"/>, or when the next retry falls due or lease expires. A worker
+/// that should linger once the crawl is finished, in case new seeds come, waits with
+/// <see cref="WaitToLeaseAsync(TimeSpan, CancellationToken)"/>, which sleeps on the same signal.</para>
 /// </remarks>
 public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausableFrontier
 {
@@ -176,6 +178,19 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         return await connection.RunAsync("scan", db => ScanCrawlsAsync(db, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A worker id for <see cref="RedisFrontierOptions.WorkerId"/> that a worker gets again when it is restarted on this
+    /// host with the same <paramref name="key"/> (the CLI uses its item share: the host and the output file's full
+    /// path), so the restarted worker takes back its previous run's leases at once: <c>HOST-</c> and 12 hex digits of
+    /// the key's SHA-256. Two live workers must not use the same key.
+    /// </summary>
+    public static string StableWorkerId(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+        return $"{HostPart()}-{hash}";
+    }
+
     /// <inheritdoc />
     public async ValueTask<int> AddAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken)
     {
@@ -221,7 +236,18 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<Lease>> TryLeaseAsync(int max, CancellationToken cancellationToken)
+    /// <remarks>
+    /// If Redis's reply is lost (a restart or network blip), the call is sent again and returns the leases the first
+    /// attempt granted, rather than leasing more and leaving those stranded until they expire.
+    /// </remarks>
+    public ValueTask<IReadOnlyList<Lease>> TryLeaseAsync(int max, CancellationToken cancellationToken) =>
+        TryLeaseAsync(max, NextOp(), acknowledge: true, cancellationToken);
+
+    /// <summary>
+    /// Leases as the operation <paramref name="op"/>: sent again with the same id, it returns the same leases (those still
+    /// held). <paramref name="acknowledge"/> lets the next call forget them (tests leave it to act as a lost reply).
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<Lease>> TryLeaseAsync(int max, string op, bool acknowledge, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
@@ -230,9 +256,10 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
             await DrainStartUrlsAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var args = Args(worker: true, 2);
+        var args = Args(worker: true, 3);
         args.Add(max);
         args.Add(_leaseMs);
+        args.Add(op);
         var reply = (RedisResult[])(await EvalAsync(RedisScripts.Lease, args, cancellationToken).ConfigureAwait(false))!;
         ObservePauseState((long)reply[0]!);
         Volatile.Write(ref _seedsWaiting, (long)reply[1]! > 0 ? 1 : 0);
@@ -240,6 +267,11 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         if (count == 0)
         {
             return [];
+        }
+
+        if (acknowledge)
+        {
+            _acks.Enqueue(op);
         }
 
         var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds((long)reply[2]!);
@@ -323,6 +355,53 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
             if (delay <= TimeSpan.Zero)
             {
                 continue;
+            }
+
+            await FrontierWait.ChangeOrDelayAsync(changed, delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits like <see cref="WaitToLeaseAsync(CancellationToken)"/>, but believes the crawl finished only once it has
+    /// stayed finished for <paramref name="linger"/>, since a new seed may still bring work; with
+    /// <see cref="Timeout.InfiniteTimeSpan"/> it never does, and waits for new work for ever. What a worker of a shared
+    /// crawl calls when it has nothing to do.
+    /// </summary>
+    /// <remarks>
+    /// While the crawl is finished it makes no calls to Redis: it sleeps until a change is announced (pub/sub: a worker
+    /// adds or releases work, schedules seeds, or the cluster is resumed), and looks again at least every
+    /// <see cref="RedisFrontierOptions.IdlePollInterval"/> for what pub/sub misses (URLs pushed to <c>start_urls</c>
+    /// with <c>redis-cli</c>, messages lost while reconnecting).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="linger"/> is negative (other than infinite).</exception>
+    public async ValueTask<bool> WaitToLeaseAsync(TimeSpan linger, CancellationToken cancellationToken)
+    {
+        if (linger < TimeSpan.Zero && linger != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(linger), linger, "The linger must not be negative.");
+        }
+
+        long? finishedSince = null;
+        while (true)
+        {
+            // Take the signal before looking, so a change announced after the look cannot be missed.
+            var changed = Volatile.Read(ref _changed).Task;
+            if (await WaitToLeaseAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            finishedSince ??= _time.GetTimestamp();
+            var delay = _idlePoll;
+            if (linger != Timeout.InfiniteTimeSpan)
+            {
+                var left = linger - _time.GetElapsedTime(finishedSince.Value);
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                delay = left < delay ? left : delay;
             }
 
             await FrontierWait.ChangeOrDelayAsync(changed, delay, _time, cancellationToken).ConfigureAwait(false);
@@ -458,7 +537,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
     }
 
     /// <summary>
-    /// Pauses the whole cluster: from now on no worker leases anything, and <see cref="WaitToLeaseAsync"/> waits instead of
+    /// Pauses the whole cluster: from now on no worker leases anything, and <see cref="WaitToLeaseAsync(CancellationToken)"/> waits instead of
     /// reporting the crawl finished. Leases already taken are completed as usual.
     /// </summary>
     /// <remarks>The engine, seeing <see cref="IsPaused"/>, also hands back the leases it has not started and waits, so
@@ -486,7 +565,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
 
     /// <summary>
     /// Whether the whole crawl is finished: nothing pending, delayed, leased, claimed or waiting in <c>start_urls</c>, and
-    /// the cluster not paused; what makes <see cref="WaitToLeaseAsync"/> return <see langword="false"/>. Unlike it, this
+    /// the cluster not paused; what makes <see cref="WaitToLeaseAsync(CancellationToken)"/> return <see langword="false"/>. Unlike it, this
     /// does not count the caller as a worker.
     /// </summary>
     public async ValueTask<bool> IsFinishedAsync(CancellationToken cancellationToken)
@@ -579,8 +658,10 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
     public async ValueTask SetExportCheckpointAsync(string output, ExportCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var value = string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}");
-        await _redis.RunAsync("hset", db => db.HashSetAsync(_keys.Exports, ExportField(output), value), cancellationToken).ConfigureAwait(false);
+        var args = Args(worker: false, 2);
+        args.Add(ExportField(output));
+        args.Add(string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}"));
+        await EvalAsync(RedisScripts.Checkpoint, args, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -957,9 +1038,13 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static string NewWorkerId()
+    private static string NewWorkerId() =>
+        string.Create(CultureInfo.InvariantCulture, $"{HostPart()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+
+    // The host name, reduced to the characters a worker id may hold.
+    private static string HostPart()
     {
         var host = new string(Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-').Take(60).ToArray());
-        return string.Create(CultureInfo.InvariantCulture, $"{(host.Length > 0 ? host : "worker")}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        return host.Length > 0 ? host : "worker";
     }
 }

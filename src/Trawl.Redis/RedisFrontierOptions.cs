@@ -86,7 +86,7 @@ public sealed class RedisFrontierOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
-    /// The longest <see cref="RedisFrontier.WaitToLeaseAsync"/> sleeps between looks when nothing tells it to look sooner.
+    /// The longest <see cref="RedisFrontier.WaitToLeaseAsync(CancellationToken)"/> sleeps between looks when nothing tells it to look sooner.
     /// Changes made through a frontier wake waiting workers at once (Redis pub/sub); this bound is for what pub/sub
     /// misses: URLs pushed with <c>redis-cli lpush …:start_urls</c>, and messages lost while reconnecting.
     /// </summary>

@@ -74,6 +74,7 @@ internal static class RedisScripts
     public static readonly RedisScript SeedClaim = RedisScript.Load("seed_claim");
     public static readonly RedisScript SeedAdd = RedisScript.Load("seed_add");
     public static readonly RedisScript Items = RedisScript.Load("items");
+    public static readonly RedisScript Checkpoint = RedisScript.Load("checkpoint");
     public static readonly RedisScript Pause = RedisScript.Load("pause");
     public static readonly RedisScript Status = RedisScript.Load("status");
     public static readonly RedisScript Limiter = RedisScript.Load("limiter", withCommon: false);

@@ -6,17 +6,16 @@ namespace Trawl.Cli.Hosting;
 
 /// <summary>
 /// A worker's view of a crawl shared on Redis. It is the Redis frontier, except that "finished" (nothing pending,
-/// delayed, leased or seeded) must last <c>idleTimeout</c> before the worker believes it, since another worker's
-/// completion or a new seed may still bring work; with <c>wait</c>, the worker never believes it and waits for seeds.
+/// delayed, leased or seeded) must last <c>idleTimeout</c> before the worker believes it, since a new seed may still
+/// bring work; with <c>wait</c>, the worker never believes it and waits for seeds. While it waits it sleeps on the
+/// crawl's pub/sub signal, with a slow safety poll (<see cref="RedisFrontier.WaitToLeaseAsync(TimeSpan, CancellationToken)"/>).
 /// </summary>
 /// <remarks>
 /// The item log is the Redis frontier's, scoped to this worker's share when it writes its own output
 /// (<see cref="RedisFrontierOptions.ItemShare"/>): a worker's <c>-o</c> file replays only items it committed.
 /// </remarks>
-internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTimeout, bool wait, TimeProvider time) : IFrontier, IItemLog, IExpiringLeases, IPausableFrontier
+internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTimeout, bool wait) : IFrontier, IItemLog, IExpiringLeases, IPausableFrontier
 {
-    private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(500);
-
     public RedisFrontier Redis => redis;
 
     public TimeSpan LeaseDuration => redis.LeaseDuration;
@@ -28,27 +27,8 @@ internal sealed class ClusterWorkerFrontier(RedisFrontier redis, TimeSpan idleTi
 
     public ValueTask<IReadOnlyList<Lease>> TryLeaseAsync(int max, CancellationToken cancellationToken) => redis.TryLeaseAsync(max, cancellationToken);
 
-    public async ValueTask<bool> WaitToLeaseAsync(CancellationToken cancellationToken)
-    {
-        var idleSince = time.GetTimestamp();
-        while (true)
-        {
-            // The Redis frontier waits on pub/sub while work is leased elsewhere; it returns false only when the whole
-            // crawl is finished, and then returns at once, so the linger below is what paces the looks.
-            if (await redis.WaitToLeaseAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return true;
-            }
-
-            var left = idleTimeout - time.GetElapsedTime(idleSince);
-            if (!wait && left <= TimeSpan.Zero)
-            {
-                return false;
-            }
-
-            await Task.Delay(wait || left > LookAgain ? LookAgain : left, time, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public ValueTask<bool> WaitToLeaseAsync(CancellationToken cancellationToken) =>
+        redis.WaitToLeaseAsync(wait ? Timeout.InfiniteTimeSpan : idleTimeout, cancellationToken);
 
     public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken) => redis.CompleteAsync(completions, cancellationToken);
 

@@ -57,17 +57,21 @@ internal static class CrawlRunner
     }
 
     // A worker with its own output commits its items as a share named by this host and the file, so a restarted worker
-    // writing the same file replays into it only the items it committed and had not written yet.
+    // writing the same file replays into it only the items it committed and had not written yet. Its worker id comes
+    // from the share too, so the restarted worker also takes back at once the leases its killed run held, instead of
+    // leaving them to expire (LeaseDuration, 2 minutes) while the others wait.
     private static async Task<RedisFrontier> JoinAsync(ClusterSettings cluster, Spider spider, CrawlOptions options, ILoggerFactory loggerFactory, TextWriter output)
     {
+        var share = options.Output is null ? null : Environment.MachineName + ":" + Path.GetFullPath(options.Output);
         var redis = await RedisFrontier.ConnectAsync(new RedisFrontierOptions
         {
             Url = cluster.Url,
             SpiderName = spider.Name,
             LoggerFactory = loggerFactory,
-            ItemShare = options.Output is null ? null : Environment.MachineName + ":" + Path.GetFullPath(options.Output),
+            ItemShare = share,
+            WorkerId = share is null ? null : RedisFrontier.StableWorkerId(share),
         }, options.AbortToken).ConfigureAwait(false);
-        options.Frontier = new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait, options.TimeProvider);
+        options.Frontier = new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait);
         output.WriteLine($"Cluster: crawl '{spider.Name}' on {cluster.RedactedUrl}, worker {redis.WorkerId}.");
         try
         {

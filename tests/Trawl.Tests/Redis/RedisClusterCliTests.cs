@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Trawl.Cli;
+using Trawl.Redis;
 using Trawl.Sandbox;
 using Trawl.Tests.Support;
 
@@ -32,6 +33,33 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
         second.ShouldNotBeEmpty("both workers take part");
         site.FetchCounts().Where(pair => expected.Contains(pair.Key)).ShouldAllBe(pair => pair.Value == 1);
         one.Output.ShouldContain($"crawl '{name}'");
+    }
+
+    [Fact]
+    public async Task KilledWorker_StartedAgainWithTheSameOutput_TakesBackItsLeasesAtOnce_AndWritesItsShareOnce()
+    {
+        var siteOptions = new SandboxOptions { Pages = 300, QuotePages = 0, PageSize = 1024, Seed = 22, EnableRequestLog = false };
+        await using var site = await SandboxServer.StartAsync(siteOptions);
+        using var temp = new TempDirectory();
+        var name = $"k-{Guid.NewGuid():N}";
+
+        // Slowed by a delay, the first run holds many leases for a long time (those of the links the first pages found);
+        // it is killed once it has written a few items.
+        using (var killed = CliProcess.Start(temp.Path, [.. WorkerArgs(site, name, "one.jsonl"), "--delay", "0.2"]))
+        {
+            await WaitUntilAsync(() => LinesIn(temp.File("one.jsonl")) >= 3 || killed.HasExited);
+            killed.HasExited.ShouldBeFalse(killed.Output + killed.Error);
+            await killed.KillAsync();
+        }
+
+        using var again = CliProcess.Start(temp.Path, WorkerArgs(site, name, "one.jsonl", logLevel: "info"));
+        (await again.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, again.Output + again.Error);
+
+        again.Error.ShouldContain("took back");
+        var expected = SandboxSite.ReachablePaths(siteOptions);
+        Paths(temp.File("one.jsonl")).ShouldBe(expected, ignoreOrder: true);
+        await using var frontier = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = name }, CancellationToken.None);
+        (await frontier.GetStatusAsync(CancellationToken.None)).LeasesExpired.ShouldBe(0, "the killed run's leases came back at once, not by expiring");
     }
 
     [Fact]
@@ -74,15 +102,37 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
         run.Error.ShouldNotContain("   at ");
     }
 
-    private string[] WorkerArgs(SandboxServer site, string name, string output) =>
+    private string[] WorkerArgs(SandboxServer site, string name, string output, string logLevel = "warning") =>
     [
         "crawl", "--start", site.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",
         "--name", name, "--frontier", _server.Url, "--idle-timeout", "1", "-o", output,
-        "--concurrency", "8", "--no-progress", "--log-level", "warning", "--checkpoint-interval", "0.2",
+        "--concurrency", "8", "--no-progress", "--log-level", logLevel, "--checkpoint-interval", "0.2",
     ];
 
     private static List<string> Paths(string output) =>
         File.Exists(output)
             ? [.. File.ReadAllLines(output).Select(line => new Uri(JsonNode.Parse(line)!["url"]!.GetValue<string>()).AbsolutePath)]
             : [];
+
+    // The worker may hold the file while it probes or writes it; then it has no whole lines to count yet.
+    private static int LinesIn(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllBytes(path).Count(b => b == (byte)'\n') : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
 }

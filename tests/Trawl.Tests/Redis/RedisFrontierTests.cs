@@ -111,6 +111,57 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task LingeringWait_OfAFinishedCrawl_MakesNoCalls_AndWakesWhenAnotherWorkerAddsWork()
+    {
+        var idle = await WorkerAsync("idle");
+        var other = await WorkerAsync("other");
+
+        // The fake clock stands still: only the pub/sub signal can wake the wait.
+        var wait = idle.WaitToLeaseAsync(TimeSpan.FromMinutes(1), Ct).AsTask();
+        await Task.WhenAny(wait, Task.Delay(200));
+        wait.IsCompleted.ShouldBeFalse("the crawl is finished, but not for a minute yet");
+        var calls = await ScriptCallsAsync();
+        await Task.Delay(300);
+        (await ScriptCallsAsync()).ShouldBe(calls, "an idle worker sleeps; it does not poll Redis");
+
+        await other.AddAsync([new Request("http://example.com/new")], Ct);
+
+        (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
+        (await idle.TryLeaseAsync(10, Ct)).Single().Request.Url.AbsolutePath.ShouldBe("/new");
+    }
+
+    [Fact]
+    public async Task LingeringWait_ReturnsFalse_OnlyOnceTheCrawlHasBeenFinishedForTheLinger()
+    {
+        var worker = await WorkerAsync("w");
+
+        var wait = worker.WaitToLeaseAsync(TimeSpan.FromSeconds(10), Ct).AsTask();
+        await Task.WhenAny(wait, Task.Delay(200));
+        _time.Advance(TimeSpan.FromSeconds(9));
+        await Task.WhenAny(wait, Task.Delay(200));
+        wait.IsCompleted.ShouldBeFalse("finished for 9 of the 10 seconds");
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task LingeringWait_PicksUpUrlsPushedByHand_AtTheSafetyPoll()
+    {
+        var worker = await WorkerAsync("w", configure: o => o.IdlePollInterval = TimeSpan.FromSeconds(2));
+
+        var wait = worker.WaitToLeaseAsync(Timeout.InfiniteTimeSpan, Ct).AsTask();
+        await Task.WhenAny(wait, Task.Delay(200));
+        await Raw.ListLeftPushAsync(worker.Keys.StartUrls, "http://example.com/by-hand");
+        await Task.WhenAny(wait, Task.Delay(200));
+        wait.IsCompleted.ShouldBeFalse("a push to start_urls announces nothing");
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
+        (await worker.TryLeaseAsync(10, Ct)).Single().Request.Url.AbsolutePath.ShouldBe("/by-hand");
+    }
+
+    [Fact]
     public async Task SeedClaim_OfAWorkerThatDied_IsPutBack_InOrder_WhenItLapses()
     {
         var worker = await WorkerAsync("w", lease: TimeSpan.FromSeconds(30));
@@ -260,6 +311,38 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Lease_SentAgainAfterALostReply_ReturnsTheSameLeases_InsteadOfLeasingMore()
+    {
+        var worker = await WorkerAsync("w");
+        await worker.AddAsync([new Request("http://example.com/a"), new Request("http://example.com/b"), new Request("http://example.com/c")], Ct);
+
+        var first = await worker.TryLeaseAsync(2, "lease-1", acknowledge: false, Ct);
+        var replay = await worker.TryLeaseAsync(2, "lease-1", acknowledge: false, Ct);
+        await worker.CompleteAsync([Completion.Done(first[0], 200, [], [])], Ct);
+        var afterCompletion = await worker.TryLeaseAsync(2, "lease-1", acknowledge: true, Ct);
+        var fresh = await worker.TryLeaseAsync(2, Ct);
+        var forgotten = await worker.TryLeaseAsync(2, "lease-1", acknowledge: true, Ct);
+
+        first.Select(l => l.Request.Url.AbsolutePath).ShouldBe(["/a", "/b"]);
+        replay.Select(l => (l.EntryId, l.Token, l.Request.Url, l.Attempt, l.ExpiresAt)).ShouldBe(first.Select(l => (l.EntryId, l.Token, l.Request.Url, l.Attempt, l.ExpiresAt)));
+        afterCompletion.Select(l => l.Token).ShouldBe([first[1].Token], "a lease completed since is not handed out again");
+        fresh.Select(l => l.Request.Url.AbsolutePath).ShouldBe(["/c"], "the replays leased nothing more");
+        forgotten.ShouldBeEmpty("once acknowledged, the memoized leases are forgotten, and nothing is pending");
+        (await worker.GetStatusAsync(Ct)).LeasesGranted.ShouldBe(3);
+    }
+
+    [Fact]
+    public void StableWorkerId_IsTheSameForTheSameKey_DiffersForAnother_AndIsAValidWorkerId()
+    {
+        var id = RedisFrontier.StableWorkerId("host:/data/one.jsonl");
+
+        RedisFrontier.StableWorkerId("host:/data/one.jsonl").ShouldBe(id);
+        RedisFrontier.StableWorkerId("host:/data/two.jsonl").ShouldNotBe(id);
+        RedisKeys.IsValidName(id).ShouldBeTrue(id);
+        new RedisFrontierOptions { WorkerId = id }.Validate();
+    }
+
+    [Fact]
     public async Task BloomDedup_DropsDuplicates_AndLaterWorkersAdoptTheRecordedFilter()
     {
         var first = await WorkerAsync("a", configure: o =>
@@ -329,6 +412,15 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
 
         var stats = (string)(await Raw.ExecuteAsync("INFO", "commandstats"))!;
         stats.ShouldContain("cmdstat_evalsha:");
+    }
+
+    // Script calls the server has run so far (EVALSHA and EVAL), from INFO commandstats.
+    private async Task<long> ScriptCallsAsync()
+    {
+        var stats = (string)(await Raw.ExecuteAsync("INFO", "commandstats"))!;
+        return stats.Split('\n')
+            .Where(line => line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal) || line.StartsWith("cmdstat_eval:", StringComparison.Ordinal))
+            .Sum(line => long.Parse(line.Split("calls=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private async Task<RedisFrontier> WorkerAsync(string workerId, TimeSpan? lease = null, TimeProvider? time = null, Action<RedisFrontierOptions>? configure = null)
