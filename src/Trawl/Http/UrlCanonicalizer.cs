@@ -23,6 +23,12 @@ namespace Trawl.Http;
 /// </remarks>
 public static class UrlCanonicalizer
 {
+    // One builder per thread for the general path, reused from link to link; a builder grown by a huge URL is dropped.
+    private const int MaxCachedBuilderCapacity = 4096;
+
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     /// <summary>Returns the canonical form of an absolute http or https URL.</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
     public static string Canonicalize(Uri url)
@@ -46,7 +52,9 @@ public static class UrlCanonicalizer
     /// <summary>The general way, which builds the canonical form part by part; <see cref="Canonicalize"/> skips it when the URL is already canonical.</summary>
     internal static string CanonicalizeGeneral(Uri url)
     {
-        var builder = new StringBuilder(url.OriginalString.Length + 8);
+        var builder = t_builder ?? new StringBuilder(256);
+        t_builder = null;
+        builder.Clear();
         builder.Append(url.Scheme.ToLowerInvariant()).Append("://");
         var userInfo = url.UserInfo;
         if (userInfo.Length > 0)
@@ -82,7 +90,13 @@ public static class UrlCanonicalizer
             AppendSortedQuery(builder, query);
         }
 
-        return builder.ToString();
+        var canonical = builder.ToString();
+        if (builder.Capacity <= MaxCachedBuilderCapacity)
+        {
+            t_builder = builder;
+        }
+
+        return canonical;
     }
 
     /// <summary>Canonicalizes a URL string; returns <see langword="false"/> when it is not an absolute http or https URL. Never throws.</summary>
@@ -285,23 +299,30 @@ public static class UrlCanonicalizer
     private static void AppendSortedQuery(StringBuilder builder, string query)
     {
         var pairs = new List<(string Name, string Value, bool HasValue)>();
-        var normalized = new StringBuilder();
-        foreach (var segment in query.Split('&'))
+        var normalized = new StringBuilder(query.Length);
+        var rest = query.AsSpan();
+        while (true)
         {
-            if (segment.Length == 0)
+            // Walks the '&'-separated segments in place: no string per raw segment, name or value.
+            var end = rest.IndexOf('&');
+            var segment = end < 0 ? rest : rest[..end];
+            if (segment.Length > 0)
             {
-                continue;
+                var equals = segment.IndexOf('=');
+                normalized.Clear();
+                AppendNormalized(normalized, equals < 0 ? segment : segment[..equals], QueryPart.Query);
+                var canonicalName = normalized.ToString();
+                normalized.Clear();
+                AppendNormalized(normalized, equals < 0 ? default : segment[(equals + 1)..], QueryPart.Query);
+                pairs.Add((canonicalName, normalized.ToString(), equals >= 0));
             }
 
-            var equals = segment.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? segment : segment[..equals];
-            var value = equals < 0 ? string.Empty : segment[(equals + 1)..];
-            normalized.Clear();
-            AppendNormalized(normalized, name, QueryPart.Query);
-            var canonicalName = normalized.ToString();
-            normalized.Clear();
-            AppendNormalized(normalized, value, QueryPart.Query);
-            pairs.Add((canonicalName, normalized.ToString(), equals >= 0));
+            if (end < 0)
+            {
+                break;
+            }
+
+            rest = rest[(end + 1)..];
         }
 
         if (pairs.Count == 0)
@@ -330,7 +351,7 @@ public static class UrlCanonicalizer
         }
     }
 
-    private static void AppendNormalized(StringBuilder builder, string text, QueryPart part)
+    private static void AppendNormalized(StringBuilder builder, ReadOnlySpan<char> text, QueryPart part)
     {
         Span<byte> utf8 = stackalloc byte[4];
         for (var i = 0; i < text.Length; i++)
@@ -357,7 +378,7 @@ public static class UrlCanonicalizer
             else
             {
                 // Escape everything else as UTF-8, including a stray '%' that starts no valid escape.
-                var rune = char.IsSurrogatePair(text, i) ? new Rune(text[i], text[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
+                var rune = i + 1 < text.Length && char.IsSurrogatePair(text[i], text[i + 1]) ? new Rune(text[i], text[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
                 var count = rune.EncodeToUtf8(utf8);
                 for (var b = 0; b < count; b++)
                 {
