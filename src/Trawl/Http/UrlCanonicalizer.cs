@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text;
 
 namespace Trawl.Http;
@@ -21,6 +23,12 @@ namespace Trawl.Http;
 /// </remarks>
 public static class UrlCanonicalizer
 {
+    // One builder per thread for the general path, reused from link to link; a builder grown by a huge URL is dropped.
+    private const int MaxCachedBuilderCapacity = 4096;
+
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
     /// <summary>Returns the canonical form of an absolute http or https URL.</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
     public static string Canonicalize(Uri url)
@@ -38,7 +46,15 @@ public static class UrlCanonicalizer
             throw new ArgumentException($"'{url}' is not an http or https URL.", nameof(url));
         }
 
-        var builder = new StringBuilder(url.OriginalString.Length + 8);
+        return TryGetCanonicalAsIs(url, out var canonical) ? canonical : CanonicalizeGeneral(url);
+    }
+
+    /// <summary>The general way, which builds the canonical form part by part; <see cref="Canonicalize"/> skips it when the URL is already canonical.</summary>
+    internal static string CanonicalizeGeneral(Uri url)
+    {
+        var builder = t_builder ?? new StringBuilder(256);
+        t_builder = null;
+        builder.Clear();
         builder.Append(url.Scheme.ToLowerInvariant()).Append("://");
         var userInfo = url.UserInfo;
         if (userInfo.Length > 0)
@@ -74,7 +90,13 @@ public static class UrlCanonicalizer
             AppendSortedQuery(builder, query);
         }
 
-        return builder.ToString();
+        var canonical = builder.ToString();
+        if (builder.Capacity <= MaxCachedBuilderCapacity)
+        {
+            t_builder = builder;
+        }
+
+        return canonical;
     }
 
     /// <summary>Canonicalizes a URL string; returns <see langword="false"/> when it is not an absolute http or https URL. Never throws.</summary>
@@ -96,6 +118,154 @@ public static class UrlCanonicalizer
             // System.Uri can throw from its getters on pathological input; such a URL has no canonical form.
             canonical = string.Empty;
             return false;
+        }
+    }
+
+    // The common case: a link whose absolute form is already canonical (lower-case ASCII host, no user info, no
+    // default port, no fragment, escapes already normal, query parameters already in order). Uri caches AbsoluteUri,
+    // and Request has already read it, so returning it allocates nothing. Anything unusual goes the general way.
+    internal static bool TryGetCanonicalAsIs(Uri url, [NotNullWhen(true)] out string? canonical)
+    {
+        canonical = null;
+        var text = url.AbsoluteUri;
+        var s = text.AsSpan();
+        int authority;
+        if (s.StartsWith("http://", StringComparison.Ordinal))
+        {
+            authority = 7;
+        }
+        else if (s.StartsWith("https://", StringComparison.Ordinal))
+        {
+            authority = 8;
+        }
+        else
+        {
+            return false;
+        }
+
+        var pathStart = s[authority..].IndexOf('/');
+        if (pathStart <= 0 || !IsCanonicalAuthority(url, s.Slice(authority, pathStart)))
+        {
+            return false;
+        }
+
+        var rest = s[(authority + pathStart)..];
+        var queryStart = rest.IndexOfAny('?', '#');
+        if (queryStart < 0)
+        {
+            if (!IsCanonicalComponent(rest, QueryPart.None))
+            {
+                return false;
+            }
+        }
+        else if (rest[queryStart] == '#' || !IsCanonicalComponent(rest[..queryStart], QueryPart.None) || !IsCanonicalSortedQuery(rest[(queryStart + 1)..]))
+        {
+            return false;
+        }
+
+        canonical = text;
+        return true;
+    }
+
+    private static bool IsCanonicalAuthority(Uri url, ReadOnlySpan<char> authority)
+    {
+        var colon = authority.IndexOf(':');
+        var host = colon < 0 ? authority : authority[..colon];
+        if (host.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in host)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '-'))
+            {
+                return false;
+            }
+        }
+
+        if (colon < 0)
+        {
+            return url.IsDefaultPort;
+        }
+
+        var port = authority[(colon + 1)..];
+        return !url.IsDefaultPort && port.Length is > 0 and <= 5 && port[0] != '0'
+            && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number == url.Port;
+    }
+
+    // True when AppendNormalized would write the text unchanged.
+    private static bool IsCanonicalComponent(ReadOnlySpan<char> text, QueryPart part)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '%')
+            {
+                if (i + 2 >= text.Length || !char.IsAsciiHexDigitUpper(text[i + 1]) || !char.IsAsciiHexDigitUpper(text[i + 2])
+                    || IsUnreserved((char)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]))))
+                {
+                    return false;
+                }
+
+                i += 2;
+            }
+            else if (!IsUnreserved(c) && !IsAllowedDelimiter(c, part))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // True when AppendSortedQuery would write '?' and the query unchanged: no empty segments, at most one '=' per
+    // segment, every part already normal, and (name, value) strictly increasing, so that no sort could reorder them.
+    private static bool IsCanonicalSortedQuery(ReadOnlySpan<char> query)
+    {
+        if (query.Length == 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> previousName = default;
+        ReadOnlySpan<char> previousValue = default;
+        var first = true;
+        while (true)
+        {
+            var end = query.IndexOf('&');
+            var segment = end < 0 ? query : query[..end];
+            if (segment.Length == 0)
+            {
+                return false;
+            }
+
+            var equals = segment.IndexOf('=');
+            var name = equals < 0 ? segment : segment[..equals];
+            var value = equals < 0 ? default : segment[(equals + 1)..];
+            if (!IsCanonicalComponent(name, QueryPart.Query) || !IsCanonicalComponent(value, QueryPart.Query))
+            {
+                return false;
+            }
+
+            if (!first)
+            {
+                var byName = previousName.SequenceCompareTo(name);
+                if (byName > 0 || (byName == 0 && previousValue.SequenceCompareTo(value) >= 0))
+                {
+                    return false;
+                }
+            }
+
+            first = false;
+            previousName = name;
+            previousValue = value;
+            if (end < 0)
+            {
+                return true;
+            }
+
+            query = query[(end + 1)..];
         }
     }
 
@@ -129,23 +299,30 @@ public static class UrlCanonicalizer
     private static void AppendSortedQuery(StringBuilder builder, string query)
     {
         var pairs = new List<(string Name, string Value, bool HasValue)>();
-        var normalized = new StringBuilder();
-        foreach (var segment in query.Split('&'))
+        var normalized = new StringBuilder(query.Length);
+        var rest = query.AsSpan();
+        while (true)
         {
-            if (segment.Length == 0)
+            // Walks the '&'-separated segments in place: no string per raw segment, name or value.
+            var end = rest.IndexOf('&');
+            var segment = end < 0 ? rest : rest[..end];
+            if (segment.Length > 0)
             {
-                continue;
+                var equals = segment.IndexOf('=');
+                normalized.Clear();
+                AppendNormalized(normalized, equals < 0 ? segment : segment[..equals], QueryPart.Query);
+                var canonicalName = normalized.ToString();
+                normalized.Clear();
+                AppendNormalized(normalized, equals < 0 ? default : segment[(equals + 1)..], QueryPart.Query);
+                pairs.Add((canonicalName, normalized.ToString(), equals >= 0));
             }
 
-            var equals = segment.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? segment : segment[..equals];
-            var value = equals < 0 ? string.Empty : segment[(equals + 1)..];
-            normalized.Clear();
-            AppendNormalized(normalized, name, QueryPart.Query);
-            var canonicalName = normalized.ToString();
-            normalized.Clear();
-            AppendNormalized(normalized, value, QueryPart.Query);
-            pairs.Add((canonicalName, normalized.ToString(), equals >= 0));
+            if (end < 0)
+            {
+                break;
+            }
+
+            rest = rest[(end + 1)..];
         }
 
         if (pairs.Count == 0)
@@ -174,7 +351,7 @@ public static class UrlCanonicalizer
         }
     }
 
-    private static void AppendNormalized(StringBuilder builder, string text, QueryPart part)
+    private static void AppendNormalized(StringBuilder builder, ReadOnlySpan<char> text, QueryPart part)
     {
         Span<byte> utf8 = stackalloc byte[4];
         for (var i = 0; i < text.Length; i++)
@@ -201,7 +378,7 @@ public static class UrlCanonicalizer
             else
             {
                 // Escape everything else as UTF-8, including a stray '%' that starts no valid escape.
-                var rune = char.IsSurrogatePair(text, i) ? new Rune(text[i], text[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
+                var rune = i + 1 < text.Length && char.IsSurrogatePair(text[i], text[i + 1]) ? new Rune(text[i], text[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
                 var count = rune.EncodeToUtf8(utf8);
                 for (var b = 0; b < count; b++)
                 {

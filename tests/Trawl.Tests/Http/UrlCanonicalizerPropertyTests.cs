@@ -95,7 +95,7 @@ public sealed class UrlCanonicalizerPropertyTests
 
     // Strings that are nearly URLs: a scheme, then a soup of URL characters, escapes (valid and not), unicode,
     // surrogates, controls and ports of any size.
-    private static string ArbitraryUrlish(Random random)
+    internal static string ArbitraryUrlish(Random random)
     {
         string[] schemes = ["http://", "https://", "HTTP://", "ftp://", "file:///", "mailto:", "urn:", "x:", "http:", "//", "", "javascript:"];
         string[] hosts = ["example.com", "EXAMPLE.com.", "[::1]", "[fe80::1%25eth0]", "1.2.3.4", "bücher.de", "xn--bcher-kva.de", "a_b.example", "", "@", "user:pw@host", "h%41st", "[", "1.2.3.256"];
