@@ -65,7 +65,18 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
 
         configure?.Invoke(options);
-        return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        // The connect log is where a refused password shows when it happens before any handler of ours is attached;
+        // then the client only retries in the background, and operations see "no connection available" until they
+        // give up, so a wrong password would look like an outage.
+        using var log = new StringWriter(CultureInfo.InvariantCulture);
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
+        if (!multiplexer.IsConnected && log.ToString().Contains("AuthenticationFailure", StringComparison.Ordinal))
+        {
+            multiplexer.Dispose();
+            throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the password in the URL.");
+        }
+
+        return multiplexer;
     }
 
     /// <summary>Replaces the password, wherever it appears, with <c>***</c>.</summary>
