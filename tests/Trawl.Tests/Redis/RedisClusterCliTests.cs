@@ -93,7 +93,18 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
             ? [.. File.ReadAllLines(output).Select(line => new Uri(JsonNode.Parse(line)!["url"]!.GetValue<string>()).AbsolutePath)]
             : [];
 
-    private static int LinesIn(string path) => File.Exists(path) ? File.ReadAllBytes(path).Count(b => b == (byte)'\n') : 0;
+    // The worker may hold the file while it probes or writes it; then it has no whole lines to count yet.
+    private static int LinesIn(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllBytes(path).Count(b => b == (byte)'\n') : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
