@@ -9,11 +9,19 @@ using Xunit.Abstractions;
 namespace Trawl.Tests.Redis;
 
 /// <summary>
+/// The cluster crash test runs alone: three crawler processes and the sandbox site (in this process) load the machine
+/// enough to hold back other tests' lease heartbeats and timings, and theirs would blur its own.
+/// </summary>
+[CollectionDefinition(nameof(ClusterCrashCollection), DisableParallelization = true)]
+public sealed class ClusterCrashCollection;
+
+/// <summary>
 /// The cluster's crash promise, end to end: three real <c>trawl crawl --frontier</c> processes share a crawl of the
 /// 10,000-page sandbox site on a real redis-server (AOF, fsync on every write). Mid-crawl one worker is SIGKILLed and
 /// started again with the same output, and Redis itself is killed and restarted; when every worker has exited, the
 /// three output files together hold each page's item exactly once.
 /// </summary>
+[Collection(nameof(ClusterCrashCollection))]
 public sealed class ClusterCrashTests(ITestOutputHelper log) : IAsyncLifetime
 {
     private const int Workers = 3;
