@@ -174,7 +174,8 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         var url = RedisUrl.Parse(options.Url);
         var logger = options.LoggerFactory?.CreateLogger("Trawl.Redis") ?? NullLogger.Instance;
         var multiplexer = await RedisConnection.ConnectAsync(url, "trawl-list", options.TlsCaCertificatePath, options.ConfigureConnection).ConfigureAwait(false);
-        await using var connection = new RedisConnection(multiplexer, ownsMultiplexer: true, url.Database, url.RedactedUrl, url.Password, options.RetryPolicy, logger);
+        var connection = new RedisConnection(multiplexer, ownsMultiplexer: true, url.Database, url.RedactedUrl, url.Password, options.RetryPolicy, logger);
+        await using var disposeConnection = connection.ConfigureAwait(false);
         return await connection.RunAsync("scan", db => ScanCrawlsAsync(db, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 

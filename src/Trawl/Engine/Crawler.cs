@@ -11,7 +11,8 @@ internal static class Crawler
         ArgumentNullException.ThrowIfNull(options);
         spider.ConfigureOptions(options);
         options.Validate();
-        await using var engine = await CrawlEngine.CreateAsync(spider, options, cancellationToken).ConfigureAwait(false);
+        var engine = await CrawlEngine.CreateAsync(spider, options, cancellationToken).ConfigureAwait(false);
+        await using var disposeEngine = engine.ConfigureAwait(false);
         return await engine.RunAsync().ConfigureAwait(false);
     }
 }
