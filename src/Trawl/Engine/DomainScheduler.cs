@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Politeness;
