@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Trawl.Cli.Bench;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Jobs;
@@ -98,7 +99,6 @@ internal static class CrawlCommand
         }
         var options = new CrawlOptions
         {
-            Frontier = timed,
             JobDir = timed is null ? Path.Combine(work, "job") : null,
             Output = Path.Combine(work, "items.jsonl"),
             Concurrency = concurrency,
@@ -115,7 +115,7 @@ internal static class CrawlCommand
         {
             await using (timed)
             {
-                result = await spider.RunAsync(options, cancellationToken);
+                result = await new CrawlerBuilder(spider, options).UseFrontier(timed).Build().RunAsync(cancellationToken);
             }
         }
 

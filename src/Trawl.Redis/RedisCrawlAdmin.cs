@@ -96,7 +96,8 @@ public sealed class RedisCrawlAdmin : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = options.CreateLogger();
-        await using var connection = await RedisConnection.OpenAsync(options, "trawl-list", logger).ConfigureAwait(false);
+        var connection = await RedisConnection.OpenAsync(options, "trawl-list", logger).ConfigureAwait(false);
+        await using var disposeConnection = connection.ConfigureAwait(false);
         return await connection.RunAsync("scan", db => ScanCrawlsAsync(db, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 

@@ -7,7 +7,7 @@ namespace Trawl.Redis;
 
 /// <summary>
 /// Global politeness: a per-domain request rate (token bucket) and concurrency limit (slots) held in Redis, so they apply
-/// to the whole cluster rather than to each worker. As the crawl's <see cref="Engine.CrawlOptions.DomainGate"/>, every
+/// to the whole cluster rather than to each worker. As the crawl's domain gate (<see cref="Engine.CrawlerBuilder.UseDomainGate"/>), every
 /// request of every worker passes it just before it starts.
 /// </summary>
 /// <remarks>

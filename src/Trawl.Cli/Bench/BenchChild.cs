@@ -1,4 +1,5 @@
 using System.Globalization;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Spiders.Declarative;
 
@@ -58,13 +59,15 @@ internal static class BenchChild
                 Output = Path.Combine(work, "items.jsonl"),
                 JobDir = mode == BenchMode.JobDir ? Path.Combine(work, "job") : null,
                 HandleSignals = false,
-                AbortToken = cancellationToken,
                 ProgressInterval = TimeSpan.FromSeconds(1),
-                Progress = new Reporter(value => Report(value.Stats.Elapsed, value.Stats.Pages)),
             };
             options.RobotsTxt.Obey = false;
-            options.Middleware.Add(clock.Middleware());
-            var result = await Spider(site).RunAsync(options, cancellationToken).ConfigureAwait(false);
+            var crawler = new CrawlerBuilder(Spider(site), options)
+                .UseAbortToken(cancellationToken)
+                .ReportProgress(new Reporter(value => Report(value.Stats.Elapsed, value.Stats.Pages)))
+                .AddMiddleware(clock.Middleware())
+                .Build();
+            var result = await crawler.RunAsync(cancellationToken).ConfigureAwait(false);
             if (result.Error is not null)
             {
                 throw new InvalidOperationException($"The crawl stopped with an error: {result.Error}");

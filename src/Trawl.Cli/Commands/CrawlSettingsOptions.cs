@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Trawl.Cli.Hosting;
+using Trawl.Crawling;
 using Trawl.Downloader;
-using Trawl.Engine;
+using Trawl.Http;
 using Trawl.Items;
 using Trawl.Politeness;
 
@@ -301,7 +302,7 @@ internal sealed class CrawlSettingsOptions
         options.RobotsTxt.Obey = !parse.GetValue(IgnoreRobots);
         if (parse.GetValue(RobotsUserAgent) is { } token)
         {
-            options.RobotsTxt.UserAgent = Politeness.RobotsUserAgent.IsValidToken(token.Trim())
+            options.RobotsTxt.UserAgent = RobotsTxtOptions.IsValidProductToken(token.Trim())
                 ? token.Trim()
                 : throw new CliUsageException($"Invalid --robots-user-agent '{token}': give a product token of letters, '-' and '_', like MyBot.");
         }

@@ -42,7 +42,7 @@ internal static class JobCommands
                 throw new CliUsageException("--name names a crawl shared on Redis: use it with --frontier.");
             }
 
-            var status = await JobStore.ReadStatusAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
+            var status = await JobDirectory.ReadStatusAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new CliUsageException($"There is no job in '{path}'.");
             if (parse.GetValue(json))
             {
@@ -65,18 +65,8 @@ internal static class JobCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(directory)!;
-            if (!File.Exists(Path.Combine(path, JobSchema.DatabaseFileName)))
-            {
-                throw new CliUsageException($"There is no job in '{path}'.");
-            }
-
-            await using var store = await JobStore.OpenAsync(path, new JobStoreOptions(), cancellationToken).ConfigureAwait(false);
-            var moved = await store.RetryFailedAsync(cancellationToken).ConfigureAwait(false);
-            if (moved > 0)
-            {
-                await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            var moved = await JobDirectory.RetryFailedAsync(path, cancellationToken).ConfigureAwait(false)
+                ?? throw new CliUsageException($"There is no job in '{path}'.");
             await output.WriteLineAsync($"{moved:N0} failed requests are pending again; run the crawl's command to fetch them.").ConfigureAwait(false);
             return ExitCodes.Finished;
         });

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Trawl.Cli.Commands;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Redis;
 using Trawl.Spiders;
@@ -18,11 +19,11 @@ internal static class CrawlRunner
         var consoleLevel = live && !levelGiven ? LogLevel.Warning : level;
         using var loggerFactory = CliLogging.Create(level, consoleLevel, settings.LogFile ?? spider.LogFile);
         var logger = loggerFactory.CreateLogger("trawl");
-        options.LoggerFactory = loggerFactory;
         options.HandleSignals = true;
+        var crawl = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory);
         // Bound before anything else, so a port in use stops the command before it crawls or joins a cluster.
-        await using var metrics = settings.Metrics is { } address ? await ServeMetricsAsync(address, logger, output, options.AbortToken).ConfigureAwait(false) : null;
-        await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, spider, options, loggerFactory, output).ConfigureAwait(false) : null;
+        await using var metrics = settings.Metrics is { } address ? await ServeMetricsAsync(address, logger, output, CancellationToken.None).ConfigureAwait(false) : null;
+        await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, crawl, loggerFactory, output).ConfigureAwait(false) : null;
         if (redis is not null)
         {
             metrics?.Collector.AddConstantLabel("worker", redis.WorkerId);
@@ -34,13 +35,9 @@ internal static class CrawlRunner
             output.WriteLine("Ctrl+C pauses the crawl; run the same command again to resume where it stopped.");
         }
 
-        var result = await ProgressDisplay.RunAsync($"trawl: {spider.Name}", logger, live, progress =>
-        {
-            options.Progress = progress;
-            return spider.RunAsync(options);
-        }).ConfigureAwait(false);
+        var result = await ProgressDisplay.RunAsync($"trawl: {spider.Name}", logger, live, progress => crawl.ReportProgress(progress).Build().RunAsync()).ConfigureAwait(false);
 
-        WriteSummary(output, spider, options, result);
+        WriteSummary(output, spider, options, clustered: redis is not null, result);
         return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
     }
 
@@ -60,8 +57,9 @@ internal static class CrawlRunner
     // writing the same file replays into it only the items it committed and had not written yet. Its worker id comes
     // from the share too, so the restarted worker also takes back at once the leases its killed run held, instead of
     // leaving them to expire (LeaseDuration, 2 minutes) while the others wait.
-    private static async Task<RedisFrontier> JoinAsync(ClusterSettings cluster, Spider spider, CrawlOptions options, ILoggerFactory loggerFactory, TextWriter output)
+    private static async Task<RedisFrontier> JoinAsync(ClusterSettings cluster, CrawlerBuilder crawl, ILoggerFactory loggerFactory, TextWriter output)
     {
+        var (spider, options) = (crawl.Spider, crawl.Options);
         var share = options.Output is null ? null : Environment.MachineName + ":" + Path.GetFullPath(options.Output);
         var redis = await RedisFrontier.ConnectAsync(new RedisFrontierOptions
         {
@@ -70,14 +68,14 @@ internal static class CrawlRunner
             LoggerFactory = loggerFactory,
             ItemShare = share,
             WorkerId = share is null ? null : RedisFrontier.StableWorkerId(share),
-        }, options.AbortToken).ConfigureAwait(false);
-        options.Frontier = new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait);
+        }, CancellationToken.None).ConfigureAwait(false);
+        crawl.UseFrontier(new ClusterWorkerFrontier(redis, cluster.IdleTimeout, cluster.Wait));
         output.WriteLine($"Cluster: crawl '{spider.Name}' on {cluster.RedactedUrl}, worker {redis.WorkerId}.");
         try
         {
-            options.DomainGate = await GlobalLimiterAsync(cluster, redis, options).ConfigureAwait(false);
-            if (options.DomainGate is RedisDomainLimiter limiter)
+            if (await GlobalLimiterAsync(cluster, redis, options).ConfigureAwait(false) is { } limiter)
             {
+                crawl.UseDomainGate(limiter);
                 output.WriteLine($"Global limits: {limiter.Limits}{(cluster.Limits is null ? ", as recorded with the crawl" : string.Empty)}.");
             }
         }
@@ -100,7 +98,7 @@ internal static class CrawlRunner
         var slotTimeout = TimeSpan.FromTicks(Math.Min((options.Downloader.Timeout + TimeSpan.FromMinutes(1)).Ticks, TimeSpan.FromDays(1).Ticks));
         if (cluster.Limits is not { } limits)
         {
-            return await RedisDomainLimiter.OpenAsync(redis, slotTimeout, options.AbortToken).ConfigureAwait(false);
+            return await RedisDomainLimiter.OpenAsync(redis, slotTimeout, CancellationToken.None).ConfigureAwait(false);
         }
 
         var limiterOptions = new RedisDomainLimiterOptions
@@ -112,7 +110,7 @@ internal static class CrawlRunner
         };
         try
         {
-            return await RedisDomainLimiter.CreateAsync(redis, limiterOptions, options.AbortToken).ConfigureAwait(false);
+            return await RedisDomainLimiter.CreateAsync(redis, limiterOptions, CancellationToken.None).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex)
         {
@@ -120,7 +118,7 @@ internal static class CrawlRunner
         }
     }
 
-    private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, CrawlResult result)
+    private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, bool clustered, CrawlResult result)
     {
         var stats = result.Stats;
         var errors = stats.ErrorsByKind.Count == 0
@@ -154,7 +152,7 @@ internal static class CrawlRunner
         {
             output.WriteLine($"Paused ({result.PauseReason}). The job is saved in {result.JobDirectory}: run the same command again to resume.");
         }
-        else if (result.Paused && options.Frontier is ClusterWorkerFrontier)
+        else if (result.Paused && clustered)
         {
             output.WriteLine($"Paused ({result.PauseReason}). This worker's requests went back to the shared crawl; start a worker again to go on.");
         }

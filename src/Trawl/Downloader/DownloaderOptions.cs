@@ -1,41 +1,46 @@
-using Trawl.Engine;
+using Trawl.Http;
 
 namespace Trawl.Downloader;
 
-/// <summary>Settings of the HTTP downloader.</summary>
+/// <summary>Settings of the HTTP downloader. Validated and frozen, with the rest of the crawl's options, when a crawl starts.</summary>
 public sealed class DownloaderOptions
 {
+    private const string Prefix = "Downloader.";
+    private readonly FreezableList<string> _userAgents = new(Prefix + nameof(UserAgents));
+    private readonly FreezableList<string> _proxies = new(Prefix + nameof(Proxies));
+    private bool _frozen;
+
     /// <summary>
     /// The User-Agent header sent with every request that does not set its own, unless <see cref="UserAgents"/> has
     /// entries. Its product token (here <c>Trawl</c>) is also what robots.txt rules are matched with.
     /// </summary>
     /// <value>The default is <c>Trawl/1.0 (+https://github.com/trawl)</c>.</value>
-    public string UserAgent { get; set; } = "Trawl/1.0 (+https://github.com/trawl)";
+    public string UserAgent { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = "Trawl/1.0 (+https://github.com/trawl)";
 
     /// <summary>
     /// User-Agent headers to rotate through, one per request (in <see cref="UserAgentRotation"/> order), for requests
     /// that do not set their own. When empty, every request gets <see cref="UserAgent"/>.
     /// </summary>
     /// <value>The default is empty.</value>
-    public IList<string> UserAgents { get; } = [];
+    public IList<string> UserAgents => _userAgents;
 
     /// <summary>How <see cref="UserAgents"/> are picked: in turn, or at random for each request.</summary>
     /// <value>The default is <see cref="RotationOrder.RoundRobin"/>.</value>
-    public RotationOrder UserAgentRotation { get; set; } = RotationOrder.RoundRobin;
+    public RotationOrder UserAgentRotation { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = RotationOrder.RoundRobin;
 
     /// <summary>
     /// Proxies to send requests through, one per request (in <see cref="ProxyRotation"/> order), as URLs:
     /// <c>http://HOST:PORT</c>, <c>socks5://HOST:PORT</c>, <c>socks4://HOST:PORT</c> or <c>socks4a://HOST:PORT</c>,
     /// optionally with <c>USER:PASSWORD@</c> (percent-encode special characters). A request's own
-    /// <see cref="Http.RequestMeta.Proxy"/> wins. Passwords are never logged. When empty, requests go direct (the
+    /// <see cref="RequestMeta.Proxy"/> wins. Passwords are never logged. When empty, requests go direct (the
     /// system's proxy settings are never used).
     /// </summary>
     /// <value>The default is empty.</value>
-    public IList<string> Proxies { get; } = [];
+    public IList<string> Proxies => _proxies;
 
     /// <summary>How <see cref="Proxies"/> are picked: in turn, or at random for each request.</summary>
     /// <value>The default is <see cref="RotationOrder.RoundRobin"/>.</value>
-    public RotationOrder ProxyRotation { get; set; } = RotationOrder.RoundRobin;
+    public RotationOrder ProxyRotation { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = RotationOrder.RoundRobin;
 
     /// <summary>
     /// How many proxies may have a connection pool open at once. Each distinct proxy (from <see cref="Proxies"/> or a
@@ -43,53 +48,61 @@ public sealed class DownloaderOptions
     /// downloads end.
     /// </summary>
     /// <value>The default is 32.</value>
-    public int MaxProxyConnectionPools { get; set; } = 32;
+    public int MaxProxyConnectionPools { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 32;
 
     /// <summary>How long to wait for a TCP (and TLS) connection.</summary>
     /// <value>The default is 10 seconds.</value>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ConnectTimeout { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long one download may take in all, from sending the request to the last body byte.</summary>
     /// <value>The default is 30 seconds.</value>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Timeout { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = TimeSpan.FromSeconds(30);
 
     /// <summary>The largest body accepted, after decompression; larger downloads stop as <c>too_large</c> while streaming.</summary>
     /// <value>The default is 16 MiB.</value>
-    public long MaxResponseSize { get; set; } = 16 * 1024 * 1024;
+    public long MaxResponseSize { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 16 * 1024 * 1024;
 
     /// <summary>How many redirects are followed before the download fails as <c>redirects</c>.</summary>
     /// <value>The default is 10.</value>
-    public int MaxRedirects { get; set; } = 10;
+    public int MaxRedirects { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 10;
 
     /// <summary>Whether cookies that sites set are kept and sent back, as a browser does. A durable job saves them, so a resumed crawl keeps its session.</summary>
     /// <value>The default is <see langword="true"/>.</value>
-    public bool UseCookies { get; set; } = true;
+    public bool UseCookies { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = true;
 
     /// <summary>How many pooled connections one host may have open.</summary>
     /// <value>The default is 64.</value>
-    public int MaxConnectionsPerServer { get; set; } = 64;
+    public int MaxConnectionsPerServer { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 64;
+
+    /// <summary>Refuses every later change.</summary>
+    internal void Freeze()
+    {
+        _frozen = true;
+        _userAgents.Freeze();
+        _proxies.Freeze();
+    }
 
     internal void Validate()
     {
-        CrawlOptions.Require(!string.IsNullOrWhiteSpace(UserAgent), "Downloader.UserAgent", "must not be empty");
-        CrawlOptions.Require(ConnectTimeout > TimeSpan.Zero, "Downloader.ConnectTimeout", "must be positive");
-        CrawlOptions.Require(Timeout > TimeSpan.Zero, "Downloader.Timeout", "must be positive");
-        CrawlOptions.Require(MaxResponseSize > 0, "Downloader.MaxResponseSize", "must be positive");
-        CrawlOptions.Require(MaxRedirects >= 0, "Downloader.MaxRedirects", "must not be negative");
-        CrawlOptions.Require(MaxConnectionsPerServer >= 1, "Downloader.MaxConnectionsPerServer", "must be at least 1");
-        CrawlOptions.Require(MaxProxyConnectionPools >= 1, "Downloader.MaxProxyConnectionPools", "must be at least 1");
-        CrawlOptions.Require(Enum.IsDefined(UserAgentRotation), "Downloader.UserAgentRotation", "must be RoundRobin or Random");
-        CrawlOptions.Require(Enum.IsDefined(ProxyRotation), "Downloader.ProxyRotation", "must be RoundRobin or Random");
+        OptionChecks.Require(!string.IsNullOrWhiteSpace(UserAgent), "Downloader.UserAgent", "must not be empty");
+        OptionChecks.Require(ConnectTimeout > TimeSpan.Zero, "Downloader.ConnectTimeout", "must be positive");
+        OptionChecks.Require(Timeout > TimeSpan.Zero, "Downloader.Timeout", "must be positive");
+        OptionChecks.Require(MaxResponseSize > 0, "Downloader.MaxResponseSize", "must be positive");
+        OptionChecks.Require(MaxRedirects >= 0, "Downloader.MaxRedirects", "must not be negative");
+        OptionChecks.Require(MaxConnectionsPerServer >= 1, "Downloader.MaxConnectionsPerServer", "must be at least 1");
+        OptionChecks.Require(MaxProxyConnectionPools >= 1, "Downloader.MaxProxyConnectionPools", "must be at least 1");
+        OptionChecks.Require(Enum.IsDefined(UserAgentRotation), "Downloader.UserAgentRotation", "must be RoundRobin or Random");
+        OptionChecks.Require(Enum.IsDefined(ProxyRotation), "Downloader.ProxyRotation", "must be RoundRobin or Random");
         foreach (var userAgent in UserAgents)
         {
-            CrawlOptions.Require(!string.IsNullOrWhiteSpace(userAgent) && userAgent.AsSpan().IndexOfAny('\r', '\n') < 0, "Downloader.UserAgents", "must not hold an empty or multi-line user agent");
+            OptionChecks.Require(!string.IsNullOrWhiteSpace(userAgent) && userAgent.AsSpan().IndexOfAny('\r', '\n') < 0, "Downloader.UserAgents", "must not hold an empty or multi-line user agent");
         }
 
         foreach (var proxy in Proxies)
         {
             if (!ProxyAddress.TryParse(proxy, out _, out var error))
             {
-                CrawlOptions.Require(false, "Downloader.Proxies", $"holds '{ProxyAddress.Redact(proxy ?? string.Empty)}', which is not a proxy URL: {error}");
+                OptionChecks.Require(false, "Downloader.Proxies", $"holds '{ProxyAddress.Redact(proxy ?? string.Empty)}', which is not a proxy URL: {error}");
             }
         }
     }

@@ -42,7 +42,7 @@ namespace Trawl.Downloader;
 /// logged.
 /// </para>
 /// </remarks>
-public sealed class HttpDownloader : IDownloader
+internal sealed class HttpDownloader : IDownloader
 {
     private const string DefaultAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
     private const string DefaultAcceptLanguage = "en";

@@ -1,4 +1,5 @@
 using System.Net;
+using Trawl.Http;
 
 namespace Trawl.Downloader;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trawl.Crawling;
 using Trawl.Downloader;
 using Trawl.Frontier;
 using Trawl.Http;
@@ -26,7 +27,7 @@ namespace Trawl.Engine;
 /// it is skipped as <c>offsite</c>; with robots.txt obeyed, it waits (parked per origin) for its origin's robots.txt and
 /// is then skipped as <c>robots</c>, retried as <c>robots_unavailable</c>, or let through. Download tasks report back to
 /// the dispatch loop through <c>_events</c> (started, finished with latency and status, paused by Retry-After), which it
-/// applies to the per-domain state before each round. With a <see cref="CrawlOptions.DomainGate"/>, a request the slots
+/// applies to the per-domain state before each round. With a domain gate (<see cref="CrawlerBuilder.UseDomainGate"/>), a request the slots
 /// let start is started only once the gate grants it (a refusal defers its domain), and its permit is given back when
 /// its download is over.
 /// </remarks>
@@ -47,6 +48,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private readonly Spider _spider;
     private readonly CrawlOptions _options;
+    private readonly Crawler _crawler;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IFrontier _frontier;
@@ -86,11 +88,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private volatile string? _limitReached;
     private volatile Exception? _fatal;
 
-    private CrawlEngine(Spider spider, CrawlOptions options, CrawlSetup setup)
+    private CrawlEngine(Crawler crawler, CrawlSetup setup)
     {
+        var (spider, options) = (crawler.Spider, crawler.Options);
         _spider = spider;
         _options = options;
-        _time = options.TimeProvider;
+        _crawler = crawler;
+        _time = crawler.TimeProvider;
         _logger = setup.Logger;
         _frontier = setup.Frontier;
         _pausable = setup.Frontier as IPausableFrontier;
@@ -102,11 +106,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _feed = setup.Feed;
         _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight));
         _scheduler = new DomainScheduler(options, new Random());
-        _gate = options.DomainGate;
+        _gate = crawler.DomainGate;
         _scope = setup.Scope;
         _robots = options.RobotsTxt.Obey ? new RobotsTxtCache(options.RobotsTxt, options.Downloader.UserAgent, _downloader, _time, _logger) : null;
         _pause = CancellationTokenSource.CreateLinkedTokenSource(setup.PauseToken);
-        _abort = CancellationTokenSource.CreateLinkedTokenSource(options.AbortToken);
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(crawler.AbortToken);
         _signals = new StopSignals(_pause, _abort, options.HandleSignals);
         _pause.Token.Register(() => _wake.Writer.TryWrite(true));
         _abort.Token.Register(() => _pause.Cancel());
@@ -118,29 +122,30 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
     }
 
-    public static async Task<CrawlEngine> CreateAsync(Spider spider, CrawlOptions options, CancellationToken pauseToken)
+    public static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken)
     {
-        var logger = options.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
+        var (spider, options) = (crawler.Spider, crawler.Options);
+        var logger = crawler.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
         var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
-        var job = options.JobDir is null ? null : await JobSession.OpenAsync(spider, options, cookies, logger, options.AbortToken).ConfigureAwait(false);
-        var frontier = job?.Frontier ?? options.Frontier ?? new MemoryFrontier(options.TimeProvider);
+        var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
+        var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
         var durable = frontier is IItemLog;
         var feed = await ItemFeed.StartAsync(
             new ItemFeedOptions
             {
                 Output = options.Output,
-                Pipelines = [.. options.Pipelines],
+                Pipelines = [.. crawler.Pipelines],
                 MaxResultItems = options.MaxResultItems,
                 BufferSize = options.ItemBufferSize,
                 ItemLog = frontier as IItemLog,
                 Logger = logger,
             },
-            options.AbortToken).ConfigureAwait(false);
-        var scope = CrawlScope.From(options);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies, options.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
-        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && options.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
-        return new CrawlEngine(spider, options, setup);
+            crawler.AbortToken).ConfigureAwait(false);
+        var scope = CrawlScope.From(options.AllowedDomains);
+        var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
+        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
+        return new CrawlEngine(crawler, setup);
     }
 
     public async Task<CrawlResult> RunAsync()
@@ -201,7 +206,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         var stats = Snapshot();
-        _options.Progress?.Report(new CrawlProgress
+        _crawler.Progress?.Report(new CrawlProgress
         {
             Stats = stats,
             Queued = counts.Pending,
@@ -857,7 +862,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         var abort = _abort.Token;
         var request = lease.Request;
-        foreach (var middleware in _options.Middleware)
+        foreach (var middleware in _crawler.Middleware)
         {
             var next = await middleware.ProcessRequestAsync(request, abort).ConfigureAwait(false);
             if (next is null)
@@ -881,9 +886,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var response = result.Response;
         if (response is null)
         {
-            for (var i = _options.Middleware.Count - 1; i >= 0 && response is null; i--)
+            for (var i = _crawler.Middleware.Count - 1; i >= 0 && response is null; i--)
             {
-                response = await _options.Middleware[i].ProcessErrorAsync(request, result, abort).ConfigureAwait(false);
+                response = await _crawler.Middleware[i].ProcessErrorAsync(request, result, abort).ConfigureAwait(false);
             }
         }
 
@@ -895,9 +900,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 : Fail(lease, result.ErrorKind, result.Message ?? result.ErrorKind, null);
         }
 
-        for (var i = _options.Middleware.Count - 1; i >= 0; i--)
+        for (var i = _crawler.Middleware.Count - 1; i >= 0; i--)
         {
-            response = await _options.Middleware[i].ProcessResponseAsync(response, abort).ConfigureAwait(false);
+            response = await _crawler.Middleware[i].ProcessResponseAsync(response, abort).ConfigureAwait(false);
         }
 
         _stats.Response(response.Status, response.Body.Length);
@@ -1275,7 +1280,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private async Task ProgressLoopAsync(CancellationToken cancellationToken)
     {
-        if (_options.Progress is null)
+        if (_crawler.Progress is null)
         {
             return;
         }
@@ -1295,7 +1300,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 lastTime = now;
                 var counts = await _frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
                 _stats.Frontier = counts;
-                _options.Progress.Report(new CrawlProgress
+                _crawler.Progress.Report(new CrawlProgress
                 {
                     Stats = stats,
                     Queued = counts.Pending,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Trawl.Crawling;
 
 namespace Trawl.Engine;
 
@@ -24,7 +25,7 @@ namespace Trawl.Engine;
 /// <item><c>trawl.requests.in_flight</c> (gauge): requests being downloaded or parsed now.</item>
 /// <item><c>trawl.frontier.pending</c> and <c>trawl.frontier.leased</c> (gauges): the frontier's pending and leased
 /// requests as of the crawl's last progress report (every <see cref="CrawlOptions.ProgressInterval"/>, when
-/// <see cref="CrawlOptions.Progress"/> is set); nothing is reported before the first. A shared (Redis) frontier counts
+/// the crawl reports progress, <see cref="CrawlerBuilder.ReportProgress"/>); nothing is reported before the first. A shared (Redis) frontier counts
 /// the whole crawl, so every worker reports the same figures.</item>
 /// </list>
 /// <para>With no listener, recording costs one check per measurement.</para>

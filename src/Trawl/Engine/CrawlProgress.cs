@@ -1,3 +1,5 @@
+using Trawl.Crawling;
+
 namespace Trawl.Engine;
 
 /// <summary>A live view of a running crawl, reported every <see cref="CrawlOptions.ProgressInterval"/>.</summary>

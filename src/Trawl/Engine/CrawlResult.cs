@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Items;
 
 namespace Trawl.Engine;

@@ -1,17 +1,73 @@
+using Microsoft.Extensions.Logging;
+using Trawl.Crawling;
+using Trawl.Frontier;
+using Trawl.Items;
+using Trawl.Jobs;
+using Trawl.Middleware;
+using Trawl.Politeness;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
 
-/// <summary>Runs a spider: validates its options, builds the engine and runs it.</summary>
-internal static class Crawler
+/// <summary>
+/// A spider ready to crawl: its validated, frozen settings and what the crawl runs with. Build one with
+/// <see cref="CrawlerBuilder"/>, or run a spider at once with <see cref="SpiderRunExtensions.RunAsync"/>.
+/// </summary>
+/// <remarks>
+/// A crawler can run more than once in turn (a durable job resumes where the last run stopped), but not twice at once.
+/// </remarks>
+public sealed class Crawler
 {
-    public static async Task<CrawlResult> RunAsync(Spider spider, CrawlOptions options, CancellationToken cancellationToken)
+    internal Crawler(CrawlerBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(spider);
-        ArgumentNullException.ThrowIfNull(options);
-        spider.ConfigureOptions(options);
-        options.Validate();
-        await using var engine = await CrawlEngine.CreateAsync(spider, options, cancellationToken).ConfigureAwait(false);
+        Spider = builder.Spider;
+        Options = builder.Options;
+        Pipelines = [.. builder.Pipelines];
+        Middleware = [.. builder.Middleware];
+        Frontier = builder.Frontier;
+        DomainGate = builder.DomainGate;
+        Progress = builder.Progress;
+        AbortToken = builder.AbortToken;
+        TimeProvider = builder.TimeProvider;
+        LoggerFactory = builder.LoggerFactory;
+    }
+
+    /// <summary>The spider.</summary>
+    public Spider Spider { get; }
+
+    /// <summary>The crawl's settings, validated and frozen.</summary>
+    public CrawlOptions Options { get; }
+
+    internal IReadOnlyList<ItemPipeline> Pipelines { get; }
+
+    internal IReadOnlyList<DownloaderMiddleware> Middleware { get; }
+
+    internal IFrontier? Frontier { get; }
+
+    internal IDomainGate? DomainGate { get; }
+
+    internal IProgress<CrawlProgress>? Progress { get; }
+
+    internal CancellationToken AbortToken { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal ILoggerFactory? LoggerFactory { get; }
+
+    /// <summary>
+    /// Runs the spider until its frontier is exhausted, a limit is reached, or the crawl is paused.
+    /// </summary>
+    /// <param name="cancellationToken">
+    /// Cancelling it pauses the crawl gracefully: no new requests are taken, in-flight ones finish, and the result has
+    /// <see cref="CrawlResult.Paused"/> set. To stop at once, cancel the token given to
+    /// <see cref="CrawlerBuilder.UseAbortToken"/>.
+    /// </param>
+    /// <exception cref="JobDirectoryException">The job directory cannot be used (corrupt, newer, locked, full...).</exception>
+    /// <exception cref="ItemExportException">The output cannot be opened.</exception>
+    public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var engine = await CrawlEngine.CreateAsync(this, cancellationToken).ConfigureAwait(false);
+        await using var disposeEngine = engine.ConfigureAwait(false);
         return await engine.RunAsync().ConfigureAwait(false);
     }
 }

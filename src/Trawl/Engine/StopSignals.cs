@@ -3,17 +3,26 @@ using System.Runtime.InteropServices;
 namespace Trawl.Engine;
 
 /// <summary>
-/// Turns Ctrl+C and SIGTERM into the crawl's two stops: the first requests a graceful pause, the second aborts.
+/// Turns Ctrl+C and SIGTERM into a crawl's two stops: the first requests a graceful pause, the second aborts. A crawl
+/// does this itself when <c>CrawlOptions.HandleSignals</c> is on; a console host doing other long work (an export, say)
+/// can give its own work the same two stops.
 /// </summary>
-internal sealed class StopSignals : IDisposable
+/// <remarks>While it listens, the signals do not end the process: the work decides how to stop. Dispose it to stop listening.</remarks>
+public sealed class StopSignals : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly CancellationTokenSource _pause;
     private readonly CancellationTokenSource _abort;
     private int _count;
 
+    /// <summary>Cancels <paramref name="pause"/> on the first signal and <paramref name="abort"/> on the second.</summary>
+    /// <param name="pause">Cancelled on the first Ctrl+C or SIGTERM.</param>
+    /// <param name="abort">Cancelled on the second.</param>
+    /// <param name="listen">Whether to listen at all; <see langword="false"/> makes this do nothing.</param>
     public StopSignals(CancellationTokenSource pause, CancellationTokenSource abort, bool listen)
     {
+        ArgumentNullException.ThrowIfNull(pause);
+        ArgumentNullException.ThrowIfNull(abort);
         _pause = pause;
         _abort = abort;
         if (!listen)
@@ -25,9 +34,10 @@ internal sealed class StopSignals : IDisposable
         _registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
     }
 
-    /// <summary>The signal that paused the crawl, if any.</summary>
+    /// <summary>The first signal received, <c>Ctrl+C</c> or <c>SIGTERM</c>, or <see langword="null"/>.</summary>
     public string? Received { get; private set; }
 
+    /// <summary>Stops listening.</summary>
     public void Dispose()
     {
         foreach (var registration in _registrations)

@@ -9,7 +9,7 @@ namespace Trawl.Frontier;
 /// Holds every pending request and every fingerprint seen, so its memory grows with the crawl; use a job
 /// directory (SQLite) for large or long crawls.
 /// </remarks>
-public sealed class MemoryFrontier : IFrontier
+internal sealed class MemoryFrontier : IFrontier
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;

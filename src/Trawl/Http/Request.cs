@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Trawl.Spiders;
 
 namespace Trawl.Http;
 
@@ -20,14 +19,14 @@ public sealed class Request
     private Dictionary<string, string>? _headers;
     private Dictionary<string, object?>? _meta;
 
-    /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
+    /// <summary>Creates a GET request for an absolute URL, parsed by the spider's default callback (<c>ParseAsync</c>).</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
     public Request(string url)
         : this(ParseAbsolute(url))
     {
     }
 
-    /// <summary>Creates a GET request for an absolute URL, parsed by <see cref="Spider.ParseAsync"/>.</summary>
+    /// <summary>Creates a GET request for an absolute URL, parsed by the spider's default callback (<c>ParseAsync</c>).</summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL, or is one that
     /// cannot be sent or stored: a host IDNA rejects, or a lone UTF-16 surrogate, which has no UTF-8 form.</exception>
     public Request(Uri url)
@@ -44,13 +43,6 @@ public sealed class Request
         }
 
         Url = url;
-    }
-
-    /// <summary>Creates a GET request whose response is parsed by <paramref name="callback"/>, a method of the spider.</summary>
-    public Request(string url, SpiderCallback callback)
-        : this(url)
-    {
-        Callback = SpiderCallbacks.NameOf(callback);
     }
 
     /// <summary>The absolute URL to fetch.</summary>
@@ -96,8 +88,8 @@ public sealed class Request
     public bool DontFilter { get; init; }
 
     /// <summary>
-    /// The name of the spider method that parses the response, or <see langword="null"/> for
-    /// <see cref="Spider.ParseAsync"/>.
+    /// The name of the spider method that parses the response (<c>nameof(ParseDetail)</c>), or <see langword="null"/>
+    /// for the spider's default callback, <c>ParseAsync</c>. A spider's <c>response.Follow(href, ParseDetail)</c> sets it.
     /// </summary>
     public string? Callback { get; init; }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Trawl.Downloader;
 
 namespace Trawl.Http;
 
@@ -26,22 +25,27 @@ public static class RequestMeta
     /// </summary>
     public const string DownloadDelay = "download_delay";
 
-    /// <summary>Seconds (a positive number) this download may take in all; overrides <see cref="DownloaderOptions.Timeout"/>.</summary>
+    /// <summary>Seconds (a positive number) this download may take in all; overrides <see cref="Downloader.DownloaderOptions.Timeout"/>.</summary>
     public const string DownloadTimeout = "download_timeout";
 
     /// <summary>
     /// The proxy for this request, as a URL: <c>http://HOST:PORT</c>, <c>socks5://HOST:PORT</c>, <c>socks4://</c> or
     /// <c>socks4a://</c>, optionally with <c>USER:PASSWORD@</c>. An empty string sends it direct. Overrides
-    /// <see cref="DownloaderOptions.Proxies"/>. Credentials are never logged.
+    /// <see cref="Downloader.DownloaderOptions.Proxies"/>. Credentials are never logged.
     /// </summary>
     public const string Proxy = "proxy";
 
     /// <summary><see langword="true"/> to never retry this request: its first failure is final.</summary>
     public const string DontRetry = "dont_retry";
 
-    /// <summary>Checks the values of the keys above; throws <see cref="ArgumentException"/> on a bad one.</summary>
-    internal static void Validate(Request request)
+    /// <summary>
+    /// Checks the values of the keys above, as scheduling a request does: for a request made outside a crawl (a seed,
+    /// say) that should fail now rather than when it is scheduled.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is not what its key takes; the message names the key.</exception>
+    public static void Validate(Request request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         if (!request.HasMeta)
         {
             return;

@@ -2,7 +2,6 @@ using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using Trawl.Selectors;
-using Trawl.Spiders;
 
 namespace Trawl.Http;
 
@@ -17,7 +16,7 @@ namespace Trawl.Http;
 public sealed class Response
 {
     /// <summary>
-    /// The longest link, in characters, that <see cref="UrlJoin"/>, <see cref="Follow"/> and <see cref="FollowAll(SelectorList, SpiderCallback?)"/>
+    /// The longest link, in characters, that <see cref="UrlJoin"/>, <see cref="Follow"/> and <see cref="FollowAll(SelectorList)"/>
     /// accept: 8 KB, the limit of common servers and proxies. Longer links are almost always traps or garbage.
     /// </summary>
     public const int MaxUrlLength = 8192;
@@ -219,15 +218,32 @@ public sealed class Response
     }
 
     /// <summary>
-    /// Makes a request for a link found on this page, one level deeper, parsed by <paramref name="callback"/>
-    /// (a method of the spider; <see langword="null"/> for <see cref="Spider.ParseAsync"/>).
+    /// Makes a request for a link found on this page, one level deeper, parsed by the spider's default callback. In a
+    /// spider, <c>response.Follow(href, ParseDetail)</c> (from <c>Trawl.Spiders</c>) names another callback.
     /// </summary>
     /// <remarks>The link resolves as in <see cref="UrlJoin"/>; the request's URL has no fragment and its depth is this request's plus one.</remarks>
-    /// <exception cref="ArgumentException"><paramref name="href"/> does not resolve to an http or https URL, or <paramref name="callback"/> is not a method of the spider.</exception>
-    public Request Follow(string href, SpiderCallback? callback = null)
+    /// <exception cref="ArgumentException"><paramref name="href"/> does not resolve to an http or https URL.</exception>
+    public Request Follow(string href) => FollowNamed(href, callbackName: null);
+
+    /// <summary>
+    /// Makes a request for each usable link in a selection: an element gives its href (an img or script its src), a
+    /// string from <c>::attr(name)</c> or <c>::text</c> is the link itself. Links that cannot be followed (no href,
+    /// another scheme, malformed, too long) are skipped.
+    /// </summary>
+    public IReadOnlyList<Request> FollowAll(SelectorList links) => FollowAllNamed(links, callbackName: null);
+
+    /// <summary>Selects links with a CSS query and makes a request for each usable one, as <see cref="FollowAll(SelectorList)"/> does.</summary>
+    /// <exception cref="SelectorSyntaxException">The query is not valid.</exception>
+    /// <exception cref="NotSupportedException">The response is not HTML.</exception>
+    public IReadOnlyList<Request> FollowAll(string css) => FollowAllNamed(Css(css), callbackName: null);
+
+    /// <summary>Makes a request for each usable href, skipping the others, as <see cref="FollowAll(SelectorList)"/> does.</summary>
+    public IReadOnlyList<Request> FollowAll(IEnumerable<string> hrefs) => FollowAllNamed(hrefs, callbackName: null);
+
+    /// <summary><see cref="Follow"/>, parsed by the callback of that name (<see langword="null"/> for the default).</summary>
+    internal Request FollowNamed(string href, string? callbackName)
     {
         ArgumentNullException.ThrowIfNull(href);
-        var callbackName = SpiderCallbacks.NameOf(callback);
         var url = UrlJoin(href)
             ?? throw new ArgumentException(
                 $"Cannot follow '{Shorten(href)}' from {Url}: it is not an http or https link, is malformed, or is longer than {MaxUrlLength} characters.",
@@ -235,16 +251,10 @@ public sealed class Response
         return NewFollowRequest(url, callbackName);
     }
 
-    /// <summary>
-    /// Makes a request for each usable link in a selection: an element gives its href (an img or script its src), a
-    /// string from <c>::attr(name)</c> or <c>::text</c> is the link itself. Links that cannot be followed (no href,
-    /// another scheme, malformed, too long) are skipped.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
-    public IReadOnlyList<Request> FollowAll(SelectorList links, SpiderCallback? callback = null)
+    /// <summary><see cref="FollowAll(SelectorList)"/>, parsed by the callback of that name (<see langword="null"/> for the default).</summary>
+    internal IReadOnlyList<Request> FollowAllNamed(SelectorList links, string? callbackName)
     {
         ArgumentNullException.ThrowIfNull(links);
-        var callbackName = SpiderCallbacks.NameOf(callback);
         var requests = new List<Request>(links.Count);
         foreach (var link in links)
         {
@@ -257,18 +267,10 @@ public sealed class Response
         return requests;
     }
 
-    /// <summary>Selects links with a CSS query and makes a request for each usable one, as <see cref="FollowAll(SelectorList, SpiderCallback?)"/> does.</summary>
-    /// <exception cref="SelectorSyntaxException">The query is not valid.</exception>
-    /// <exception cref="NotSupportedException">The response is not HTML.</exception>
-    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
-    public IReadOnlyList<Request> FollowAll(string css, SpiderCallback? callback = null) => FollowAll(Css(css), callback);
-
-    /// <summary>Makes a request for each usable href, skipping the others, as <see cref="FollowAll(SelectorList, SpiderCallback?)"/> does.</summary>
-    /// <exception cref="ArgumentException"><paramref name="callback"/> is not a method of the spider.</exception>
-    public IReadOnlyList<Request> FollowAll(IEnumerable<string> hrefs, SpiderCallback? callback = null)
+    /// <summary><see cref="FollowAll(IEnumerable{string})"/>, parsed by the callback of that name (<see langword="null"/> for the default).</summary>
+    internal IReadOnlyList<Request> FollowAllNamed(IEnumerable<string> hrefs, string? callbackName)
     {
         ArgumentNullException.ThrowIfNull(hrefs);
-        var callbackName = SpiderCallbacks.NameOf(callback);
         var requests = new List<Request>();
         foreach (var href in hrefs)
         {

@@ -21,7 +21,7 @@ namespace Trawl.Http;
 /// Path case, trailing slashes and <c>+</c> in queries are kept as they are, since servers may tell them apart.
 /// Canonicalizing a canonical URL returns it unchanged.
 /// </remarks>
-public static class UrlCanonicalizer
+internal static class UrlCanonicalizer
 {
     // One builder per thread for the general path, reused from link to link; a builder grown by a huge URL is dropped.
     private const int MaxCachedBuilderCapacity = 4096;

@@ -126,11 +126,6 @@ internal static class ExportFile
         }
     }
 
-    /// <summary>Whether a file system error is ENOSPC or EDQUOT: no room left.</summary>
-    public static bool IsDiskFull(Exception ex) =>
-        ex is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) } // ENOSPC, EDQUOT, ERROR_DISK_FULL
-        || ex.Message.Contains("No space left on device", StringComparison.Ordinal);
-
     /// <summary>Whether an exception is a failure of the file system rather than a bug.</summary>
     public static bool IsIoFailure(Exception ex) => ex is IOException or UnauthorizedAccessException or NotSupportedException;
 
@@ -144,7 +139,7 @@ internal static class ExportFile
 
         var reason = ex switch
         {
-            _ when IsDiskFull(ex) => "the disk is full",
+            _ when FileErrors.IsDiskFull(ex) => "the disk is full",
             DirectoryNotFoundException => MissingDirectoryReason(fullPath),
             FileNotFoundException => $"the file cannot be created in '{Path.GetDirectoryName(fullPath)}'",
             UnauthorizedAccessException => "permission denied",

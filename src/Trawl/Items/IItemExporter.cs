@@ -28,7 +28,7 @@ public enum ItemFormat
 /// so far; a durable job records it, and a resumed exporter truncates the file back to it, which also removes a
 /// torn last line left by a crash.
 /// </summary>
-public interface IItemExporter : IAsyncDisposable
+internal interface IItemExporter : IAsyncDisposable
 {
     /// <summary>The output's length in bytes after everything written and flushed so far.</summary>
     long Position { get; }

@@ -46,7 +46,7 @@ public static class ItemExporters
     /// The file cannot be created or opened for writing (the message names it and says why), or, when resuming, it is
     /// missing, shorter than <paramref name="resumeAt"/>, or does not end an item there.
     /// </exception>
-    public static IItemExporter Create(string path, ItemFormat format, long? resumeAt)
+    internal static IItemExporter Create(string path, ItemFormat format, long? resumeAt)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Enum.IsDefined(format))

@@ -27,7 +27,7 @@ namespace Trawl.Items;
 /// checkpoint) is fatal: the feed stops and <see cref="Fault"/> holds the error, which <see cref="WriteAsync"/> and
 /// <see cref="CompleteAsync"/> then throw.</para>
 /// </remarks>
-internal sealed class ItemFeed : IAsyncDisposable
+public sealed class ItemFeed : IAsyncDisposable
 {
     private readonly Channel<CommittedItem> _channel;
     private readonly ItemPipeline[] _pipelines;

@@ -1,12 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Trawl.Engine;
 using Trawl.Frontier;
 
 namespace Trawl.Items;
 
 /// <summary>What an <see cref="ItemFeed"/> writes to and how.</summary>
-internal sealed class ItemFeedOptions
+public sealed class ItemFeedOptions
 {
     /// <summary>The output file, whose extension names the format; <see langword="null"/> to keep items in <see cref="ItemFeed.Items"/>.</summary>
     public string? Output { get; init; }
@@ -44,21 +43,6 @@ internal sealed class ItemFeedOptions
     /// <summary>Where the feed logs.</summary>
     /// <value>The default is <see cref="NullLogger.Instance"/>.</value>
     public ILogger Logger { get; init; } = NullLogger.Instance;
-
-    /// <summary>The feed options of a crawl run.</summary>
-    public static ItemFeedOptions From(CrawlOptions options, IItemLog? itemLog, ILogger logger)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return new ItemFeedOptions
-        {
-            Output = options.Output,
-            Pipelines = options.Pipelines,
-            MaxResultItems = options.MaxResultItems,
-            BufferSize = options.ItemBufferSize,
-            ItemLog = itemLog,
-            Logger = logger,
-        };
-    }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad option.</summary>
     public void Validate()

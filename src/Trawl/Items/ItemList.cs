@@ -25,7 +25,8 @@ public sealed class ItemList : IReadOnlyList<JsonObject>
     /// <summary>Writes the items to a file, in the format its extension names (<c>.jsonl</c>, <c>.json</c> or <c>.csv</c>).</summary>
     public async Task SaveAsync(string path, CancellationToken cancellationToken = default)
     {
-        await using var exporter = ItemExporters.Create(path, ItemExporters.FormatOf(path), resumeAt: null);
+        var exporter = ItemExporters.Create(path, ItemExporters.FormatOf(path), resumeAt: null);
+        await using var disposeExporter = exporter.ConfigureAwait(false);
         await exporter.WriteAsync(_items, cancellationToken).ConfigureAwait(false);
         await exporter.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }

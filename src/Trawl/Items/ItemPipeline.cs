@@ -5,7 +5,7 @@ namespace Trawl.Items;
 /// <summary>
 /// One stage of the item pipeline: transforms, validates or drops items before they are exported.
 /// Stages run in order on a single background consumer fed by a bounded buffer
-/// (<see cref="Engine.CrawlOptions.ItemBufferSize"/>), so a slow stage holds callbacks back by at most that
+/// (<see cref="Crawling.CrawlOptions.ItemBufferSize"/>), so a slow stage holds callbacks back by at most that
 /// many items and never blocks downloads beyond it.
 /// </summary>
 /// <remarks>

@@ -714,7 +714,6 @@ internal sealed class JobDatabase : IDisposable
     {
         PutValue("spider_state", state.SpiderStateJson);
         PutValue("cookies", state.CookiesJson);
-        PutValue("stats", state.StatsJson);
     }
 
     private void PutValue(string key, string? value)

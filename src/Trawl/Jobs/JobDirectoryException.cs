@@ -102,7 +102,7 @@ public sealed class JobDirectoryException : Exception
 /// consistent and resumes once space is freed; leases that were being completed are still held and may be
 /// completed again.
 /// </summary>
-public sealed class JobStoreFullException : IOException
+internal sealed class JobStoreFullException : IOException
 {
     internal JobStoreFullException(string directory, Exception inner)
         : base($"The disk holding job directory {directory} is full; the last batch was not committed. " +

@@ -21,7 +21,7 @@ namespace Trawl.Jobs;
 /// <item><c>counts(status, n)</c>: requests per status, kept by triggers so counting never scans.</item>
 /// <item><c>items(seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id, json BLOB)</c>: the item log.</item>
 /// <item><c>exports(output TEXT PRIMARY KEY, seq, position)</c>: each exporter's checkpoint.</item>
-/// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c>, <c>cookies</c> and <c>stats</c>, each JSON.</item>
+/// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c> and <c>cookies</c>, each JSON, and <c>proxy_setup</c>.</item>
 /// </list>
 /// <para>Indexes on <c>requests</c>, each partial so it holds only the rows its query needs:
 /// <c>requests_fingerprint</c> (unique, filtered requests only, so <see cref="Http.Request.DontFilter"/> requests may

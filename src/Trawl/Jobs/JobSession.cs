@@ -1,17 +1,49 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Trawl.Engine;
 using Trawl.Frontier;
-using Trawl.Spiders;
 
 namespace Trawl.Jobs;
 
 /// <summary>
-/// One run of a spider over a job directory: opens (or resumes) the job, restores the spider's state and cookies,
-/// captures them with every commit, and marks the job finished (removing it unless kept) when the crawl ends.
+/// What a <see cref="JobSession"/> needs to know of the crawl it runs: where the job lives and the values that say which
+/// crawl it is. The engine derives them from the spider and the crawl's options.
+/// </summary>
+internal sealed record JobSessionSettings
+{
+    /// <summary>The job directory, as a full path.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Whether to move an existing job directory aside and start over.</summary>
+    public bool Fresh { get; init; }
+
+    /// <summary>The spider's name, recorded with the job.</summary>
+    public required string SpiderName { get; init; }
+
+    /// <summary>What must stay the same for a resumed job to mean the same crawl; a change is warned about.</summary>
+    public required string SettingsFingerprint { get; init; }
+
+    /// <summary>The spider's start URLs, as a JSON array, recorded with a new job.</summary>
+    public required string StartUrlsJson { get; init; }
+
+    /// <summary>The proxy setup's fingerprint, without credentials: a change sends failed requests back to pending.</summary>
+    public required string ProxySetup { get; init; }
+
+    /// <summary>Re-running a finished job: pages fetched longer ago than this go back to pending.</summary>
+    public TimeSpan? RecrawlAfter { get; init; }
+
+    /// <summary>Writes the spider's own state as JSON, to be committed with every batch.</summary>
+    public required Func<string> SaveSpiderState { get; init; }
+
+    /// <summary>Restores the spider's own state from the JSON a resumed job holds.</summary>
+    public required Action<string> LoadSpiderState { get; init; }
+
+    /// <summary>The clock.</summary>
+    public required TimeProvider TimeProvider { get; init; }
+}
+
+/// <summary>
+/// One run of a crawl over a job directory: opens (or resumes) the job, restores the spider's state and cookies,
+/// captures them with every commit, and marks the job finished when the crawl ends.
 /// </summary>
 internal sealed class JobSession : IAsyncDisposable
 {
@@ -19,13 +51,13 @@ internal sealed class JobSession : IAsyncDisposable
     internal const string ProxySetupKey = "proxy_setup";
 
     private readonly JobStore _store;
-    private readonly Spider _spider;
+    private readonly Func<string> _saveSpiderState;
     private readonly CookieContainer? _cookies;
 
-    private JobSession(JobStore store, Spider spider, CookieContainer? cookies, bool resuming)
+    private JobSession(JobStore store, Func<string> saveSpiderState, CookieContainer? cookies, bool resuming)
     {
         _store = store;
-        _spider = spider;
+        _saveSpiderState = saveSpiderState;
         _cookies = cookies;
         Resuming = resuming;
     }
@@ -40,51 +72,49 @@ internal sealed class JobSession : IAsyncDisposable
 
     public SqliteFrontier Frontier => _store.Frontier;
 
-    public static async Task<JobSession> OpenAsync(Spider spider, CrawlOptions options, CookieContainer? cookies, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<JobSession> OpenAsync(JobSessionSettings settings, CookieContainer? cookies, ILogger logger, CancellationToken cancellationToken)
     {
-        var directory = Path.GetFullPath(options.JobDir!);
-        if (options.FreshJob && (File.Exists(directory) || System.IO.Directory.Exists(directory)))
+        var directory = settings.Directory;
+        if (settings.Fresh && (File.Exists(directory) || System.IO.Directory.Exists(directory)))
         {
-            var aside = await JobStore.MoveAsideAsync(directory, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var aside = await JobStore.MoveAsideAsync(directory, settings.TimeProvider, cancellationToken).ConfigureAwait(false);
             if (aside is not null)
             {
                 Log.JobMovedAside(logger, directory, aside);
             }
         }
 
-        var fingerprint = SettingsFingerprint(spider, options);
         var store = await JobStore.OpenAsync(
             directory,
             new JobStoreOptions
             {
-                TimeProvider = options.TimeProvider,
-                SpiderName = spider.Name,
-                SettingsFingerprint = fingerprint,
-                StartUrlsJson = JsonSerializer.Serialize(spider.StartUrls),
+                TimeProvider = settings.TimeProvider,
+                SpiderName = settings.SpiderName,
+                SettingsFingerprint = settings.SettingsFingerprint,
+                StartUrlsJson = settings.StartUrlsJson,
             },
             cancellationToken).ConfigureAwait(false);
         try
         {
-            var proxySetup = options.Downloader.ProxySetupFingerprint();
             if (store.IsNew)
             {
-                await store.SetValueAsync(ProxySetupKey, proxySetup, cancellationToken).ConfigureAwait(false);
+                await store.SetValueAsync(ProxySetupKey, settings.ProxySetup, cancellationToken).ConfigureAwait(false);
                 Log.JobCreated(logger, directory);
-                return new JobSession(store, spider, cookies, resuming: false);
+                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false);
             }
 
-            if (!string.Equals(store.PreviousSpiderName, spider.Name, StringComparison.Ordinal))
+            if (!string.Equals(store.PreviousSpiderName, settings.SpiderName, StringComparison.Ordinal))
             {
-                Log.JobSpiderChanged(logger, directory, store.PreviousSpiderName ?? "?", spider.Name);
+                Log.JobSpiderChanged(logger, directory, store.PreviousSpiderName ?? "?", settings.SpiderName);
             }
-            else if (!string.Equals(store.PreviousSettingsFingerprint, fingerprint, StringComparison.Ordinal))
+            else if (!string.Equals(store.PreviousSettingsFingerprint, settings.SettingsFingerprint, StringComparison.Ordinal))
             {
                 Log.JobSettingsChanged(logger, directory);
             }
 
             if (await store.LoadSpiderStateAsync(cancellationToken).ConfigureAwait(false) is { } state)
             {
-                spider.State.LoadJson(state);
+                settings.LoadSpiderState(state);
             }
 
             if (cookies is not null && await store.LoadCookiesAsync(cancellationToken).ConfigureAwait(false) is { } json)
@@ -92,25 +122,25 @@ internal sealed class JobSession : IAsyncDisposable
                 CookieJar.Restore(cookies, json);
             }
 
-            await store.SetSettingsFingerprintAsync(fingerprint, cancellationToken).ConfigureAwait(false);
-            await store.SetSpiderNameAsync(spider.Name, cancellationToken).ConfigureAwait(false);
-            await ApplyProxyChangeAsync(store, proxySetup, logger, cancellationToken).ConfigureAwait(false);
+            await store.SetSettingsFingerprintAsync(settings.SettingsFingerprint, cancellationToken).ConfigureAwait(false);
+            await store.SetSpiderNameAsync(settings.SpiderName, cancellationToken).ConfigureAwait(false);
+            await ApplyProxyChangeAsync(store, settings.ProxySetup, logger, cancellationToken).ConfigureAwait(false);
             if (store.WasFinished)
             {
                 await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
                 Log.JobRerun(logger, directory);
-                if (options.RecrawlAfter is { } age)
+                if (settings.RecrawlAfter is { } age)
                 {
-                    var requeued = await store.RequeueDoneAsync(options.TimeProvider.GetUtcNow() - age, cancellationToken).ConfigureAwait(false);
+                    var requeued = await store.RequeueDoneAsync(settings.TimeProvider.GetUtcNow() - age, cancellationToken).ConfigureAwait(false);
                     Log.Recrawl(logger, requeued, age);
                 }
 
-                return new JobSession(store, spider, cookies, resuming: false);
+                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false);
             }
 
             var counts = await store.Frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
             Log.JobResumed(logger, directory, counts.Pending, counts.Done, store.RecoveredLeases);
-            return new JobSession(store, spider, cookies, resuming: true);
+            return new JobSession(store, settings.SaveSpiderState, cookies, resuming: true);
         }
         catch (JobStoreFullException ex)
         {
@@ -157,22 +187,5 @@ internal sealed class JobSession : IAsyncDisposable
     }
 
     private JobStateUpdate CaptureState() =>
-        new(_spider.State.ToJson(), _cookies is null ? null : CookieJar.Serialize(_cookies));
-
-    // What must stay the same for a resumed job to mean the same crawl: the spider and the options that decide
-    // which requests exist.
-    private static string SettingsFingerprint(Spider spider, CrawlOptions options)
-    {
-        // Scope joins the fingerprint only when set, so jobs made before it existed keep their fingerprint.
-        var text = options.AllowedDomains.Count == 0
-            ? JsonSerializer.Serialize(new { spider = spider.Name, settings = spider.SettingsText, options.MaxDepth })
-            : JsonSerializer.Serialize(new
-            {
-                spider = spider.Name,
-                settings = spider.SettingsText,
-                options.MaxDepth,
-                allowedDomains = options.AllowedDomains.Select(static d => d.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal),
-            });
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
-    }
+        new(_saveSpiderState(), _cookies is null ? null : CookieJar.Serialize(_cookies));
 }

@@ -6,8 +6,7 @@ namespace Trawl.Jobs;
 /// </summary>
 /// <param name="SpiderStateJson">The spider's state (<see cref="Spiders.SpiderState.ToJson"/>).</param>
 /// <param name="CookiesJson">The cookie jar, as JSON.</param>
-/// <param name="StatsJson">The crawl's counters, as JSON.</param>
-public sealed record JobStateUpdate(string? SpiderStateJson = null, string? CookiesJson = null, string? StatsJson = null)
+internal sealed record JobStateUpdate(string? SpiderStateJson = null, string? CookiesJson = null)
 {
     /// <summary>Combines an older update with a newer one: the newer one's values win.</summary>
     internal static JobStateUpdate? Merge(JobStateUpdate? older, JobStateUpdate? newer) =>
@@ -17,7 +16,6 @@ public sealed record JobStateUpdate(string? SpiderStateJson = null, string? Cook
             (_, null) => older,
             _ => new JobStateUpdate(
                 newer.SpiderStateJson ?? older.SpiderStateJson,
-                newer.CookiesJson ?? older.CookiesJson,
-                newer.StatsJson ?? older.StatsJson),
+                newer.CookiesJson ?? older.CookiesJson),
         };
 }

@@ -15,8 +15,8 @@ namespace Trawl.Jobs;
 /// <c>kv</c>.</para>
 /// <para>Memory stays flat however large the job grows: the pending queue and the seen set live only in the database,
 /// and SQLite's page cache is bounded (<see cref="JobStoreOptions.PageCacheBytes"/>).</para>
-/// <para>Nothing is restored into the crawl by the store itself: the caller loads spider state, cookies and stats
-/// with <see cref="LoadSpiderStateAsync"/>, <see cref="LoadCookiesAsync"/> and <see cref="LoadStatsAsync"/>, and saves
+/// <para>Nothing is restored into the crawl by the store itself: the caller loads spider state and cookies
+/// with <see cref="LoadSpiderStateAsync"/> and <see cref="LoadCookiesAsync"/>, and saves
 /// them with each completion batch (<see cref="SqliteFrontier.CompleteAsync(IReadOnlyList{Trawl.Frontier.Completion}, JobStateUpdate?, CancellationToken)"/>
 /// or <see cref="SetPendingState"/>) so they never diverge from the progress they describe.</para>
 /// <para>Disposing the store, or its <see cref="Frontier"/>, closes the job: the connection and the lock file.</para>
@@ -37,7 +37,7 @@ namespace Trawl.Jobs;
 /// var result = await job.Frontier.CompleteAsync(batch, new JobStateUpdate(SpiderStateJson: spider.State.ToJson()), ct);
 /// </code>
 /// </example>
-public sealed class JobStore : IAsyncDisposable
+internal sealed class JobStore : IAsyncDisposable
 {
     /// <summary>The job directories open in this process, so a status read never opens and closes a raw handle on a
     /// database this process holds: closing any handle on a file drops the process's SQLite (POSIX) locks on it.</summary>
@@ -194,7 +194,7 @@ public sealed class JobStore : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             RemoveEmptyDirectories(directory, outermost);
-            throw Items.ExportFile.IsDiskFull(ex) ? JobDirectoryException.DiskFull(directory, ex) : JobDirectoryException.Unwritable(directory, ex.Message, ex);
+            throw FileErrors.IsDiskFull(ex) ? JobDirectoryException.DiskFull(directory, ex) : JobDirectoryException.Unwritable(directory, ex.Message, ex);
         }
 
         return outermost;
@@ -280,7 +280,7 @@ public sealed class JobStore : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw Items.ExportFile.IsDiskFull(ex)
+            throw FileErrors.IsDiskFull(ex)
                 ? JobDirectoryException.DiskFull(directory, ex)
                 : JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.DatabaseFileName}: {ex.Message}", ex);
         }
@@ -365,30 +365,15 @@ public sealed class JobStore : IAsyncDisposable
         return Task.FromResult(true);
     }
 
-    // ---- Spider state, cookies, stats --------------------------------------------------------------------------------
+    // ---- Spider state and cookies ---------------------------------------------------------------------------------
 
     /// <summary>Reads the spider state saved last, or <see langword="null"/> for none.</summary>
     public ValueTask<string?> LoadSpiderStateAsync(CancellationToken cancellationToken) => LoadValueAsync("spider_state", cancellationToken);
 
-    /// <summary>Saves the spider state now, in its own transaction.</summary>
-    public ValueTask SaveSpiderStateAsync(string json, CancellationToken cancellationToken) =>
-        SaveStateAsync(new JobStateUpdate(SpiderStateJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
-
     /// <summary>Reads the cookie jar saved last, or <see langword="null"/> for none.</summary>
     public ValueTask<string?> LoadCookiesAsync(CancellationToken cancellationToken) => LoadValueAsync("cookies", cancellationToken);
 
-    /// <summary>Saves the cookie jar now, in its own transaction.</summary>
-    public ValueTask SaveCookiesAsync(string json, CancellationToken cancellationToken) =>
-        SaveStateAsync(new JobStateUpdate(CookiesJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
-
-    /// <summary>Reads the crawl counters saved last, or <see langword="null"/> for none.</summary>
-    public ValueTask<string?> LoadStatsAsync(CancellationToken cancellationToken) => LoadValueAsync("stats", cancellationToken);
-
-    /// <summary>Saves the crawl counters now, in its own transaction.</summary>
-    public ValueTask SaveStatsAsync(string json, CancellationToken cancellationToken) =>
-        SaveStateAsync(new JobStateUpdate(StatsJson: json ?? throw new ArgumentNullException(nameof(json))), cancellationToken);
-
-    /// <summary>Saves any of spider state, cookies and stats now, in one transaction.</summary>
+    /// <summary>Saves the spider state, the cookies or both now, in one transaction.</summary>
     public ValueTask SaveStateAsync(JobStateUpdate state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -444,9 +429,6 @@ public sealed class JobStore : IAsyncDisposable
     /// <summary>Records the fingerprint of the settings the job now runs with.</summary>
     public ValueTask SetSettingsFingerprintAsync(string fingerprint, CancellationToken cancellationToken) =>
         SetMetaAsync("settings_fingerprint", fingerprint, cancellationToken);
-
-    /// <summary>Records the start URLs, as a JSON array.</summary>
-    public ValueTask SetStartUrlsAsync(string json, CancellationToken cancellationToken) => SetMetaAsync("start_urls", json, cancellationToken);
 
     /// <summary>
     /// Marks the crawl as run to its end. Adding requests does not unmark it; <see cref="RetryFailedAsync"/> (when it

@@ -1,7 +1,7 @@
 namespace Trawl.Jobs;
 
 /// <summary>Options for opening a <see cref="JobStore"/>.</summary>
-public sealed class JobStoreOptions
+internal sealed class JobStoreOptions
 {
     /// <summary>The clock for leases, retries and timestamps.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>.</value>

@@ -17,7 +17,7 @@ namespace Trawl.Jobs;
 /// <see cref="Request.DontFilter"/> request is always scheduled and does not mark its fingerprint as seen.</para>
 /// <para>Disposing the frontier disposes its <see cref="JobStore"/>, and the other way round.</para>
 /// </remarks>
-public sealed class SqliteFrontier : IFrontier, IItemLog
+internal sealed class SqliteFrontier : IFrontier, IItemLog
 {
     private readonly JobStore _store;
     private readonly TimeProvider _time;

@@ -1,9 +1,7 @@
-using Trawl.Engine;
-
 namespace Trawl.Politeness;
 
 /// <summary>
-/// The hosts a crawl may visit (<see cref="CrawlOptions.AllowedDomains"/>): each allowed domain and its subdomains,
+/// The hosts a crawl may visit (<see cref="Crawling.CrawlOptions.AllowedDomains"/>): each allowed domain and its subdomains,
 /// whatever the scheme or port. Thread-safe and immutable.
 /// </summary>
 internal sealed class CrawlScope
@@ -12,21 +10,17 @@ internal sealed class CrawlScope
 
     private CrawlScope(HashSet<string> domains) => _domains = domains;
 
-    /// <summary>The scope of the options, or <see langword="null"/> when every host is allowed.</summary>
-    public static CrawlScope? From(CrawlOptions options)
+    /// <summary>The scope of the allowed domains, or <see langword="null"/> when there are none: every host is allowed.</summary>
+    /// <exception cref="ArgumentException">One of <paramref name="allowedDomains"/> is not a domain name.</exception>
+    public static CrawlScope? From(IEnumerable<string> allowedDomains)
     {
-        if (options.AllowedDomains.Count == 0)
-        {
-            return null;
-        }
-
         var domains = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var domain in options.AllowedDomains)
+        foreach (var domain in allowedDomains)
         {
-            domains.Add(DomainNames.Normalize(domain) ?? throw new ArgumentException($"'{domain}' is not a domain.", nameof(options)));
+            domains.Add(DomainNames.Normalize(domain) ?? throw new ArgumentException($"'{domain}' is not a domain.", nameof(allowedDomains)));
         }
 
-        return new CrawlScope(domains);
+        return domains.Count == 0 ? null : new CrawlScope(domains);
     }
 
     /// <summary>Whether the URL's host is an allowed domain or a subdomain of one.</summary>

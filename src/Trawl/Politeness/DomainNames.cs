@@ -4,7 +4,11 @@ namespace Trawl.Politeness;
 /// Host names as the politeness settings compare them: lower-case, IDN in its ASCII (punycode) form, no trailing dot.
 /// A domain covers itself and its subdomains: <c>example.com</c> covers <c>www.example.com</c>, not <c>badexample.com</c>.
 /// </summary>
-internal static class DomainNames
+/// <remarks>
+/// Use <see cref="Normalize"/> to check a domain a user gave (for <see cref="Crawling.CrawlOptions.AllowedDomains"/> or a
+/// key of <see cref="Crawling.CrawlOptions.Domains"/>) before a crawl; the crawl's own validation does the same.
+/// </remarks>
+public static class DomainNames
 {
     /// <summary>
     /// Normalizes a domain as a user wrote it (<c>Example.COM</c>, <c>.example.com</c>, <c>bücher.de</c>,
@@ -25,23 +29,17 @@ internal static class DomainNames
     }
 
     /// <summary>Whether a normalized host is an IP address, which has no parent domains.</summary>
-    public static bool IsIpAddress(string host) =>
+    internal static bool IsIpAddress(string host) =>
         Uri.CheckHostName(host.Trim('[', ']')) is UriHostNameType.IPv4 or UriHostNameType.IPv6;
 
     /// <summary>The host of a URL in normalized form.</summary>
-    public static string HostOf(Uri url) => url.IdnHost.TrimEnd('.').ToLowerInvariant();
-
-    /// <summary>Whether <paramref name="host"/> is <paramref name="domain"/> or one of its subdomains (both normalized).</summary>
-    public static bool IsWithin(string host, string domain) =>
-        host.Length == domain.Length
-            ? string.Equals(host, domain, StringComparison.Ordinal)
-            : host.Length > domain.Length && host[host.Length - domain.Length - 1] == '.' && host.EndsWith(domain, StringComparison.Ordinal);
+    internal static string HostOf(Uri url) => url.IdnHost.TrimEnd('.').ToLowerInvariant();
 
     /// <summary>
     /// Finds the entry for <paramref name="host"/>: its own, or else that of the nearest parent domain
     /// (<c>a.b.example.com</c>, then <c>b.example.com</c>, then <c>example.com</c>…).
     /// </summary>
-    public static bool TryFind<T>(IReadOnlyDictionary<string, T> byDomain, string host, out T value)
+    internal static bool TryFind<T>(IReadOnlyDictionary<string, T> byDomain, string host, out T value)
     {
         var candidate = host;
         while (true)

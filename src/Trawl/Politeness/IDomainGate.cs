@@ -1,11 +1,9 @@
-using Trawl.Engine;
-
 namespace Trawl.Politeness;
 
 /// <summary>
 /// A gate every request to a domain passes just before it starts, after the crawl's own per-domain politeness: for
 /// limits that span more than this process, such as a request rate and concurrency shared by all the workers of a
-/// cluster (<c>Trawl.Redis.RedisDomainLimiter</c>). Set it as <see cref="CrawlOptions.DomainGate"/>.
+/// cluster (<c>Trawl.Redis.RedisDomainLimiter</c>). Give it to the crawl with <see cref="Engine.CrawlerBuilder.UseDomainGate"/>.
 /// </summary>
 /// <remarks>
 /// <para>The engine asks <see cref="TryAcquireAsync"/> once per request start, robots.txt fetches included, from its

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Trawl.Engine;
+using Trawl.Crawling;
 using Trawl.Http;
 
 namespace Trawl.Spiders;
@@ -8,6 +8,10 @@ namespace Trawl.Spiders;
 /// <summary>
 /// The base class of every spider: where a crawl starts and how its pages are parsed.
 /// </summary>
+/// <remarks>
+/// Run one with <c>spider.RunAsync(options)</c> (an extension method in <c>Trawl.Engine</c>), or build a
+/// <c>Trawl.Engine.Crawler</c> with <c>CrawlerBuilder</c> to give the crawl pipelines, middleware and the like.
+/// </remarks>
 /// <example>
 /// <code>
 /// public sealed class QuotesSpider : Spider
@@ -76,9 +80,10 @@ public abstract class Spider
     public abstract IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Lets a spider adjust the crawl's options before the crawl starts: its concurrency and delays, robots.txt,
-    /// allowed domains, AutoThrottle, user agents, proxies and the like. Called once, before options are validated and
-    /// after the command line has applied its flags, so what the spider sets here wins.
+    /// Lets a spider adjust the crawl's settings before the crawl starts: its concurrency and delays, robots.txt,
+    /// allowed domains, AutoThrottle, user agents, proxies and the like. Called once, when the crawler is built: after
+    /// the command line has applied its flags (so what the spider sets here wins) and before the options are validated
+    /// and frozen.
     /// </summary>
     public virtual void ConfigureOptions(CrawlOptions options)
     {
@@ -89,15 +94,4 @@ public abstract class Spider
 
     /// <summary>Called once when the crawl ends, whether it finished or paused.</summary>
     public virtual ValueTask OnCloseAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-    /// <summary>
-    /// Runs this spider until its frontier is exhausted or the crawl is paused.
-    /// </summary>
-    /// <param name="options">The crawl's options; <see langword="null"/> for the defaults.</param>
-    /// <param name="cancellationToken">
-    /// Cancelling it pauses the crawl gracefully: no new requests are taken, in-flight ones finish, and the
-    /// result has <see cref="CrawlResult.Paused"/> set. Cancel <see cref="CrawlOptions.AbortToken"/> to stop at once.
-    /// </param>
-    public Task<CrawlResult> RunAsync(CrawlOptions? options = null, CancellationToken cancellationToken = default) =>
-        Crawler.RunAsync(this, options ?? new CrawlOptions(), cancellationToken);
 }

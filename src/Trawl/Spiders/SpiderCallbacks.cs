@@ -77,7 +77,7 @@ internal static class SpiderCallbacks
 }
 
 /// <summary>A stored request names a callback that the spider does not have.</summary>
-public sealed class UnknownCallbackException : Exception
+internal sealed class UnknownCallbackException : Exception
 {
     internal UnknownCallbackException(string spider, string callback, IEnumerable<string> known)
         : base($"Spider '{spider}' has no callback named '{callback}'. Its callbacks are: {string.Join(", ", known.Prepend(nameof(Spider.ParseAsync)))}. " +

@@ -64,6 +64,20 @@ public sealed class DurableByDefaultTests
     }
 
     [Fact]
+    public async Task CrawlDir_IsAnAliasOfJobDir()
+    {
+        await using var server = await SandboxServer.StartAsync(new SandboxOptions { Pages = 5, QuotePages = 0 });
+        using var temp = new TempDirectory();
+        var job = temp.File("crawl-state");
+
+        var run = await CliRunner.RunAsync("crawl", "--start", server.BaseUrl.AbsoluteUri, "--limit", "3", "--crawldir", job, "--keep-job", "--no-progress", "--log-level", "none");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Output + run.Error);
+        run.Output.ShouldContain($"Job: {job}");
+        File.Exists(Path.Combine(job, "job.db")).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task NoJob_AndJobDir_Together_AreAUsageError()
     {
         var run = await CliRunner.RunAsync("crawl", "--start", "http://127.0.0.1:1/", "--no-job", "--jobdir", "x", "--no-progress");

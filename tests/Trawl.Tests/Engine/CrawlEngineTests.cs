@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Items;
 using Trawl.Middleware;
@@ -125,9 +126,8 @@ public sealed class CrawlEngineTests
         using var pause = new CancellationTokenSource();
         var options = Options();
         options.Concurrency = 4;
-        options.Middleware.Add(new PauseAfterResponses(30, pause));
 
-        var result = await new SiteSpider(server.BaseUrl).RunAsync(options, pause.Token);
+        var result = await new CrawlerBuilder(new SiteSpider(server.BaseUrl), options).AddMiddleware(new PauseAfterResponses(30, pause)).Build().RunAsync(pause.Token);
 
         result.Paused.ShouldBeTrue();
         result.Stats.Pages.ShouldBeGreaterThanOrEqualTo(30);
@@ -145,9 +145,8 @@ public sealed class CrawlEngineTests
         options.Concurrency = 16;
         options.ConcurrencyPerDomain = 3;
         var gauge = new ConcurrencyGauge();
-        options.Middleware.Add(gauge);
 
-        var result = await new ListSpider(urls).RunAsync(options);
+        var result = await new CrawlerBuilder(new ListSpider(urls), options).AddMiddleware(gauge).Build().RunAsync();
 
         result.Items.Count.ShouldBe(24);
         gauge.Max.ShouldBe(3);
@@ -157,11 +156,9 @@ public sealed class CrawlEngineTests
     public async Task Pipelines_TransformAndDropItems_BeforeTheyAreKept()
     {
         await using var server = await TestSites.StartAsync(pages: 20);
-        var options = Options();
-        options.Pipelines.Add(new DropOddPages());
-        options.Pipelines.Add(new Stamp());
+        var crawler = new CrawlerBuilder(new SiteSpider(server.BaseUrl), Options()).AddPipeline(new DropOddPages()).AddPipeline(new Stamp()).Build();
 
-        var result = await new SiteSpider(server.BaseUrl).RunAsync(options);
+        var result = await crawler.RunAsync();
 
         result.Items.ShouldNotBeEmpty();
         result.Items.ShouldAllBe(item => item["stamped"]!.GetValue<bool>());
@@ -174,10 +171,9 @@ public sealed class CrawlEngineTests
     public async Task Middleware_CanAddHeaders_AndReplaceResponses()
     {
         await using var server = await TestSites.StartAsync(pages: 3);
-        var options = Options();
-        options.Middleware.Add(new UserAgentRotation("agent-a", "agent-b"));
+        var spider = new ListSpider(new Uri(server.BaseUrl, "/pages/0").AbsoluteUri, new Uri(server.BaseUrl, "/pages/1").AbsoluteUri);
 
-        await new ListSpider(new Uri(server.BaseUrl, "/pages/0").AbsoluteUri, new Uri(server.BaseUrl, "/pages/1").AbsoluteUri).RunAsync(options);
+        await new CrawlerBuilder(spider, Options()).AddMiddleware(new UserAgentRotation("agent-a", "agent-b")).Build().RunAsync();
 
         server.RequestLog().Select(request => request.UserAgent).ShouldBe(["agent-a", "agent-b"], ignoreOrder: true);
     }

@@ -1,4 +1,5 @@
 using Trawl.Cli.Hosting;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Sandbox;
 using Trawl.Spiders.Declarative;
@@ -29,14 +30,14 @@ public sealed class CrawlMetricsTests
         var options = new CrawlOptions { HandleSignals = false, ProgressInterval = TimeSpan.FromMilliseconds(50) };
         options.Retry.Backoff = TimeSpan.FromMilliseconds(10);
         options.RobotsTxt.Obey = true;
-        options.Progress = new SyncProgress(progress =>
+        var progress = new SyncProgress(progress =>
         {
             // Reported just after the engine counted the frontier, so the gauge shows the same count.
             var scrape = PrometheusScrape.Parse(collector.Scrape());
             gauges.Add((progress.Queued, scrape.Value("trawl_frontier_pending", Spider(name)), scrape.Value("trawl_requests_in_flight", Spider(name))));
         });
 
-        var result = await spider.RunAsync(options);
+        var result = await new CrawlerBuilder(spider, options).ReportProgress(progress).Build().RunAsync();
 
         var stats = result.Stats;
         var after = PrometheusScrape.Parse(collector.Scrape());

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Http;
 using Trawl.Middleware;
@@ -8,12 +9,15 @@ using Trawl.Tests.Support;
 namespace Trawl.Tests.Engine;
 
 /// <summary>
-/// The engine and its <see cref="CrawlOptions.DomainGate"/>, with an in-memory gate against the sandbox site: a refusal
+/// The engine and its domain gate (<see cref="CrawlerBuilder.UseDomainGate"/>), with an in-memory gate against the sandbox site: a refusal
 /// defers only its domain, and every permit acquired is given back, whichever way its request ends.
 /// </summary>
 public sealed class DomainGateTests
 {
-    private static CrawlOptions Options(FakeDomainGate gate) => new() { HandleSignals = false, DomainGate = gate };
+    private static CrawlOptions Options() => new() { HandleSignals = false };
+
+    private static CrawlerBuilder Crawl(IReadOnlyList<string> urls, FakeDomainGate gate, CrawlOptions? options = null) =>
+        new CrawlerBuilder(new ListSpider([.. urls]), options ?? Options()).UseDomainGate(gate);
 
     private static Uri OnLocalhost(Uri url) => new UriBuilder(url) { Host = "localhost" }.Uri;
 
@@ -25,7 +29,7 @@ public sealed class DomainGateTests
         var others = Enumerable.Range(0, 5).Select(i => new Uri(server.BaseUrl, $"/pages/{i}").AbsoluteUri);
         var gate = new FakeDomainGate((domain, attempt) => domain == "localhost" && attempt <= 2 ? TimeSpan.FromMilliseconds(300) : null);
 
-        var result = await new ListSpider([held, .. others]).RunAsync(Options(gate));
+        var result = await Crawl([held, .. others], gate).Build().RunAsync();
 
         result.Stats.Pages.ShouldBe(6);
         var tries = gate.Tries.Where(t => t.Domain == "localhost").ToList();
@@ -42,13 +46,12 @@ public sealed class DomainGateTests
     {
         await using var server = await TestSites.StartAsync(pages: 10);
         var gate = new FakeDomainGate();
-        var options = Options(gate);
+        var options = Options();
         options.RobotsTxt.Obey = true;
         options.Retry.MaxRetries = 0;
-        options.Middleware.Add(new SkipPath("/pages/2"));
         var urls = new[] { "/pages/0", "/pages/1", "/pages/2", "/trap/status/500", "/trap/status/404" }.Select(p => new Uri(server.BaseUrl, p).AbsoluteUri);
 
-        var result = await new ListSpider([.. urls]).RunAsync(options);
+        var result = await Crawl([.. urls], gate, options).AddMiddleware(new SkipPath("/pages/2")).Build().RunAsync();
 
         result.Stats.Pages.ShouldBe(2);
         result.Stats.Failed.ShouldBe(2);
@@ -72,10 +75,9 @@ public sealed class DomainGateTests
                 pause.Cancel();
             }
         });
-        var options = Options(gate);
         var urls = Enumerable.Range(0, 8).Select(i => new Uri(server.BaseUrl, $"/trap/slow?ms=300&i={i}").AbsoluteUri);
 
-        var result = await new ListSpider([.. urls]).RunAsync(options, pause.Token);
+        var result = await Crawl([.. urls], gate).Build().RunAsync(pause.Token);
 
         result.Paused.ShouldBeTrue();
         gate.Acquired.ShouldBe(4);
@@ -96,11 +98,9 @@ public sealed class DomainGateTests
                 abort.CancelAfter(TimeSpan.FromMilliseconds(300));
             }
         });
-        var options = Options(gate);
-        options.AbortToken = abort.Token;
         var urls = Enumerable.Range(0, 3).Select(i => new Uri(server.BaseUrl, $"/trap/slow?ms=20000&i={i}").AbsoluteUri);
 
-        var result = await new ListSpider([.. urls]).RunAsync(options);
+        var result = await Crawl([.. urls], gate).UseAbortToken(abort.Token).Build().RunAsync();
 
         result.Paused.ShouldBeTrue();
         result.Stats.Pages.ShouldBe(0);
@@ -119,11 +119,11 @@ public sealed class DomainGateTests
                 throw new InvalidOperationException("the gate is down");
             }
         });
-        var options = Options(gate);
+        var options = Options();
         options.ConcurrencyPerDomain = 3;
         var urls = Enumerable.Range(0, 8).Select(i => new Uri(server.BaseUrl, $"/trap/slow?ms=200&i={i}").AbsoluteUri);
 
-        var result = await new ListSpider([.. urls]).RunAsync(options);
+        var result = await Crawl([.. urls], gate, options).Build().RunAsync();
 
         result.Paused.ShouldBeTrue();
         result.Error.ShouldBe("the gate is down");

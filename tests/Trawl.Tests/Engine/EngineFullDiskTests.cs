@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Http;
@@ -17,7 +18,7 @@ public sealed class EngineFullDiskTests
         await using var server = await TestSites.StartAsync(pages: 40);
         await using var frontier = new FillingFrontier(where, failAfter: where == "add" ? 0 : 3);
 
-        var result = await new SiteSpider(server.BaseUrl).RunAsync(new CrawlOptions { HandleSignals = false, Frontier = frontier });
+        var result = await new CrawlerBuilder(new SiteSpider(server.BaseUrl), new CrawlOptions { HandleSignals = false }).UseFrontier(frontier).Build().RunAsync();
 
         result.Paused.ShouldBeTrue();
         result.Error.ShouldNotBeNull().ShouldContain("full");

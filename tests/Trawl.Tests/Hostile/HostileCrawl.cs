@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Http;
 using Trawl.Sandbox;
@@ -66,8 +67,7 @@ public static class HostileCrawl
     public static async Task<HostileRun> RunAsync(Spider spider, CrawlOptions options)
     {
         using var abort = new CancellationTokenSource(RunLimit);
-        options.AbortToken = abort.Token;
-        var result = await spider.RunAsync(options).WaitAsync(RunLimit + TimeSpan.FromSeconds(30));
+        var result = await new CrawlerBuilder(spider, options).UseAbortToken(abort.Token).Build().RunAsync().WaitAsync(RunLimit + TimeSpan.FromSeconds(30));
         result.Paused.ShouldBeFalse($"The crawl did not finish within {RunLimit.TotalSeconds} s: {result.PauseReason}");
         result.Error.ShouldBeNull();
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Trawl.Downloader;
+using Trawl.Engine;
 using Trawl.Http;
 using Trawl.Sandbox;
 using Trawl.Tests.Support;
@@ -70,9 +71,9 @@ public sealed class HostileServerTests
         options.Downloader.Timeout = TimeSpan.FromSeconds(6);
         options.Retry.MaxRetries = 1;
         using var abort = new CancellationTokenSource(HostileCrawl.RunLimit);
-        options.AbortToken = abort.Token;
+        var spider = new TrapSiteSpider(server.BaseUrl, new Uri(server.BaseUrl, "/trap/hang").AbsoluteUri, new Uri(server.BaseUrl, Trap).AbsoluteUri);
 
-        var result = await new TrapSiteSpider(server.BaseUrl, new Uri(server.BaseUrl, "/trap/hang").AbsoluteUri, new Uri(server.BaseUrl, Trap).AbsoluteUri).RunAsync(options);
+        var result = await new CrawlerBuilder(spider, options).UseAbortToken(abort.Token).Build().RunAsync();
 
         result.Paused.ShouldBeFalse(result.PauseReason);
         result.Stats.ErrorsByKind.Keys.ShouldContain("timeout");

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Trawl.Crawling;
 using Trawl.Frontier;
 using Trawl.Items;
 using Trawl.Tests.Support;
@@ -392,18 +393,5 @@ public sealed class ItemFeedTests : IDisposable
     {
         Should.Throw<ArgumentException>(() => new ItemFeedOptions { BufferSize = 0 }.Validate()).ParamName.ShouldBe("BufferSize");
         Should.Throw<ArgumentException>(() => new ItemFeedOptions { Output = "out.txt" }.Validate()).Message.ShouldContain(".jsonl");
-    }
-
-    [Fact]
-    public void Options_FromCrawlOptions_CarryTheCrawlSettings()
-    {
-        var crawl = new Trawl.Engine.CrawlOptions { Output = "out.csv", MaxResultItems = 7, ItemBufferSize = 9 };
-        var pipeline = new RecordingPipeline();
-        crawl.Pipelines.Add(pipeline);
-        var options = ItemFeedOptions.From(crawl, itemLog: null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        options.Output.ShouldBe("out.csv");
-        options.MaxResultItems.ShouldBe(7);
-        options.BufferSize.ShouldBe(9);
-        options.Pipelines.ShouldBe([pipeline]);
     }
 }

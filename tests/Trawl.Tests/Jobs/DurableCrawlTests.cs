@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Http;
 using Trawl.Jobs;
@@ -62,8 +63,7 @@ public sealed class DurableCrawlTests
         {
             var first = Durable(temp.File("job"), output);
             first.Concurrency = 4;
-            first.Middleware.Add(new PauseAfterResponses(120, pause));
-            var paused = await new SiteSpider(server.BaseUrl).RunAsync(first, pause.Token);
+            var paused = await new CrawlerBuilder(new SiteSpider(server.BaseUrl), first).AddMiddleware(new PauseAfterResponses(120, pause)).Build().RunAsync(pause.Token);
             paused.Paused.ShouldBeTrue();
             paused.JobDirectory.ShouldNotBeNull();
         }
@@ -87,9 +87,8 @@ public sealed class DurableCrawlTests
         {
             var options = Durable(temp.File("job"));
             options.Concurrency = 2;
-            options.Middleware.Add(new PauseAfterResponses(20, pause));
             var first = new CountingSpider(server.BaseUrl);
-            (await first.RunAsync(options, pause.Token)).Paused.ShouldBeTrue();
+            (await new CrawlerBuilder(first, options).AddMiddleware(new PauseAfterResponses(20, pause)).Build().RunAsync(pause.Token)).Paused.ShouldBeTrue();
             first.StartedResuming.ShouldBe(false);
         }
 
@@ -110,8 +109,7 @@ public sealed class DurableCrawlTests
         {
             var options = Durable(temp.File("job"));
             options.Concurrency = 1;
-            options.Middleware.Add(new PauseAfterResponses(1, pause));
-            await new DetailSpider(server.BaseUrl).RunAsync(options, pause.Token);
+            await new CrawlerBuilder(new DetailSpider(server.BaseUrl), options).AddMiddleware(new PauseAfterResponses(1, pause)).Build().RunAsync(pause.Token);
         }
 
         var result = await new ListSpider(server.BaseUrl.AbsoluteUri).RunAsync(Durable(temp.File("job")));

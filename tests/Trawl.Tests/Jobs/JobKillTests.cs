@@ -38,8 +38,8 @@ public sealed class JobKillTests : JobStoreTestBase
             items.Count.ShouldBe((int)counts.Done, "each done request has exactly one item");
             items.Count.ShouldBeGreaterThanOrEqualTo((int)reportedSequence, "everything the child saw committed survives");
             items.Select(i => i.Url).Distinct().Count().ShouldBe(items.Count, "no item is committed twice");
-            var stats = JsonDocument.Parse((await store.LoadStatsAsync(Ct))!).RootElement.GetProperty("done").GetInt64();
-            stats.ShouldBe(counts.Done, "the state saved with each batch matches the progress it describes");
+            var state = JsonDocument.Parse((await store.LoadSpiderStateAsync(Ct))!).RootElement.GetProperty("done").GetInt64();
+            state.ShouldBe(counts.Done, "the state saved with each batch matches the progress it describes");
             counts.InProgress.ShouldBe(0);
         }
 
@@ -193,8 +193,8 @@ internal static class JobKillChild
                     ? [new Request(lease.Request.Url + "/detail") { Depth = 1 }, new Request("https://example.com/item/0")]
                     : [new Request("https://example.com/item/1")],
                 [Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { url = lease.Request.Url.AbsoluteUri }))])).ToArray();
-            var stats = $"{{\"done\":{done + completions.Length}}}";
-            var result = await frontier.CompleteAsync(completions, new JobStateUpdate(StatsJson: stats), CancellationToken.None);
+            var state = $"{{\"done\":{done + completions.Length}}}";
+            var result = await frontier.CompleteAsync(completions, new JobStateUpdate(SpiderStateJson: state), CancellationToken.None);
             done += completions.Length;
             Console.Out.WriteLine($"committed {result.Items[^1].Sequence}");
             Console.Out.Flush();

@@ -4,7 +4,7 @@ using Trawl.Spiders;
 
 namespace Trawl.Tests.Jobs;
 
-/// <summary>Spider state, cookies, stats and metadata: saved, committed with progress, and restored.</summary>
+/// <summary>Spider state, cookies and metadata: saved, committed with progress, and restored.</summary>
 public sealed class JobStoreStateTests : JobStoreTestBase
 {
     private async Task<JobStore> CrashAndReopenAsync(JobStore store)
@@ -20,20 +20,18 @@ public sealed class JobStoreStateTests : JobStoreTestBase
 
         (await store.LoadSpiderStateAsync(Ct)).ShouldBeNull();
         (await store.LoadCookiesAsync(Ct)).ShouldBeNull();
-        (await store.LoadStatsAsync(Ct)).ShouldBeNull();
     }
 
     [Fact]
-    public async Task SpiderStateCookiesAndStats_RoundTrip_AcrossACrash()
+    public async Task SpiderStateAndCookies_RoundTrip_AcrossACrash()
     {
         var state = new SpiderState();
         state.Set("pages_seen", 42);
         state.Set("last_category", "books");
         var store = await JobStore.OpenAsync(JobDir, Options(), Ct);
-        await store.SaveSpiderStateAsync(state.ToJson(), Ct);
-        await store.SaveCookiesAsync("[{\"name\":\"session\",\"value\":\"abc\",\"domain\":\"example.com\"}]", Ct);
-        await store.SaveStatsAsync("{\"requests\":10}", Ct);
-        await store.SaveStatsAsync("{\"requests\":11}", Ct);
+        await store.SaveStateAsync(new JobStateUpdate(SpiderStateJson: "{\"pages_seen\":1}", CookiesJson: "[]"), Ct);
+        await store.SaveStateAsync(new JobStateUpdate(SpiderStateJson: state.ToJson()), Ct);
+        await store.SaveStateAsync(new JobStateUpdate(CookiesJson: "[{\"name\":\"session\",\"value\":\"abc\",\"domain\":\"example.com\"}]"), Ct);
 
         var reopened = await CrashAndReopenAsync(store);
 
@@ -42,7 +40,6 @@ public sealed class JobStoreStateTests : JobStoreTestBase
         restored.Get<int>("pages_seen").ShouldBe(42);
         restored.Get<string>("last_category").ShouldBe("books");
         (await reopened.LoadCookiesAsync(Ct)).ShouldBe("[{\"name\":\"session\",\"value\":\"abc\",\"domain\":\"example.com\"}]");
-        (await reopened.LoadStatsAsync(Ct)).ShouldBe("{\"requests\":11}");
     }
 
     [Fact]
@@ -53,14 +50,14 @@ public sealed class JobStoreStateTests : JobStoreTestBase
         var leases = await store.Frontier.TryLeaseAsync(2, Ct);
         await store.Frontier.CompleteAsync([Completion.Done(leases[0], 200, [], [])], Ct);
 
-        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":1}", StatsJson: "{\"pages\":1}"));
+        store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":1}", CookiesJson: "[1]"));
         store.SetPendingState(new JobStateUpdate(SpiderStateJson: "{\"n\":2}"));
         (await store.LoadSpiderStateAsync(Ct)).ShouldBeNull();
         await store.Frontier.CompleteAsync([Completion.Done(leases[1], 200, [], [])], Ct);
 
         var reopened = await CrashAndReopenAsync(store);
         (await reopened.LoadSpiderStateAsync(Ct)).ShouldBe("{\"n\":2}");
-        (await reopened.LoadStatsAsync(Ct)).ShouldBe("{\"pages\":1}");
+        (await reopened.LoadCookiesAsync(Ct)).ShouldBe("[1]");
         (await reopened.Frontier.GetCountsAsync(Ct)).Done.ShouldBe(2);
     }
 
@@ -95,11 +92,11 @@ public sealed class JobStoreStateTests : JobStoreTestBase
     public async Task PendingState_AloneIsWrittenByAnEmptyBatch()
     {
         var store = await OpenAsync();
-        store.SetPendingState(new JobStateUpdate(StatsJson: "{\"pages\":0}"));
+        store.SetPendingState(new JobStateUpdate(CookiesJson: "[]"));
 
         await store.Frontier.CompleteAsync([], Ct);
 
-        (await store.LoadStatsAsync(Ct)).ShouldBe("{\"pages\":0}");
+        (await store.LoadCookiesAsync(Ct)).ShouldBe("[]");
     }
 
     [Fact]
@@ -110,13 +107,11 @@ public sealed class JobStoreStateTests : JobStoreTestBase
 
         await store.SetSpiderNameAsync("books", Ct);
         await store.SetSettingsFingerprintAsync("v2", Ct);
-        await store.SetStartUrlsAsync("[\"https://books.example/\"]", Ct);
         await store.MarkFinishedAsync(Ct);
 
         var metadata = await store.GetMetadataAsync(Ct);
         metadata.SpiderName.ShouldBe("books");
         metadata.SettingsFingerprint.ShouldBe("v2");
-        metadata.StartUrlsJson.ShouldBe("[\"https://books.example/\"]");
         metadata.IsFinished.ShouldBeTrue();
         metadata.UpdatedAt.ShouldBe(Time.GetUtcNow());
         metadata.CreatedAt.ShouldBe(Time.GetUtcNow().AddMinutes(-5));

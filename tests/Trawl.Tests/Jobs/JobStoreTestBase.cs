@@ -22,7 +22,7 @@ public abstract class JobStoreTestBase : IDisposable
 
     protected string DatabasePath => Path.Combine(JobDir, "job.db");
 
-    protected JobStoreOptions Options(Action<JobStoreOptions>? configure = null)
+    private protected JobStoreOptions Options(Action<JobStoreOptions>? configure = null)
     {
         var options = new JobStoreOptions { TimeProvider = Time };
         configure?.Invoke(options);
@@ -30,7 +30,7 @@ public abstract class JobStoreTestBase : IDisposable
     }
 
     /// <summary>Opens the job in <see cref="JobDir"/>; the store is disposed with the test unless it is disposed first.</summary>
-    protected async Task<JobStore> OpenAsync(Action<JobStoreOptions>? configure = null, string? directory = null)
+    private protected async Task<JobStore> OpenAsync(Action<JobStoreOptions>? configure = null, string? directory = null)
     {
         var store = await JobStore.OpenAsync(directory ?? JobDir, Options(configure), Ct);
         _stores.Add(store);

@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Http;

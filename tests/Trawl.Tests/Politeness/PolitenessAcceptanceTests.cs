@@ -1,4 +1,5 @@
 using System.Globalization;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Tests.Engine;
 using Trawl.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Trawl.Crawling;
 using Trawl.Http;
 using Trawl.Spiders;
 
@@ -44,7 +45,7 @@ public sealed class SelfLimitingSpider(Uri start) : Spider
 
     public override IEnumerable<string> StartUrls => [start.AbsoluteUri];
 
-    public override void ConfigureOptions(Trawl.Engine.CrawlOptions options)
+    public override void ConfigureOptions(Trawl.Crawling.CrawlOptions options)
     {
         options.MaxPagesPerDomain = 3;
         options.RobotsTxt.Obey = true;

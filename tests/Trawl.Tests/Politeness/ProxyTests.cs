@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Downloader;
 using Trawl.Engine;
 using Trawl.Http;
@@ -37,7 +38,6 @@ public sealed class ProxyTests
         await using var wrongProxy = new TestHttpProxy("crawler", "another");
         var logs = new CapturingLoggerProvider();
         var options = Options();
-        options.LoggerFactory = logs.CreateFactory();
         options.Retry.MaxRetries = 0;
         var through = new Uri($"http://crawler:{Password}@127.0.0.1:{proxy.Port}/").AbsoluteUri;
         var refused = new Uri($"http://crawler:{Password}@127.0.0.1:{wrongProxy.Port}/").AbsoluteUri;
@@ -48,7 +48,7 @@ public sealed class ProxyTests
             new Request(new Uri(server.BaseUrl, "/pages/2")) { Meta = { [RequestMeta.Proxy] = "socks5://crawler:" + Password + "@127.0.0.1:1" } },
         };
 
-        var result = await new RequestsSpider(requests).RunAsync(options);
+        var result = await new CrawlerBuilder(new RequestsSpider(requests), options).UseLoggerFactory(logs.CreateFactory()).Build().RunAsync();
 
         proxy.Challenges.ShouldBeGreaterThan(0);
         proxy.Forwarded.ShouldBe([requests[0].Url.AbsoluteUri]);
@@ -148,9 +148,8 @@ public sealed class ProxyTests
         var second = Options();
         second.JobDir = temp.File("job");
         second.KeepJob = true;
-        second.LoggerFactory = logs.CreateFactory();
         second.Downloader.Proxies.Add(proxy.Url.AbsoluteUri);
-        var resumed = await new ListSpider(urls).RunAsync(second);
+        var resumed = await new CrawlerBuilder(new ListSpider(urls), second).UseLoggerFactory(logs.CreateFactory()).Build().RunAsync();
 
         resumed.Paused.ShouldBeFalse();
         resumed.Stats.Pages.ShouldBe(6);

@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Jobs;
 using Trawl.Tests.Engine;

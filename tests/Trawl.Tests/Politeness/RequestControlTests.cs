@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Http;
 using Trawl.Tests.Support;
@@ -57,12 +58,11 @@ public sealed class RequestControlTests
         await using var server = await TestSites.StartAsync(pages: 5);
         var logs = new CapturingLoggerProvider();
         var options = Options();
-        options.LoggerFactory = logs.CreateFactory();
         options.Retry.MaxRetries = 0;
         var slow = new Request(new Uri(server.BaseUrl, "/trap/slow?ms=20000")) { Meta = { [RequestMeta.DownloadTimeout] = 0.2 } };
         var fine = new Request(new Uri(server.BaseUrl, "/trap/slow?ms=300"));
 
-        var result = await new RequestsSpider(slow, fine).RunAsync(options);
+        var result = await new CrawlerBuilder(new RequestsSpider(slow, fine), options).UseLoggerFactory(logs.CreateFactory()).Build().RunAsync();
 
         result.Stats.ErrorsByKind["timeout"].ShouldBe(1);
         result.Stats.Pages.ShouldBe(1);
@@ -104,12 +104,12 @@ public sealed class RequestControlTests
         await using var server = await TestSites.StartAsync(pages: 5);
         var logs = new CapturingLoggerProvider();
         var options = Options();
-        options.LoggerFactory = logs.CreateFactory();
         options.Retry.MaxRetries = 1;
         options.Retry.MaxRetryAfter = TimeSpan.FromMilliseconds(100);
 
         // An hour, unless cut: the test would not finish.
-        var result = await new RequestsSpider(new Request(new Uri(server.BaseUrl, "/trap/status/503?retry-after=3600"))).RunAsync(options);
+        var spider = new RequestsSpider(new Request(new Uri(server.BaseUrl, "/trap/status/503?retry-after=3600")));
+        var result = await new CrawlerBuilder(spider, options).UseLoggerFactory(logs.CreateFactory()).Build().RunAsync();
 
         server.FetchCount("/trap/status/503?retry-after=3600").ShouldBe(2);
         result.Stats.Retries.ShouldBe(1);

@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Jobs;
 using Trawl.Tests.Engine;
@@ -80,9 +81,7 @@ public sealed class ScopeAndLimitTests
     [Fact]
     public async Task AllowedDomains_CoverSubdomains_ButNotLookalikes()
     {
-        var options = Options();
-        options.AllowedDomains.Add("example.com");
-        var scope = Trawl.Politeness.CrawlScope.From(options)!;
+        var scope = Trawl.Politeness.CrawlScope.From(["example.com"])!;
 
         scope.Allows(new Uri("https://example.com/")).ShouldBeTrue();
         scope.Allows(new Uri("http://www.EXAMPLE.com:8080/x")).ShouldBeTrue();

@@ -1,3 +1,4 @@
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Redis;
 using Trawl.Tests.Engine;
@@ -28,10 +29,10 @@ public sealed class RedisEngineTests(RedisServerFixture fixture) : IClassFixture
         // A second worker on the same crawl would take the slow request if its lease lapsed.
         await using var other = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = spider }, timeout.Token);
         var slow = new Uri(site.BaseUrl, "/trap/slow?ms=5000").AbsoluteUri;
-        var options = new CrawlOptions { HandleSignals = false, Frontier = frontier, AbortToken = timeout.Token };
+        var options = new CrawlOptions { HandleSignals = false };
         options.Downloader.Timeout = TimeSpan.FromSeconds(30);
 
-        var crawl = new ListSpider(slow).RunAsync(options);
+        var crawl = new CrawlerBuilder(new ListSpider(slow), options).UseFrontier(frontier).UseAbortToken(timeout.Token).Build().RunAsync();
         var stolen = 0;
         // Once the engine has the request (the site sees it), the other worker tries to take it until the crawl ends.
         while (!site.FetchCounts().ContainsKey("/trap/slow?ms=5000"))

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Frontier;
 using Trawl.Http;
@@ -126,9 +127,9 @@ public sealed class RedisResilienceTests : IAsyncLifetime
         await using var site = await TestSites.StartAsync(pages: 100);
         await using var redis = await WorkerAsync($"gate-{Guid.NewGuid():N}", "w", o => o.MaxOutage = TimeSpan.FromSeconds(1));
         var gate = await RedisDomainLimiter.CreateAsync(redis, new RedisDomainLimiterOptions { RequestsPerSecond = 10 }, Ct);
-        var options = new CrawlOptions { HandleSignals = false, DomainGate = gate, AbortToken = Ct };
+        var options = new CrawlOptions { HandleSignals = false };
 
-        var crawl = new SiteSpider(site.BaseUrl).RunAsync(options);
+        var crawl = new CrawlerBuilder(new SiteSpider(site.BaseUrl), options).UseDomainGate(gate).UseAbortToken(Ct).Build().RunAsync();
         while (site.TotalRequests < 5)
         {
             await Task.Delay(10, Ct);

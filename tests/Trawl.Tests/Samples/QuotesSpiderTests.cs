@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Trawl.Cli;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Sandbox;
 using Trawl.Samples.Quotes;

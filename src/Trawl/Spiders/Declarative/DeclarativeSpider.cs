@@ -51,9 +51,6 @@ public sealed class DeclarativeSpider : Spider
 
     internal override string SettingsText { get; }
 
-    /// <summary>The names of the fields each item has besides <c>url</c>, in order.</summary>
-    public IEnumerable<string> FieldNames => _fields.Select(pair => pair.Key);
-
     /// <inheritdoc />
     public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>
         Parse(response, cancellationToken).ToAsyncEnumerable();

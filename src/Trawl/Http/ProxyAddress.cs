@@ -1,13 +1,18 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 
-namespace Trawl.Downloader;
+namespace Trawl.Http;
 
 /// <summary>
 /// A proxy given as a URL: <c>http://HOST:PORT</c>, <c>socks5://HOST:PORT</c>, <c>socks4://</c> or <c>socks4a://</c>,
 /// optionally with <c>USER:PASSWORD@</c> (percent-encoded). The credentials are kept apart from the address, so the
 /// address can be logged and fingerprinted and the password never is.
 /// </summary>
-internal sealed class ProxyAddress
+/// <remarks>
+/// Use <see cref="TryParse"/> to check a proxy setting before a crawl (the crawl's own validation does the same), and
+/// <see cref="Redact"/> to show one that did not parse without its password.
+/// </remarks>
+public sealed class ProxyAddress
 {
     private ProxyAddress(string scheme, string host, int port, NetworkCredential? credentials)
     {
@@ -18,27 +23,31 @@ internal sealed class ProxyAddress
         Address = new UriBuilder(scheme, host, port).Uri;
     }
 
+    /// <summary>The scheme, lower-case: <c>http</c>, <c>socks5</c>, <c>socks4</c> or <c>socks4a</c>.</summary>
     public string Scheme { get; }
 
+    /// <summary>The host, lower-case, an IDN in its ASCII form.</summary>
     public string Host { get; }
 
+    /// <summary>The port: the URL's, else 80 for <c>http</c> and 1080 for SOCKS.</summary>
     public int Port { get; }
 
     /// <summary>The proxy's URL without credentials: safe to log.</summary>
     public Uri Address { get; }
 
-    public NetworkCredential? Credentials { get; }
+    /// <summary>The user name and password, if the URL had them.</summary>
+    internal NetworkCredential? Credentials { get; }
 
     /// <summary>What tells two proxies apart for connection pooling: the address and the credentials.</summary>
-    public string PoolKey => Credentials is null ? Display : $"{Display}\n{Credentials.UserName}\n{Credentials.Password}";
+    internal string PoolKey => Credentials is null ? Display : $"{Display}\n{Credentials.UserName}\n{Credentials.Password}";
 
     /// <summary><c>scheme://host:port</c>, lower-case, without credentials.</summary>
-    public string Display => $"{Scheme}://{Host}:{Port}";
+    internal string Display => $"{Scheme}://{Host}:{Port}";
 
     /// <summary>Parses a proxy URL. On failure, <paramref name="error"/> says why, without repeating any password.</summary>
-    public static bool TryParse(string text, out ProxyAddress proxy, out string error)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out ProxyAddress? proxy, [NotNullWhen(false)] out string? error)
     {
-        proxy = null!;
+        proxy = null;
         var trimmed = text?.Trim() ?? string.Empty;
         if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || uri.HostNameType is UriHostNameType.Unknown or UriHostNameType.Basic)
         {
@@ -75,17 +84,19 @@ internal sealed class ProxyAddress
         }
 
         proxy = new ProxyAddress(scheme, uri.IdnHost.ToLowerInvariant(), port, credentials);
-        error = string.Empty;
+        error = null;
         return true;
     }
 
     /// <summary>A proxy URL with any password replaced, for messages about a value that did not parse.</summary>
     public static string Redact(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var at = text.LastIndexOf('@');
         var scheme = text.IndexOf("://", StringComparison.Ordinal);
         return at > 0 && scheme >= 0 && at > scheme ? text[..(scheme + 3)] + "***@" + text[(at + 1)..] : text;
     }
 
+    /// <summary><c>scheme://host:port</c>, without credentials: safe to log.</summary>
     public override string ToString() => Display;
 }
