@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Trawl.Cli.Commands;
 using Trawl.Engine;
+using Trawl.Items;
 using Trawl.Redis;
 using Trawl.Spiders;
 
@@ -150,7 +151,16 @@ internal static class CrawlRunner
             output.WriteLine($"Stopped by an error: {result.Error}");
         }
 
-        if (result.Paused && result.JobDirectory is not null)
+        if (result.Error is { } error && error.Contains(ExportFile.ChangedWhileCrawling, StringComparison.Ordinal))
+        {
+            // The output lost what was written to it: resuming into it cannot restore that, a new file can.
+            output.WriteLine(result.JobDirectory is not null
+                ? $"The job is kept in {result.JobDirectory}, with every item: run the same command with -o naming a new file to have them all written there."
+                : options.Frontier is ClusterWorkerFrontier
+                    ? "Every item is kept in the shared crawl: trawl export writes them all to a file."
+                    : "This crawl kept no job directory, so its items cannot be written again.");
+        }
+        else if (result.Paused && result.JobDirectory is not null)
         {
             output.WriteLine($"Paused ({result.PauseReason}). The job is saved in {result.JobDirectory}: run the same command again to resume.");
         }

@@ -126,17 +126,27 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var job = options.JobDir is null ? null : await JobSession.OpenAsync(spider, options, cookies, logger, options.AbortToken).ConfigureAwait(false);
         var frontier = job?.Frontier ?? options.Frontier ?? new MemoryFrontier(options.TimeProvider);
         var durable = frontier is IItemLog;
-        var feed = await ItemFeed.StartAsync(
-            new ItemFeedOptions
-            {
-                Output = options.Output,
-                Pipelines = [.. options.Pipelines],
-                MaxResultItems = options.MaxResultItems,
-                BufferSize = options.ItemBufferSize,
-                ItemLog = frontier as IItemLog,
-                Logger = logger,
-            },
-            options.AbortToken).ConfigureAwait(false);
+        ItemFeed feed;
+        try
+        {
+            feed = await ItemFeed.StartAsync(
+                new ItemFeedOptions
+                {
+                    Output = options.Output,
+                    Pipelines = [.. options.Pipelines],
+                    MaxResultItems = options.MaxResultItems,
+                    BufferSize = options.ItemBufferSize,
+                    ItemLog = frontier as IItemLog,
+                    Logger = logger,
+                },
+                options.AbortToken).ConfigureAwait(false);
+        }
+        catch when (job is not null)
+        {
+            // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
+            await job.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         var scope = CrawlScope.From(options);
         var downloader = new HttpDownloader(options.Downloader, logger, cookies, options.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
         var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && options.Frontier is null, durable, job, downloader, feed, pauseToken, scope);

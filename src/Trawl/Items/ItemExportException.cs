@@ -30,4 +30,7 @@ public sealed class ItemExportException : IOException
 
     /// <summary>The full path of the output file, when known.</summary>
     public string? OutputPath { get; }
+
+    /// <summary>Whether the file is being written by another run (a configuration problem, not a failure of this run).</summary>
+    internal bool InUse { get; init; }
 }

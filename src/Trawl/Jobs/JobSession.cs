@@ -73,6 +73,11 @@ internal sealed class JobSession : IAsyncDisposable
                 return new JobSession(store, spider, cookies, resuming: false);
             }
 
+            if (options.Output is { } output)
+            {
+                await JobOutputCheck.ThrowIfAheadAsync(store, output, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!string.Equals(store.PreviousSpiderName, spider.Name, StringComparison.Ordinal))
             {
                 Log.JobSpiderChanged(logger, directory, store.PreviousSpiderName ?? "?", spider.Name);
