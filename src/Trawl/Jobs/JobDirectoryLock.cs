@@ -55,7 +55,18 @@ internal sealed class JobDirectoryLock : IDisposable
 
     private static SafeFileHandle? LockDirectory(string directory)
     {
-        var handle = DirectoryLock.TryAcquire(directory, out var error);
+        SafeFileHandle? handle;
+        int error;
+        try
+        {
+            handle = DirectoryLock.TryAcquire(directory, out error);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library this build cannot call into: the lock file alone keeps other processes out.
+            return null;
+        }
+
         if (handle is not null)
         {
             return handle;

@@ -177,3 +177,38 @@ public sealed class OutputFileTests : IDisposable
         JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsArray().Count.ShouldBe(6);
     }
 }
+
+/// <summary>Two crawls in one process aimed at the same output: the second is refused, and leaves its job free.</summary>
+public sealed class SharedOutputCrawlTests
+{
+    [Fact]
+    public async Task SecondCrawl_OnTheSameOutput_IsRefused_AndItsJobIsLeftUnlocked()
+    {
+        await using var site = await TestSites.StartAsync(pages: 5);
+        using var temp = new TempDirectory();
+        var output = temp.File("items.jsonl");
+        using var pause = new CancellationTokenSource();
+        var first = new Trawl.Tests.Politeness.RequestsSpider(new Trawl.Http.Request(new Uri(site.BaseUrl, "/pages/0")), new Trawl.Http.Request(new Uri(site.BaseUrl, "/trap/hang")))
+            .RunAsync(new Trawl.Engine.CrawlOptions { HandleSignals = false, JobDir = temp.File("first"), Output = output }, pause.Token);
+        try
+        {
+            await Waiting.UntilAsync(() => File.Exists(output) && File.ReadAllLines(output).Length == 1 || first.IsCompleted, TimeSpan.FromMinutes(2), "the first crawl's item");
+            first.IsCompleted.ShouldBeFalse();
+
+            var second = new Trawl.Tests.Politeness.RequestsSpider(new Trawl.Http.Request(new Uri(site.BaseUrl, "/pages/1")));
+            var ex = await Should.ThrowAsync<ItemExportException>(() => second.RunAsync(new Trawl.Engine.CrawlOptions { HandleSignals = false, JobDir = temp.File("second"), Output = output }));
+
+            ex.Message.ShouldContain(output);
+            ex.Message.ShouldContain("another crawl in this process is writing it");
+            await using var job = await Trawl.Jobs.JobStore.OpenAsync(temp.File("second"), new Trawl.Jobs.JobStoreOptions(), CancellationToken.None);
+            site.FetchCount("/pages/1").ShouldBe(0);
+        }
+        finally
+        {
+            await pause.CancelAsync();
+            (await first).Paused.ShouldBeTrue();
+        }
+
+        File.ReadAllLines(output).ShouldHaveSingleItem().ShouldContain("/pages/0");
+    }
+}
