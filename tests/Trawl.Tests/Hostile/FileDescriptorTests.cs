@@ -1,10 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Trawl.Cli;
 using Trawl.Jobs;
-using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Hostile;
 
