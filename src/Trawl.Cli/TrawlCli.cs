@@ -81,8 +81,9 @@ public static class TrawlCli
         }
         catch (ItemExportException ex)
         {
+            // An output another run is writing is a configuration problem, found as the crawl opened it.
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Error;
+            return ex.Problem == ItemExportProblem.InUse ? ExitCodes.Usage : ExitCodes.Error;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {

@@ -48,6 +48,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<string[]> AllowDomain { get; } = new("--allow-domain") { Description = "Visit only this domain and its subdomains, redirects included (repeatable; default: any).", HelpName = "DOMAIN" };
 
+    public Option<bool> AllowPrivateRedirects { get; } = new("--allow-private-redirects") { Description = "Follow redirects from a public address to a private or loopback one (refused by default, as browsers do)." };
+
     public Option<string?> RecrawlAfter { get; } = new("--recrawl-after") { Description = "Re-running a kept, finished job: fetch again pages older than DURATION (like 90s, 30m, 12h, 7d).", HelpName = "DURATION" };
 
     public Option<int?> MaxDepth { get; } = new("--max-depth") { Description = "Do not follow links deeper than N from a start page.", HelpName = "N" };
@@ -105,7 +107,7 @@ internal sealed class CrawlSettingsOptions
         foreach (var option in new Option[]
         {
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
-            AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain,
+            AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
@@ -314,6 +316,7 @@ internal sealed class CrawlSettingsOptions
                 : throw new CliUsageException($"Invalid --allow-domain '{domain}': give a host name such as example.com, not a URL."));
         }
 
+        options.Downloader.AllowPrivateRedirects = parse.GetValue(AllowPrivateRedirects);
         if (parse.GetValue(RecrawlAfter) is { } recrawl)
         {
             options.RecrawlAfter = Durations.TryParse(recrawl, out var age) && age > TimeSpan.Zero

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Trawl.Cli.Commands;
 using Trawl.Crawling;
 using Trawl.Engine;
+using Trawl.Items;
 using Trawl.Redis;
 using Trawl.Spiders;
 
@@ -148,7 +149,16 @@ internal static class CrawlRunner
             output.WriteLine($"Stopped by an error: {result.Error}");
         }
 
-        if (result.Paused && result.JobDirectory is not null)
+        if (result.Failure is ItemExportException { Problem: ItemExportProblem.Changed })
+        {
+            // The output lost what was written to it: resuming into it cannot restore that, a new file can.
+            output.WriteLine(result.JobDirectory is not null
+                ? $"The job is kept in {result.JobDirectory}, with every item: run the same command with -o naming a new file to have them all written there."
+                : clustered
+                    ? "Every item is kept in the shared crawl: trawl export writes them all to a file."
+                    : "This crawl kept no job directory, so its items cannot be written again.");
+        }
+        else if (result.Paused && result.JobDirectory is not null)
         {
             output.WriteLine($"Paused ({result.PauseReason}). The job is saved in {result.JobDirectory}: run the same command again to resume.");
         }

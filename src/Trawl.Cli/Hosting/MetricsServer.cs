@@ -11,8 +11,21 @@ namespace Trawl.Cli.Hosting;
 /// <c>trawl crawl --metrics</c>: serves <c>GET /metrics</c> in the Prometheus text format from a minimal Kestrel
 /// endpoint, for as long as the crawl runs. Every other path answers 404, other methods 405.
 /// </summary>
+/// <remarks>
+/// Every connection costs the crawler a file descriptor, so the endpoint keeps few and drops idle ones soon: a flood of
+/// idle connections must not starve the crawl of descriptors. Prometheus needs one connection per scraper.
+/// </remarks>
 internal sealed class MetricsServer : IAsyncDisposable
 {
+    /// <summary>Connections open at once; past it, a new connection is closed as soon as it is accepted.</summary>
+    internal const int MaxConnections = 16;
+
+    /// <summary>How long a connection may sit without a request before it is closed.</summary>
+    internal static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a request's headers may take to arrive.</summary>
+    internal static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
     private readonly WebApplication _app;
@@ -35,7 +48,12 @@ internal sealed class MetricsServer : IAsyncDisposable
     /// </summary>
     public static async Task<MetricsServer> StartAsync(MetricsAddress address, CancellationToken cancellationToken)
     {
-        var app = KestrelApp.Create(address.Address, address.Port, ShutdownTimeout);
+        var app = KestrelApp.Create(address.Address, address.Port, ShutdownTimeout, kestrel =>
+        {
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            kestrel.Limits.KeepAliveTimeout = IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = HeadersTimeout;
+        });
         var collector = new MetricsCollector();
         app.Run(context => HandleAsync(context, collector));
         try

@@ -1,6 +1,7 @@
 using Trawl.Logging;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Trawl.FileSystem;
 
 namespace Trawl.Downloader;
 
@@ -37,6 +38,9 @@ internal static class DownloadErrors
             DownloadError? kind = current switch
             {
                 TimeoutException => DownloadError.Timeout,
+
+                // EMFILE: the socket layer says TooManyOpenSockets, a file's IOException carries the errno.
+                IOException io when FileErrors.IsOutOfFileDescriptors(io.HResult) => DownloadError.TooManyOpenFiles,
                 SocketException socket => FromSocketError(socket.SocketErrorCode),
                 HttpRequestException http => FromHttpRequestError(http.HttpRequestError),
                 HttpIOException httpIo => FromHttpRequestError(httpIo.HttpRequestError),
@@ -85,6 +89,7 @@ internal static class DownloadErrors
             DownloadError.TooLarge => $"Response from {safe} is too large.",
             DownloadError.Protocol => $"Protocol error from {safe}{Detail(exception)}",
             DownloadError.InvalidRequest => $"Invalid request for {safe}{Detail(exception)}",
+            DownloadError.TooManyOpenFiles => $"Cannot fetch {safe}: {FileErrors.OutOfFileDescriptorsAdvice}.",
             _ => $"Network error fetching {safe}{Detail(exception)}",
         };
     }
@@ -95,6 +100,7 @@ internal static class DownloadErrors
         SocketError.ConnectionRefused => DownloadError.Refused,
         SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => DownloadError.Reset,
         SocketError.TimedOut => DownloadError.Timeout,
+        SocketError.TooManyOpenSockets => DownloadError.TooManyOpenFiles,
         _ => DownloadError.Network,
     };
 

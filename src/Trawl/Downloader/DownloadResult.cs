@@ -40,6 +40,12 @@ public enum DownloadError
 
     /// <summary>The request could not be sent as given: an invalid method or header. Retrying cannot help.</summary>
     InvalidRequest,
+
+    /// <summary>
+    /// The process ran out of file descriptors (too many open files, <c>EMFILE</c>) and could not open a connection:
+    /// its limit (<c>ulimit -n</c>) is too low for the crawl's concurrency, or something else holds descriptors.
+    /// </summary>
+    TooManyOpenFiles,
 }
 
 /// <summary>The outcome of one download: a response, or an error with its kind. Never an exception.</summary>
@@ -88,9 +94,11 @@ public readonly struct DownloadResult
         DownloadError.Network => "network",
         DownloadError.Cancelled => "cancelled",
         DownloadError.InvalidRequest => "invalid_request",
+        DownloadError.TooManyOpenFiles => "too_many_open_files",
         _ => "unknown",
     };
 
     /// <summary>Whether the error is a network error that retrying may cure.</summary>
-    public bool IsTransient => Error is DownloadError.Timeout or DownloadError.Refused or DownloadError.Reset or DownloadError.Network or DownloadError.Dns or DownloadError.Protocol;
+    public bool IsTransient => Error is DownloadError.Timeout or DownloadError.Refused or DownloadError.Reset or DownloadError.Network or DownloadError.Dns or DownloadError.Protocol
+        or DownloadError.TooManyOpenFiles;
 }

@@ -66,6 +66,17 @@ public sealed class DownloaderOptions
     /// <value>The default is 10.</value>
     public int MaxRedirects { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 10;
 
+    /// <summary>
+    /// Whether a redirect may lead to a more private address than the one it came from: from a public address to a
+    /// private network or this machine (loopback, <c>localhost</c>), or from a private network to this machine. By
+    /// default such a redirect is refused (<c>redirect_blocked</c>), as browsers refuse it, so a public site cannot
+    /// point the crawler at services on its own network. A crawl that starts on a private or loopback address may
+    /// still follow redirects within it and out to the internet. Host names are resolved to tell (only for a redirect
+    /// to another host); through a proxy they are not, and only IP literals and <c>localhost</c> are judged.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool AllowPrivateRedirects { get; set; }
+
     /// <summary>Whether cookies that sites set are kept and sent back, as a browser does. A durable job saves them, so a resumed crawl keeps its session.</summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool UseCookies { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = true;

@@ -30,8 +30,9 @@ namespace Trawl.Downloader;
 /// Redirects (301, 302, 303, 307, 308 with a Location) are followed up to <see cref="DownloaderOptions.MaxRedirects"/>.
 /// 303 turns any method but HEAD into GET, and 301 and 302 turn POST into GET, as browsers do; the body is then
 /// dropped. 307 and 308 keep method and body. A URL met twice in one chain fails at once as
-/// <see cref="DownloadError.Redirects"/>; a target that is not http(s), or that <see cref="RedirectFilter"/>
-/// refuses, fails as <see cref="DownloadError.RedirectBlocked"/>. <c>Authorization</c> and <c>Cookie</c> headers of
+/// <see cref="DownloadError.Redirects"/>; a target that is not http(s), that <see cref="RedirectFilter"/> refuses, or
+/// that leads to a more private address than its hop (a public site to a loopback or private address; see
+/// <see cref="DownloaderOptions.AllowPrivateRedirects"/>), fails as <see cref="DownloadError.RedirectBlocked"/>. <c>Authorization</c> and <c>Cookie</c> headers of
 /// the request are not sent to another origin.
 /// </para>
 /// <para>
@@ -70,6 +71,7 @@ internal sealed class HttpDownloader : IDownloader
     private readonly TimeSpan _timeout;
     private readonly int _maxResponseSize;
     private readonly int _maxRedirects;
+    private readonly bool _allowPrivateRedirects;
     private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
 
     // Disposing the handler does not end requests already waiting on a connection, so Dispose cancels them. Never
@@ -100,6 +102,7 @@ internal sealed class HttpDownloader : IDownloader
         _timeout = options.Timeout;
         _maxResponseSize = (int)Math.Min(options.MaxResponseSize, Array.MaxLength);
         _maxRedirects = options.MaxRedirects;
+        _allowPrivateRedirects = options.AllowPrivateRedirects;
         _maxPooledTimeoutSources = Math.Clamp(options.MaxConnectionsPerServer * 4, 64, 1024);
         _cookies = cookies;
         _logger = logger ?? NullLogger.Instance;
@@ -136,6 +139,9 @@ internal sealed class HttpDownloader : IDownloader
     /// </summary>
     /// <value>The default is <see langword="null"/>: every http(s) target is allowed.</value>
     public Func<Uri, bool>? RedirectFilter { get; init; }
+
+    /// <summary>Resolves host names to tell where a redirect leads (<see cref="DownloaderOptions.AllowPrivateRedirects"/>); for tests.</summary>
+    internal AddressSpaces.Resolver HostResolver { get; init; } = Dns.GetHostAddressesAsync;
 
     /// <summary>How many timeout sources wait in the pool for reuse; for tests.</summary>
     internal int PooledTimeoutSources => Volatile.Read(ref _pooledTimeoutSources);
@@ -209,7 +215,8 @@ internal sealed class HttpDownloader : IDownloader
 
                         chain ??= [];
                         chain.Add(url);
-                        var blocked = CheckRedirect(request, url, target, chain);
+                        var blocked = CheckRedirect(request, url, target, chain)
+                            ?? (_allowPrivateRedirects ? null : await CheckAddressSpaceAsync(request, url, target, throughProxy: usedProxy is not null, token).ConfigureAwait(false));
                         if (blocked is { } failure)
                         {
                             return failure;
@@ -524,6 +531,31 @@ internal sealed class HttpDownloader : IDownloader
         }
 
         return null;
+    }
+
+    // As browsers do (Private Network Access): a redirect may not lead to a more private address space than its own hop.
+    private async ValueTask<DownloadResult?> CheckAddressSpaceAsync(Request request, Uri from, Uri target, bool throughProxy, CancellationToken cancellationToken)
+    {
+        if (string.Equals(from.IdnHost, target.IdnHost, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        // A proxy resolves names itself: asking the local resolver would tell it what the proxy is there to hide.
+        var resolve = throughProxy ? null : HostResolver;
+        if (await AddressSpaces.OfHostAsync(target, resolve, mostPrivate: true, cancellationToken).ConfigureAwait(false) is not { } to || to == AddressSpace.Public)
+        {
+            return null;
+        }
+
+        if (await AddressSpaces.OfHostAsync(from, resolve, mostPrivate: false, cancellationToken).ConfigureAwait(false) is not { } source || source <= to)
+        {
+            return null;
+        }
+
+        return Fail(request, from, DownloadError.RedirectBlocked, exception: null,
+            $"Redirect from {UrlRedaction.UrlForLog(from)} ({AddressSpaces.Describe(source)}) to {UrlRedaction.UrlForLog(target)} ({AddressSpaces.Describe(to)}) " +
+            "is refused, as browsers refuse it; --allow-private-redirects (DownloaderOptions.AllowPrivateRedirects) allows it.");
     }
 
     private void StoreCookies(Uri url, HttpResponseMessage response)

@@ -131,17 +131,28 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
         var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
         var durable = frontier is IItemLog;
-        var feed = await ItemFeed.StartAsync(
-            new ItemFeedOptions
-            {
-                Output = options.Output,
-                Pipelines = [.. crawler.Pipelines],
-                MaxResultItems = options.MaxResultItems,
-                BufferSize = options.ItemBufferSize,
-                ItemLog = frontier as IItemLog,
-                Logger = logger,
-            },
-            crawler.AbortToken).ConfigureAwait(false);
+        ItemFeed feed;
+        try
+        {
+            feed = await ItemFeed.StartAsync(
+                new ItemFeedOptions
+                {
+                    Output = options.Output,
+                    Pipelines = [.. crawler.Pipelines],
+                    MaxResultItems = options.MaxResultItems,
+                    BufferSize = options.ItemBufferSize,
+                    ItemLog = frontier as IItemLog,
+                    Logger = logger,
+                },
+                crawler.AbortToken).ConfigureAwait(false);
+        }
+        catch when (job is not null)
+        {
+            // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
+            await job.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var scope = CrawlScope.From(options.AllowedDomains);
         var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
         var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
@@ -232,6 +243,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             Items = _feed.Items,
             JobDirectory = jobDirectory,
             Error = _fatal?.Message,
+            Failure = _fatal,
         };
     }
 

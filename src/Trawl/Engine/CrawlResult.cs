@@ -18,6 +18,9 @@ public sealed class CrawlResult
     /// <summary>The error that stopped the run, such as a full disk, or <see langword="null"/>. A durable job stays resumable.</summary>
     public string? Error { get; init; }
 
+    /// <summary>The exception behind <see cref="Error"/>, for a caller that acts on its kind, or <see langword="null"/>.</summary>
+    public Exception? Failure { get; init; }
+
     /// <summary>Whether a page or item limit ended the run.</summary>
     public bool LimitReached { get; init; }
 

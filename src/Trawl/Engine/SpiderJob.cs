@@ -25,6 +25,7 @@ internal static class SpiderJob
                 SettingsFingerprint = SettingsFingerprint(spider, options),
                 StartUrlsJson = JsonSerializer.Serialize(spider.StartUrls),
                 ProxySetup = options.Downloader.ProxySetupFingerprint(),
+                Output = options.Output,
                 RecrawlAfter = options.RecrawlAfter,
                 SaveSpiderState = spider.State.ToJson,
                 LoadSpiderState = spider.State.LoadJson,

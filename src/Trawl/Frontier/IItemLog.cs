@@ -19,4 +19,11 @@ public interface IItemLog
 /// <summary>How far an exporter has written.</summary>
 /// <param name="Sequence">The sequence of the last item written; 0 for none.</param>
 /// <param name="Position">The output file's length in bytes after that item.</param>
-public readonly record struct ExportCheckpoint(long Sequence, long Position);
+public readonly record struct ExportCheckpoint(long Sequence, long Position)
+{
+    /// <summary>
+    /// How many items the output file holds up to <see cref="Position"/> (items a pipeline dropped are not in it), or
+    /// <see langword="null"/> when the item log does not record it. A finished output is checked against it.
+    /// </summary>
+    public long? Items { get; init; }
+}

@@ -89,6 +89,9 @@ internal sealed class CsvItemExporter : FileItemExporter
     }
 
     /// <inheritdoc />
+    internal override ItemFormat Format => ItemFormat.Csv;
+
+    /// <inheritdoc />
     protected override void AppendItem(JsonObject item, long offset)
     {
         if (offset == 0 || _columns is null)

@@ -1,14 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using Trawl.FileSystem;
+
 namespace Trawl.Items;
 
-/// <summary>Opens output files and turns the ways that can fail into one <see cref="ItemExportException"/> each.</summary>
+/// <summary>
+/// Opens output files and turns the ways that can fail into one <see cref="ItemExportException"/> each.
+/// </summary>
+/// <remarks>
+/// An output file belongs to one writer at a time. Within the process a registry of the paths being written says so;
+/// across processes, on Linux, the writer holds a POSIX write lock (<c>fcntl</c>) on the whole file, taken before the
+/// file is emptied. Readers are not held back: <c>fcntl</c> locks and the <c>flock</c> that .NET takes for every open
+/// are independent, and other programs do not lock at all. On Windows the sharing mode already keeps a second writer out.
+/// </remarks>
 internal static class ExportFile
 {
-    /// <summary>Creates the file, or empties it if it exists.</summary>
+    /// <summary>The outputs being written in this process, by full path.</summary>
+    private static readonly ConcurrentDictionary<string, byte> Claimed = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the file, or empties it if it exists, once it is this writer's alone.</summary>
     public static FileStream Create(string fullPath)
     {
         ThrowIfNotAFile(fullPath);
         ThrowIfReadOnly(fullPath);
-        return Open(fullPath, FileMode.Create, FileAccess.Write);
+        // Read access too, to count the items back when verifying the finished file. Emptied only once locked, so a
+        // second run never cuts the file of a run that holds it.
+        var stream = OpenClaimed(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        try
+        {
+            // A device (/dev/full, say) or a pipe has nothing to cut, and may not be cut.
+            if (stream.CanSeek && stream.Length > 0)
+            {
+                stream.SetLength(0);
+            }
+
+            return stream;
+        }
+        catch (Exception ex) when (IsIoFailure(ex))
+        {
+            stream.Dispose();
+            throw Failure(fullPath, ex);
+        }
     }
 
     /// <summary>
@@ -23,12 +55,12 @@ internal static class ExportFile
             throw new ItemExportException(
                 fullPath,
                 $"Cannot resume writing items to '{fullPath}': the file is missing, but the job recorded {length} bytes written to it. " +
-                "Restore the file, or start the job again.",
+                $"Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
                 null);
         }
 
         ThrowIfReadOnly(fullPath);
-        var stream = Open(fullPath, FileMode.Open, FileAccess.ReadWrite);
+        var stream = OpenClaimed(fullPath, FileMode.Open, FileAccess.ReadWrite);
         long actual;
         try
         {
@@ -46,12 +78,20 @@ internal static class ExportFile
             throw new ItemExportException(
                 fullPath,
                 $"Cannot resume writing items to '{fullPath}': the file holds {actual} bytes, but the job recorded {length} bytes written to it, " +
-                "so it was truncated or replaced. Restore the file, or start the job again.",
+                $"so it was truncated or replaced. Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
                 null);
         }
 
         return stream;
     }
+
+    /// <summary>How a message says that an output no longer holds what was written to it; a command line looks for it.</summary>
+
+    /// <summary>What a run with a new output file does, for messages.</summary>
+    internal const string EveryItemAgain = "the job still holds every item, and writes them all to a file it has not written before";
+
+    /// <summary>Whether this process is writing <paramref name="fullPath"/> now.</summary>
+    public static bool IsClaimedHere(string fullPath) => Claimed.ContainsKey(fullPath);
 
     /// <summary>Cuts the file to <paramref name="length"/> bytes (dropping a torn last item) and moves to its end.</summary>
     public static void Truncate(FileStream stream, string fullPath, long length)
@@ -93,11 +133,17 @@ internal static class ExportFile
         if (File.Exists(fullPath))
         {
             ThrowIfReadOnly(fullPath);
+            if (IsClaimedHere(fullPath))
+            {
+                throw InUse(fullPath, inThisProcess: true, null);
+            }
 
             // Opening for writing without truncating changes neither the contents nor the modification time. The room
             // left is probed beside it, so the file itself stays untouched.
-            using (Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            using (var writable = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
             {
+                // A run writing the file holds its lock; this one lets go of its own as it closes.
+                LockOrThrow(writable, fullPath);
             }
 
             var directory = Path.GetDirectoryName(fullPath) ?? ".";
@@ -140,6 +186,7 @@ internal static class ExportFile
         var reason = ex switch
         {
             _ when FileErrors.IsDiskFull(ex) => "the disk is full",
+            _ when FileErrors.IsOutOfFileDescriptors(ex) => FileErrors.OutOfFileDescriptorsAdvice,
             DirectoryNotFoundException => MissingDirectoryReason(fullPath),
             FileNotFoundException => $"the file cannot be created in '{Path.GetDirectoryName(fullPath)}'",
             UnauthorizedAccessException => "permission denied",
@@ -160,6 +207,116 @@ internal static class ExportFile
         catch (Exception ex) when (IsIoFailure(ex))
         {
             throw Failure(fullPath, ex);
+        }
+    }
+
+    /// <summary>Opens the file for this writer alone: claimed in this process, and locked against other processes.</summary>
+    private static ClaimedFileStream OpenClaimed(string fullPath, FileMode mode, FileAccess access)
+    {
+        if (!Claimed.TryAdd(fullPath, 0))
+        {
+            throw InUse(fullPath, inThisProcess: true, null);
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(fullPath, mode, access, FileShare.Read);
+        }
+        catch (Exception ex) when (IsIoFailure(ex))
+        {
+            Claimed.TryRemove(fullPath, out _);
+            throw ex is IOException io && FileErrors.IsHeldByAnother(io) ? InUse(fullPath, inThisProcess: false, ex) : Failure(fullPath, ex);
+        }
+
+        var stream = new ClaimedFileStream(handle, access, fullPath);
+        try
+        {
+            LockOrThrow(stream, fullPath);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    // A write lock over the whole file (length 0 means "to the end, however far it grows"), released when the handle
+    // closes. Linux only: macOS has no FileStream.Lock, and on Windows the sharing mode keeps other writers out.
+    private static void LockOrThrow(FileStream stream, string fullPath)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            stream.Lock(0, 0);
+        }
+        catch (IOException ex) when (FileErrors.IsHeldByAnother(ex))
+        {
+            throw InUse(fullPath, inThisProcess: false, ex);
+        }
+        catch (Exception ex) when (IsIoFailure(ex))
+        {
+            throw Failure(fullPath, ex);
+        }
+    }
+
+    private static ItemExportException InUse(string fullPath, bool inThisProcess, Exception? inner)
+    {
+        var who = inThisProcess
+            ? "another crawl in this process is writing it"
+            : OpenFiles.FindHolder(fullPath, writersOnly: true, excludeSelf: true) is { } pid
+                ? $"another trawl run (pid {pid}) is writing it"
+                : "another trawl run is writing it";
+        return new ItemExportException(
+            fullPath,
+            $"Cannot write items to '{fullPath}': {who}. An output file belongs to one run at a time: give this crawl another -o, " +
+            "or wait for that run to end.",
+            inner)
+        {
+            Problem = ItemExportProblem.InUse,
+        };
+    }
+
+    /// <summary>An output's stream that gives up the path's claim in this process when it is closed.</summary>
+    private sealed class ClaimedFileStream(SafeFileHandle handle, FileAccess access, string fullPath) : FileStream(handle, access, bufferSize: 0)
+    {
+        private int _released;
+
+        public override async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await base.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Release();
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            try
+            {
+                base.Dispose(disposing);
+            }
+            finally
+            {
+                Release();
+            }
+        }
+
+        private void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Claimed.TryRemove(fullPath, out _);
+            }
         }
     }
 

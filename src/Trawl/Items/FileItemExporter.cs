@@ -24,6 +24,7 @@ internal abstract class FileItemExporter : IItemExporter
     private readonly ArrayBufferWriter<byte> _buffer = new(ChunkSize);
     private readonly Utf8JsonWriter _json;
     private long _pendingOffset;
+    private long _completedLength = -1;
     private Exception? _broken;
     private bool _completed;
     private bool _disposed;
@@ -42,6 +43,9 @@ internal abstract class FileItemExporter : IItemExporter
 
     /// <inheritdoc />
     public long Position { get; private set; }
+
+    /// <summary>The format this exporter writes.</summary>
+    internal abstract ItemFormat Format { get; }
 
     /// <inheritdoc />
     public async ValueTask WriteAsync(IReadOnlyList<JsonObject> items, CancellationToken cancellationToken)
@@ -103,6 +107,7 @@ internal abstract class FileItemExporter : IItemExporter
                 _stream.Flush(flushToDisk: true);
             }
 
+            _completedLength = _pendingOffset;
             _completed = true;
         }
         catch (Exception ex)
@@ -116,6 +121,75 @@ internal abstract class FileItemExporter : IItemExporter
             throw;
         }
     }
+
+    /// <summary>
+    /// Counts the items in the file up to <paramref name="to"/>, a position an item ends at, reading through this
+    /// exporter's own handle (on Linux, opening and closing another handle on the file would drop this process's lock on it).
+    /// </summary>
+    internal long CountItems(long to)
+    {
+        try
+        {
+            return OutputItems.Count(_stream.SafeFileHandle, Format, 0, to, endsAtItem: true);
+        }
+        catch (Exception ex) when (ExportFile.IsIoFailure(ex))
+        {
+            throw ExportFile.Failure(FullPath, ex);
+        }
+    }
+
+    /// <summary>
+    /// Checks, after <see cref="CompleteAsync"/>, that the file at <see cref="FullPath"/> is the one this exporter wrote
+    /// and holds all of it: it exists, its length is what was written, and it holds <paramref name="expectedItems"/> items.
+    /// </summary>
+    /// <exception cref="ItemExportException">The file is gone or differs; the message says how.</exception>
+    internal void VerifyComplete(long expectedItems)
+    {
+        if (!_completed || _disposed)
+        {
+            throw new InvalidOperationException($"The exporter of '{FullPath}' must be complete, and not disposed, to verify its file.");
+        }
+
+        if (!_stream.CanSeek)
+        {
+            // A pipe or a device keeps nothing to read back.
+            return;
+        }
+
+        FileInfo file;
+        long counted;
+        try
+        {
+            file = new FileInfo(FullPath);
+            if (!file.Exists)
+            {
+                throw OutputChanged(FullPath, "the file is gone: it was deleted, or its directory removed, while the crawl ran");
+            }
+
+            counted = file.Length == _completedLength ? CountItems(_completedLength) : -1;
+        }
+        catch (Exception ex) when (ExportFile.IsIoFailure(ex) && ex is not ItemExportException)
+        {
+            throw ExportFile.Failure(FullPath, ex);
+        }
+
+        if (counted < 0)
+        {
+            throw OutputChanged(FullPath, $"it holds {file.Length} bytes, but this crawl wrote {_completedLength}: another program changed or replaced it");
+        }
+
+        if (counted != expectedItems)
+        {
+            throw OutputChanged(FullPath, $"it holds {counted} items, but {expectedItems} were written to it: another program changed it");
+        }
+    }
+
+    /// <summary>The exception for an output found changed or removed behind the exporter's back.</summary>
+    internal static ItemExportException OutputChanged(string fullPath, string why) =>
+        new(fullPath, $"The output '{fullPath}' is not as this crawl wrote it ({why}), so items may be missing from it.", null)
+        {
+            Problem = ItemExportProblem.Changed,
+        };
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

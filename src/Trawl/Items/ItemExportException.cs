@@ -30,4 +30,23 @@ public sealed class ItemExportException : IOException
 
     /// <summary>The full path of the output file, when known.</summary>
     public string? OutputPath { get; }
+
+    /// <summary>What went wrong with the output file.</summary>
+    public ItemExportProblem Problem { get; internal init; }
+}
+
+/// <summary>What went wrong with an output file, for a caller that acts on it (an exit code, advice to the user).</summary>
+public enum ItemExportProblem
+{
+    /// <summary>The file could not be created, opened or written (a missing directory, no permission, a full disk).</summary>
+    Unwritable,
+
+    /// <summary>Another run is writing the file: a configuration problem, not a failure of this run.</summary>
+    InUse,
+
+    /// <summary>
+    /// The file was changed or removed behind the crawl's back, so items written to it may be missing: a durable job
+    /// still holds them, and writes them all to a new output.
+    /// </summary>
+    Changed,
 }

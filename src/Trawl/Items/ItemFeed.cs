@@ -46,6 +46,7 @@ public sealed class ItemFeed : IAsyncDisposable
     private long _dropped;
     private long _droppedByError;
     private long _replayed;
+    private long _outputItems;
     private ItemExportException? _fault;
     private int _completing;
     private bool _finished;
@@ -199,18 +200,27 @@ public sealed class ItemFeed : IAsyncDisposable
         {
             format ??= ItemExporters.FormatOf(output);
             long? resumeAt = null;
+            long? recordedItems = null;
             if (_itemLog is not null)
             {
                 var checkpoint = await _itemLog.GetExportCheckpointAsync(_outputKey!, cancellationToken).ConfigureAwait(false);
                 if (checkpoint.Sequence > 0)
                 {
                     resumeAt = checkpoint.Position;
+                    recordedItems = checkpoint.Items;
                     _lastSequence = checkpoint.Sequence;
                     Log.ItemOutputResuming(_logger, _outputKey!, checkpoint.Sequence, checkpoint.Position);
                 }
             }
 
             _exporter = ItemExporters.Create(output, format.Value, resumeAt);
+
+            // The items already in the file, for the check of the finished file: as recorded, or counted when the item
+            // log does not record them.
+            if (resumeAt > 0 && _exporter is FileItemExporter file)
+            {
+                _outputItems = recordedItems ?? file.CountItems(resumeAt.Value);
+            }
         }
 
         foreach (var pipeline in _pipelines)
@@ -326,11 +336,12 @@ public sealed class ItemFeed : IAsyncDisposable
             if (survivors.Count > 0)
             {
                 await ExportAsync(_exporter, survivors, cancellationToken).ConfigureAwait(false);
+                _outputItems += survivors.Count;
             }
 
             if (_itemLog is not null)
             {
-                await CheckpointAsync(_itemLog, new ExportCheckpoint(last, _exporter.Position), cancellationToken).ConfigureAwait(false);
+                await CheckpointAsync(_itemLog, new ExportCheckpoint(last, _exporter.Position) { Items = _outputItems }, cancellationToken).ConfigureAwait(false);
             }
         }
         else
@@ -453,6 +464,9 @@ public sealed class ItemFeed : IAsyncDisposable
             if (Volatile.Read(ref _finished) && !aborted && Fault is null)
             {
                 await _exporter.CompleteAsync(cancellationToken).ConfigureAwait(false);
+
+                // A finished crawl's job is removed after this: only once the file is verified to hold what was written.
+                (_exporter as FileItemExporter)?.VerifyComplete(_outputItems);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -507,7 +521,8 @@ public sealed class ItemFeed : IAsyncDisposable
             ?? new ItemExportException(_outputKey ?? string.Empty, $"Item output failed: {ex.Message.TrimEnd('.')}.", ex);
         if (Interlocked.CompareExchange(ref _fault, fault, null) is null)
         {
-            Log.ItemOutputFailed(_logger, fault);
+            // An output failure the message explains (a full disk, a file removed) is no bug: no stack trace for it.
+            Log.ItemOutputFailed(_logger, fault.Message, ExportFile.IsIoFailure(ex) ? null : ex);
 
             // Writers waiting on a full buffer wake up and see the fault; buffered items are abandoned (a durable job replays them).
             _channel.Writer.TryComplete(fault);

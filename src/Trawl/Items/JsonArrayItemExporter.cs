@@ -44,6 +44,9 @@ internal sealed class JsonArrayItemExporter : FileItemExporter
     }
 
     /// <inheritdoc />
+    internal override ItemFormat Format => ItemFormat.Json;
+
+    /// <inheritdoc />
     protected override void AppendItem(JsonObject item, long offset)
     {
         if (offset == 0)

@@ -29,6 +29,9 @@ internal sealed class JsonLinesItemExporter : FileItemExporter
     }
 
     /// <inheritdoc />
+    internal override ItemFormat Format => ItemFormat.JsonLines;
+
+    /// <inheritdoc />
     protected override void AppendItem(JsonObject item, long offset)
     {
         AppendJson(item);

@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Item {Sequence} arrived after item {Last} and is not exported: items must be handed to the feed in commit order")]
     public static partial void ItemOutOfOrder(ILogger logger, long sequence, long last);
 
-    [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "Item output failed; no more items are exported")]
-    public static partial void ItemOutputFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Critical, Message = "Item output failed; no more items are exported: {Reason}")]
+    public static partial void ItemOutputFailed(ILogger logger, string reason, Exception? exception);
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The result keeps at most {Capacity} items; later items are not kept (set an output file to keep them all)")]
     public static partial void ResultItemsTruncated(ILogger logger, int capacity);

@@ -143,12 +143,25 @@ internal sealed class JobDatabase : IDisposable
                 PRAGMA temp_store = FILE;
                 PRAGMA journal_size_limit = 67108864;
                 """));
+            AddExportItemsColumn(connection);
             return new JobDatabase(connection);
         }
         catch
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    // Jobs written before exports recorded their item count get the column, empty: their count is unknown until the
+    // next checkpoint. Older trawls ignore the column (the format stays 1).
+    private static void AddExportItemsColumn(SqliteConnection connection)
+    {
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT count(*) FROM pragma_table_info('exports') WHERE name = 'items'";
+        if ((long)check.ExecuteScalar()! == 0)
+        {
+            Run(connection, "ALTER TABLE exports ADD COLUMN items INTEGER;");
         }
     }
 
@@ -468,23 +481,34 @@ internal sealed class JobDatabase : IDisposable
         return items;
     }
 
+    /// <summary>How many committed items have a sequence greater than <paramref name="afterSequence"/>.</summary>
+    public long CountItemsAfter(long afterSequence)
+    {
+        var count = Command("SELECT count(*) FROM items WHERE seq > $after", ("$after", SqliteType.Integer));
+        count.Parameters[0].Value = afterSequence;
+        return (long)count.ExecuteScalar()!;
+    }
+
     public ExportCheckpoint GetExportCheckpoint(string output)
     {
-        var read = Command("SELECT seq, position FROM exports WHERE output = $output", ("$output", SqliteType.Text));
+        var read = Command("SELECT seq, position, items FROM exports WHERE output = $output", ("$output", SqliteType.Text));
         read.Parameters[0].Value = output;
         using var reader = read.ExecuteReader();
-        return reader.Read() ? new ExportCheckpoint(reader.GetInt64(0), reader.GetInt64(1)) : default;
+        return reader.Read()
+            ? new ExportCheckpoint(reader.GetInt64(0), reader.GetInt64(1)) { Items = reader.IsDBNull(2) ? null : reader.GetInt64(2) }
+            : default;
     }
 
     public void SetExportCheckpoint(string output, ExportCheckpoint checkpoint) => Write(durable: true, () =>
     {
         var write = Command("""
-            INSERT INTO exports (output, seq, position) VALUES ($output, $seq, $position)
-            ON CONFLICT (output) DO UPDATE SET seq = excluded.seq, position = excluded.position
-            """, ("$output", SqliteType.Text), ("$seq", SqliteType.Integer), ("$position", SqliteType.Integer));
+            INSERT INTO exports (output, seq, position, items) VALUES ($output, $seq, $position, $items)
+            ON CONFLICT (output) DO UPDATE SET seq = excluded.seq, position = excluded.position, items = excluded.items
+            """, ("$output", SqliteType.Text), ("$seq", SqliteType.Integer), ("$position", SqliteType.Integer), ("$items", SqliteType.Integer));
         write.Parameters[0].Value = output;
         write.Parameters[1].Value = checkpoint.Sequence;
         write.Parameters[2].Value = checkpoint.Position;
+        write.Parameters[3].Value = checkpoint.Items is { } items ? items : DBNull.Value;
         return write.ExecuteNonQuery();
     });
 

@@ -23,6 +23,15 @@ public enum JobDirectoryProblem
 
     /// <summary>The disk holding the directory is full: the job can be neither created nor resumed until space is freed.</summary>
     DiskFull,
+
+    /// <summary>The process ran out of file descriptors (too many open files) and could not open the job's files.</summary>
+    OutOfFileDescriptors,
+
+    /// <summary>
+    /// The job's output file holds more items than the job accounts for: its database lost commits (its write-ahead log
+    /// was deleted, say), so resuming would overwrite items it cannot write again.
+    /// </summary>
+    OutputAhead,
 }
 
 /// <summary>
@@ -88,6 +97,23 @@ public sealed class JobDirectoryException : Exception
         $"Job directory {directory} cannot be used: the disk holding it is full. Nothing was changed. " +
         "Free some space (or use another job directory) and run the same command again.",
         inner);
+
+    internal static JobDirectoryException OutOfFileDescriptors(string directory, Exception? inner) => new(
+        directory,
+        JobDirectoryProblem.OutOfFileDescriptors,
+        $"Job directory {directory} cannot be opened: {FileSystem.FileErrors.OutOfFileDescriptorsAdvice}. Nothing was changed.",
+        inner);
+
+    internal static JobDirectoryException OutputAhead(string directory, string output, long itemsInFile, long itemsInJob, long recordedPosition, bool recorded) => new(
+        directory,
+        JobDirectoryProblem.OutputAhead,
+        $"Job directory {directory} cannot resume writing '{output}': " +
+        (recorded
+            ? $"the file holds {itemsInFile} items after byte {recordedPosition}, where the job last recorded writing it, but the job holds only {itemsInJob} items to follow them. "
+            : $"the file holds {itemsInFile} items, but the job has no record of writing it and holds only {itemsInJob} items. ") +
+        "Either the job's database lost work (was its write-ahead log, job.db-wal, deleted after a crash?) or the file is another crawl's, " +
+        "and resuming would overwrite items the job cannot write again. Nothing was changed. Keep the file, and give this crawl another -o " +
+        "(or start it over with --fresh).");
 
     internal static JobDirectoryException Unwritable(string directory, string detail, Exception? inner) => new(
         directory,

@@ -1,22 +1,88 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Trawl.FileSystem;
 
 namespace Trawl.Jobs;
 
 /// <summary>
-/// The lock file <c>DIR/lock</c>: opened with <see cref="FileShare.None"/> and held open for as long as the job is,
-/// which on Unix is an exclusive <c>flock</c>. The operating system drops it when the process exits, even on
-/// <c>kill -9</c>, so a stale lock never blocks a resume. The holder writes its pid into the file for people and tools.
+/// The lock of a job directory, held for as long as the job is open. On Linux, macOS and FreeBSD it is an exclusive
+/// <c>flock</c> on the directory itself, so removing or replacing the lock file lets nobody in; the lock file
+/// <c>DIR/lock</c> is opened with <see cref="FileShare.None"/> too (on Unix another <c>flock</c>, on Windows the only
+/// lock) and holds the holder's pid for people and tools. The operating system drops both when the process exits, even
+/// on <c>kill -9</c>, so a stale lock never blocks a resume.
 /// </summary>
 internal sealed class JobDirectoryLock : IDisposable
 {
+    private readonly SafeFileHandle? _directory;
     private readonly FileStream _file;
 
-    private JobDirectoryLock(FileStream file) => _file = file;
+    private JobDirectoryLock(SafeFileHandle? directory, FileStream file)
+    {
+        _directory = directory;
+        _file = file;
+    }
 
     /// <summary>Takes the lock of a job directory, which must exist.</summary>
-    /// <exception cref="JobDirectoryException">Another process or job store holds it, or it cannot be created.</exception>
+    /// <exception cref="JobDirectoryException">
+    /// Another process or job store holds it, the process is out of file descriptors, or it cannot be created.
+    /// </exception>
     public static JobDirectoryLock Acquire(string directory)
+    {
+        var held = DirectoryLock.IsSupported ? LockDirectory(directory) : null;
+        try
+        {
+            return new JobDirectoryLock(held, OpenLockFile(directory));
+        }
+        catch
+        {
+            held?.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        _directory?.Dispose();
+    }
+
+    /// <summary>The exception for a failure of the lock's own system calls, by what the error means.</summary>
+    internal static JobDirectoryException Failure(string directory, int error, string detail, Exception? inner) =>
+        FileErrors.IsOutOfFileDescriptors(error) ? JobDirectoryException.OutOfFileDescriptors(directory, inner)
+        : error == FileErrors.WouldBlock && !OperatingSystem.IsWindows() ? JobDirectoryException.Locked(directory, OpenFiles.FindHolder(directory), inner)
+        : JobDirectoryException.Unwritable(directory, detail, inner);
+
+    private static SafeFileHandle? LockDirectory(string directory)
+    {
+        SafeFileHandle? handle;
+        int error;
+        try
+        {
+            handle = DirectoryLock.TryAcquire(directory, out error);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library this build cannot call into: the lock file alone keeps other processes out.
+            return null;
+        }
+
+        if (handle is not null)
+        {
+            return handle;
+        }
+
+        // A file system without flock (some network ones) still has the lock file.
+        const int NotSupported = 95, NoLocks = 37; // EOPNOTSUPP, ENOLCK (Linux)
+        if (OperatingSystem.IsLinux() && error is NotSupported or NoLocks)
+        {
+            return null;
+        }
+
+        throw Failure(directory, error, $"cannot lock the directory: {DirectoryLock.Describe(error)}", null);
+    }
+
+    private static FileStream OpenLockFile(string directory)
     {
         var path = Path.Combine(directory, JobSchema.LockFileName);
         FileStream file;
@@ -26,15 +92,12 @@ internal sealed class JobDirectoryLock : IDisposable
         }
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            // A sharing violation: someone holds the lock. Other I/O errors (a read-only disk) are reported as such.
-            if (File.Exists(path) && IsSharingViolation(path))
-            {
-                throw JobDirectoryException.Locked(directory, FindHolder(path), ex);
-            }
-
-            throw JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.LockFileName}: {ex.Message}", ex);
+            // Told apart by the error itself: probing the file again would fail the same way when descriptors ran out.
+            throw FileErrors.IsOutOfFileDescriptors(ex) ? JobDirectoryException.OutOfFileDescriptors(directory, ex)
+                : FileErrors.IsHeldByAnother(ex) ? JobDirectoryException.Locked(directory, OpenFiles.FindHolder(path), ex)
+                : JobDirectoryException.Unwritable(directory, $"cannot create {JobSchema.LockFileName}: {ex.Message}", ex);
         }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
         {
             throw JobDirectoryException.Unwritable(directory, $"cannot open {JobSchema.LockFileName}: {ex.Message}", ex);
         }
@@ -51,71 +114,6 @@ internal sealed class JobDirectoryLock : IDisposable
             // The pid is a courtesy for people reading the file; the lock itself is what matters.
         }
 
-        return new JobDirectoryLock(file);
-    }
-
-    public void Dispose() => _file.Dispose();
-
-    private static bool IsSharingViolation(string path)
-    {
-        // Tell "held by someone" from other failures by trying a plain read-sharing open, which a held lock refuses too.
-        try
-        {
-            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Finds the process holding the lock file open. .NET cannot read a file another handle holds with
-    /// <see cref="FileShare.None"/>, so rather than reading the pid back, look for the process that has the file open:
-    /// on Linux each process lists its open files under <c>/proc/PID/fd</c>. Elsewhere the pid stays unknown.
-    /// </summary>
-    private static int? FindHolder(string lockPath)
-    {
-        if (!OperatingSystem.IsLinux() || !System.IO.Directory.Exists("/proc"))
-        {
-            return null;
-        }
-
-        var target = Path.GetFullPath(lockPath);
-        try
-        {
-            foreach (var processDirectory in System.IO.Directory.EnumerateDirectories("/proc"))
-            {
-                if (!int.TryParse(Path.GetFileName(processDirectory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    foreach (var descriptor in System.IO.Directory.EnumerateFileSystemEntries(Path.Combine(processDirectory, "fd")))
-                    {
-                        if (string.Equals(new FileInfo(descriptor).LinkTarget, target, StringComparison.Ordinal))
-                        {
-                            return pid;
-                        }
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    // Another user's process, or one that just exited.
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        return null;
+        return file;
     }
 }

@@ -20,7 +20,8 @@ namespace Trawl.Jobs;
 /// milliseconds too.</item>
 /// <item><c>counts(status, n)</c>: requests per status, kept by triggers so counting never scans.</item>
 /// <item><c>items(seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id, json BLOB)</c>: the item log.</item>
-/// <item><c>exports(output TEXT PRIMARY KEY, seq, position)</c>: each exporter's checkpoint.</item>
+/// <item><c>exports(output TEXT PRIMARY KEY, seq, position, items)</c>: each exporter's checkpoint; <c>items</c> (the items in
+/// the file up to <c>position</c>) is null in jobs written before it was recorded.</item>
 /// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c> and <c>cookies</c>, each JSON, and <c>proxy_setup</c>.</item>
 /// </list>
 /// <para>Indexes on <c>requests</c>, each partial so it holds only the rows its query needs:
@@ -105,7 +106,8 @@ internal static class JobSchema
         CREATE TABLE exports (
             output TEXT PRIMARY KEY,
             seq INTEGER NOT NULL,
-            position INTEGER NOT NULL
+            position INTEGER NOT NULL,
+            items INTEGER
         ) WITHOUT ROWID;
         CREATE TABLE kv (
             key TEXT PRIMARY KEY,

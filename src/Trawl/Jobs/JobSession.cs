@@ -28,6 +28,9 @@ internal sealed record JobSessionSettings
     /// <summary>The proxy setup's fingerprint, without credentials: a change sends failed requests back to pending.</summary>
     public required string ProxySetup { get; init; }
 
+    /// <summary>The crawl's output file, if any: a resumed job refuses one that holds more than the job accounts for.</summary>
+    public string? Output { get; init; }
+
     /// <summary>Re-running a finished job: pages fetched longer ago than this go back to pending.</summary>
     public TimeSpan? RecrawlAfter { get; init; }
 
@@ -101,6 +104,11 @@ internal sealed class JobSession : IAsyncDisposable
                 await store.SetValueAsync(ProxySetupKey, settings.ProxySetup, cancellationToken).ConfigureAwait(false);
                 Log.JobCreated(logger, directory);
                 return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false);
+            }
+
+            if (settings.Output is { } output)
+            {
+                await JobOutputCheck.ThrowIfAheadAsync(store, output, cancellationToken).ConfigureAwait(false);
             }
 
             if (!string.Equals(store.PreviousSpiderName, settings.SpiderName, StringComparison.Ordinal))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Trawl.FileSystem;
 
 namespace Trawl.Jobs;
 

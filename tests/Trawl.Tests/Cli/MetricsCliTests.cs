@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Trawl.Cli;
+using Trawl.Cli.Hosting;
 using Trawl.Sandbox;
 using Trawl.Tests.Support;
 
@@ -130,6 +131,64 @@ public sealed class MetricsCliTests
         run.ErrorLines.ShouldHaveSingleItem().ShouldBe($"trawl: Cannot serve metrics on 127.0.0.1:{port}: the port is already in use.");
         site.TotalRequests.ShouldBe(0);
         Directory.Exists(temp.File("job")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task IdleConnectionFlood_OnTheMetricsPort_HoldsFewDescriptors_AndTheyAreClosedWhenIdle()
+    {
+        OperatingSystem.IsLinux().ShouldBeTrue("the child's descriptors are counted in /proc");
+        const int Flood = 200;
+        await using var site = await TestSites.StartAsync(pages: 5);
+        using var temp = new TempDirectory();
+        using var child = CliProcess.Start(temp.Path, "crawl", "--start", Url(site, "/trap/hang"), "--allow", "^$", "--no-job", "--timeout", "600", "--no-progress", "--metrics", "0");
+        var url = await CliMetrics.UrlAsync(child, RunTimeout);
+        using var http = new HttpClient();
+        await PrometheusScrape.GetAsync(http, url);
+        var before = Directory.GetFiles($"/proc/{child.Id}/fd").Length;
+
+        // Connections that never send a byte, as a scanner or a slow attacker leaves them.
+        var idle = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < Flood; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                idle.Add(socket);
+                await socket.ConnectAsync(IPAddress.Loopback, url.Port);
+            }
+
+            // The server keeps at most its limit of them, and closes the rest at once (well before the 130 s a Kestrel
+            // server keeps an idle connection by default).
+            await Waiting.UntilAsync(() => idle.Count(ClosedByServer) >= Flood - MetricsServer.MaxConnections, TimeSpan.FromSeconds(40), "the connections past the limit to be closed");
+            var during = Directory.GetFiles($"/proc/{child.Id}/fd").Length;
+            (during - before).ShouldBeLessThanOrEqualTo(MetricsServer.MaxConnections + 8, "descriptors the flood costs the crawler");
+
+            // Those it kept are closed once idle, so a scraper gets in again.
+            await Waiting.UntilAsync(() => idle.All(ClosedByServer), TimeSpan.FromSeconds(60), "the idle connections to be closed");
+            var scrape = await PrometheusScrape.GetAsync(http, url);
+            scrape.Families.Keys.ShouldContain("trawl_pages_completed_total");
+            child.HasExited.ShouldBeFalse(child.Output + child.Error);
+        }
+        finally
+        {
+            foreach (var socket in idle)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    // A connection the other side closed reads as readable with nothing to read.
+    private static bool ClosedByServer(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
     }
 
     private static string Url(SandboxServer site, string path) => new Uri(site.BaseUrl, path).AbsoluteUri;

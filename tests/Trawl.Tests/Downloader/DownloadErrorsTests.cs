@@ -24,7 +24,27 @@ public sealed class DownloadErrorsTests
         { new HttpRequestException(HttpRequestError.SecureConnectionError, "tls"), DownloadError.Network },
         { new HttpRequestException("something else"), DownloadError.Network },
         { new OperationCanceledException("disposed"), DownloadError.Cancelled },
+
+        // Out of file descriptors: EMFILE as the socket layer reports it, and as a file's IOException (errno 24).
+        { new HttpRequestException(HttpRequestError.ConnectionError, "Too many open files", new SocketException((int)SocketError.TooManyOpenSockets)), DownloadError.TooManyOpenFiles },
+        { new IOException("Too many open files", 24), DownloadError.TooManyOpenFiles },
     };
+
+    [Fact]
+    public void OutOfFileDescriptors_HasItsOwnKind_AndSaysSo()
+    {
+        var url = new Uri("http://example.com/page?secret=1");
+        var exception = new HttpRequestException(HttpRequestError.ConnectionError, "Too many open files in system", new SocketException((int)SocketError.TooManyOpenSockets));
+        var kind = DownloadErrors.Classify(exception, callerCancelled: false, timedOut: false);
+
+        DownloadResult.KindName(kind).ShouldBe("too_many_open_files");
+        var message = DownloadErrors.Describe(kind, url, exception);
+        message.ShouldContain("out of file descriptors");
+        message.ShouldContain("ulimit -n");
+        message.ShouldContain("http://example.com/page");
+        message.ShouldNotContain("secret");
+        DownloadResult.Failure(kind, message).IsTransient.ShouldBeTrue("descriptors are freed as downloads end, so a retry may succeed");
+    }
 
     [Theory]
     [MemberData(nameof(Exceptions))]

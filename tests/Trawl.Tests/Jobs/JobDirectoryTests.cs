@@ -199,6 +199,25 @@ public sealed class JobDirectoryTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task LockFileRemovedOrReplaced_ASecondStoreIsStillRefused()
+    {
+        var first = await JobStore.OpenAsync(JobDir, Options(), Ct);
+        await first.Frontier.AddAsync([Req("https://example.com/")], Ct);
+        File.Delete(Path.Combine(JobDir, "lock"));
+
+        var ex = await OpenShouldFailAsync(JobDirectoryProblem.Locked, compareFiles: false);
+        ex.OwnerProcessId.ShouldBe(Environment.ProcessId);
+
+        await File.WriteAllTextAsync(Path.Combine(JobDir, "lock"), "12345\n", Ct);
+        await OpenShouldFailAsync(JobDirectoryProblem.Locked, compareFiles: false);
+        (await first.Frontier.GetCountsAsync(Ct)).Pending.ShouldBe(1);
+
+        await first.DisposeAsync();
+        await using var second = await OpenAsync();
+        (await second.Frontier.GetCountsAsync(Ct)).Pending.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task LockHeldByAnotherProcess_IsRefusedWithItsPid_AndFreedWhenItIsKilled()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/flock"))

@@ -158,9 +158,11 @@ public abstract class LoopbackServer : IAsyncDisposable
 /// <summary>
 /// A tiny HTTP forward proxy: takes absolute-URI GETs (what an HTTP proxy gets for http:// targets), checks Basic
 /// proxy credentials when it has some (answering 407 first, as real proxies do), and forwards each request on a fresh
-/// connection with <c>Connection: close</c>. Counts what it forwarded.
+/// connection with <c>Connection: close</c>. Counts what it forwarded. With <paramref name="connectTo"/> it connects to
+/// that host (on the target's port) whatever host a request names, so a test can stand a loopback server in for a public
+/// address.
 /// </summary>
-public sealed class TestHttpProxy(string? user = null, string? password = null) : LoopbackServer
+public sealed class TestHttpProxy(string? user = null, string? password = null, string? connectTo = null) : LoopbackServer
 {
     private readonly ConcurrentQueue<string> _forwarded = new();
     private int _challenges;
@@ -195,7 +197,7 @@ public sealed class TestHttpProxy(string? user = null, string? password = null) 
             var target = new Uri(parts[1]);
             _forwarded.Enqueue(target.AbsoluteUri);
             using var upstream = new TcpClient();
-            await upstream.ConnectAsync(target.Host, target.Port, cancellationToken);
+            await upstream.ConnectAsync(connectTo ?? target.Host, target.Port, cancellationToken);
             var request = new StringBuilder($"{parts[0]} {target.PathAndQuery} HTTP/1.1\r\n");
             foreach (var (name, value) in headers)
             {
