@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Trawl.Cli;
 using Trawl.Sandbox;
+using Trawl.Tests.Politeness;
 using Trawl.Tests.Support;
 using Xunit.Abstractions;
 
@@ -79,10 +80,15 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
         var siteOptions = new SandboxOptions { Pages = Pages, QuotePages = 0, PageSize = 1024, Seed = 13, EnableRequestLog = false };
         await using var server = await SandboxServer.StartAsync(siteOptions);
         using var temp = new TempDirectory();
-        var args = CrawlArgs(server, temp);
+
+        // One more start URL, answered (with a 404) only once the second process has been refused: the first cannot
+        // finish and let go of the job before then, however slowly the second one starts.
+        await using var holding = new HoldingServer();
+        string[] args = [.. CrawlArgs(server, temp), "--start", holding.Url("/held").AbsoluteUri];
 
         using var first = CliProcess.Start(temp.Path, args);
         await WaitUntilAsync(() => server.TotalRequests >= 50 || first.HasExited);
+        first.HasExited.ShouldBeFalse(first.Output + first.Error);
         using (var second = CliProcess.Start(temp.Path, [.. args.Select(a => a == "items.jsonl" ? "other.jsonl" : a)]))
         {
             (await second.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Usage, second.Output + second.Error);
@@ -90,6 +96,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
             second.Error.ShouldNotContain("   at ");
         }
 
+        holding.Release();
         (await first.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, first.Output + first.Error);
         AssertExactlyOnce(siteOptions, server, temp.File("items.jsonl"), maxFetches: 1);
     }

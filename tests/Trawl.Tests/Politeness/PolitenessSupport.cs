@@ -327,5 +327,32 @@ public sealed class ScriptedServer(Func<string, ScriptedResponse> script) : Loop
     }
 }
 
+/// <summary>
+/// Answers <c>/robots.txt</c> at once with a 404, and holds every other request until <see cref="Release"/>, then answers
+/// it with a 404 too: a start URL that keeps a crawl from finishing until the test says so.
+/// </summary>
+public sealed class HoldingServer : LoopbackServer
+{
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Uri Url(string path) => new($"http://127.0.0.1:{Port}{path}");
+
+    public void Release() => _released.TrySetResult();
+
+    protected override async Task HandleAsync(TcpClient client, CancellationToken cancellationToken)
+    {
+        var stream = client.GetStream();
+        while (await ReadHeadAsync(stream, cancellationToken) is { } head)
+        {
+            if (head.Split(' ')[1] != "/robots.txt")
+            {
+                await _released.Task.WaitAsync(cancellationToken);
+            }
+
+            await stream.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), cancellationToken);
+        }
+    }
+}
+
 /// <summary>What a <see cref="ScriptedServer"/> answers: a status, header lines (each ending in CRLF) and a body.</summary>
 public sealed record ScriptedResponse(int Status, string Headers, string Body);
