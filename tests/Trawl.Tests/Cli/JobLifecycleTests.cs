@@ -117,7 +117,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
             await WaitUntilAsync(() => child.Output.Contains("Pausing") || child.Error.Contains("Pausing") || child.HasExited);
             child.HasExited.ShouldBeFalse("the first Ctrl+C waits for the hanging request");
             child.Interrupt();
-            (await child.WaitAsync(TimeSpan.FromSeconds(60))).ShouldBe(ExitCodes.Paused, child.Output + child.Error);
+            (await child.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Paused, child.Output + child.Error);
         }
 
         var status = await CliRunner.RunAsync("status", temp.File("job"), "--json");
