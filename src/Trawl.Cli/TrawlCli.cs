@@ -42,10 +42,10 @@ public static class TrawlCli
             BenchCommand.Run(output, error),
             JobCommands.Status(output),
             JobCommands.RetryFailed(output),
-            ClusterCommands.Seed(output),
-            ClusterCommands.Pause(output),
-            ClusterCommands.Resume(output),
-            ClusterCommands.Export(output),
+            SeedCommand.Create(output),
+            PauseCommand.Create(output),
+            ResumeCommand.Create(output),
+            ExportCommand.Create(output),
         };
 
         var parse = root.Parse(args);
@@ -73,7 +73,7 @@ public static class TrawlCli
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        catch (RedisUnavailableException ex)
+        catch (Exception ex) when (ex is RedisUnavailableException or RedisCrawlLostException)
         {
             // The message names the server without its password.
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);

@@ -39,8 +39,8 @@ internal static partial class Log
     [LoggerMessage(3009, LogLevel.Warning, "Crawl {Spider} records dedup '{Recorded}'; using it instead of the configured '{Configured}'.")]
     public static partial void DedupAdopted(ILogger logger, string spider, string recorded, string configured);
 
-    [LoggerMessage(3010, LogLevel.Error, "Request entry {EntryId} holds no valid request JSON ({Error}); it is failed as corrupt_request.")]
-    public static partial void CorruptRequest(ILogger logger, long entryId, string error);
+    [LoggerMessage(3010, LogLevel.Error, "Request entry {EntryId} holds no valid request ({Error}); it is set aside in the corrupt list.")]
+    public static partial void CorruptRequest(ILogger logger, string entryId, string error);
 
     [LoggerMessage(3011, LogLevel.Debug, "{Lost} of {Count} leases could not be renewed: they expired or were taken back.")]
     public static partial void LeasesLost(ILogger logger, int lost, int count);
@@ -53,4 +53,10 @@ internal static partial class Log
 
     [LoggerMessage(3014, LogLevel.Debug, "Scheduled {Added} of {Count} seeds from start_urls.")]
     public static partial void SeedsScheduled(ILogger logger, long added, int count);
+
+    [LoggerMessage(3015, LogLevel.Warning, "{Count} damaged values were set aside in {Key}, with their raw values, instead of being used; 'trawl status --frontier' shows them.")]
+    public static partial void EntriesSetAside(ILogger logger, long count, string key);
+
+    [LoggerMessage(3016, LogLevel.Warning, "The export checkpoint {Field} in {Key} is damaged ('{Value}'); the output is written again from the first item.")]
+    public static partial void CheckpointDamaged(ILogger logger, string key, string field, string value);
 }

@@ -24,12 +24,15 @@ internal sealed class RedisBloomFilter
     /// <summary>The largest bitmap Redis can hold: 512 MiB.</summary>
     public const long MaxBits = 1L << 32;
 
+    /// <summary>The most hash functions a filter may use.</summary>
+    public const int MaxHashes = 30;
+
     public RedisBloomFilter(long bits, int hashes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 64);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, MaxBits);
         ArgumentOutOfRangeException.ThrowIfLessThan(hashes, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(hashes, 30);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(hashes, MaxHashes);
         Bits = bits;
         Hashes = hashes;
     }
@@ -47,7 +50,7 @@ internal sealed class RedisBloomFilter
         (long)Math.Ceiling(-expectedItems * Math.Log(falsePositiveRate) / (Math.Log(2) * Math.Log(2)));
 
     public static int HashesFor(long bits, long expectedItems) =>
-        Math.Clamp((int)Math.Round((double)bits / expectedItems * Math.Log(2)), 1, 30);
+        Math.Clamp((int)Math.Round((double)bits / expectedItems * Math.Log(2)), 1, MaxHashes);
 
     public static RedisBloomFilter For(long expectedItems, double falsePositiveRate)
     {

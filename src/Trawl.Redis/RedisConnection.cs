@@ -54,6 +54,23 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public TimeProvider Time => _policy.Time;
 
+    /// <summary>
+    /// Connects to the server <see cref="RedisCrawlOptions.Url"/> names, with the options' TLS, retry and connection
+    /// settings, and owns the multiplexer.
+    /// </summary>
+    public static async Task<RedisConnection> OpenAsync(RedisCrawlOptions options, string clientName, ILogger logger)
+    {
+        var url = RedisUrl.Parse(options.Url);
+        var multiplexer = await ConnectAsync(url, clientName, options.TlsCaCertificatePath, options.ConfigureConnection).ConfigureAwait(false);
+        return new RedisConnection(multiplexer, ownsMultiplexer: true, url, options, logger);
+    }
+
+    /// <summary>A connection over <paramref name="multiplexer"/>, to the database and with the retry settings of <paramref name="options"/>.</summary>
+    public RedisConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, RedisUrl url, RedisCrawlOptions options, ILogger logger)
+        : this(multiplexer, ownsMultiplexer, url.Database, url.RedactedUrl, url.Password, options.RetryPolicy, logger)
+    {
+    }
+
     /// <summary>Connects a multiplexer that does not give up when the server is down: it keeps reconnecting in the background.</summary>
     public static async Task<IConnectionMultiplexer> ConnectAsync(RedisUrl url, string clientName, string? caCertificatePath, Action<ConfigurationOptions>? configure)
     {

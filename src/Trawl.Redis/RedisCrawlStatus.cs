@@ -5,7 +5,7 @@ using Trawl.Frontier;
 
 namespace Trawl.Redis;
 
-/// <summary>A crawl's state across the whole cluster, read in one consistent step by <see cref="RedisFrontier.GetStatusAsync"/>.</summary>
+/// <summary>A crawl's state across the whole cluster, read in one consistent step by <see cref="RedisCrawlAdmin.GetStatusAsync"/>.</summary>
 /// <remarks>Holds no connection details, so it can be printed as it is.</remarks>
 public sealed record RedisCrawlStatus
 {
@@ -26,6 +26,15 @@ public sealed record RedisCrawlStatus
 
     /// <summary>Whether the cluster is paused.</summary>
     public bool Paused { get; init; }
+
+    /// <summary>
+    /// Damaged values the scripts set aside instead of using (the <c>corrupt</c> list): malformed entries, with their
+    /// requests, and counters that held no integer. Requests set aside are in no other count.
+    /// </summary>
+    public long Corrupt { get; init; }
+
+    /// <summary>The newest of the values set aside (at most 10), with their raw values.</summary>
+    public IReadOnlyList<RedisCorruptRecord> CorruptRecords { get; init; } = [];
 
     /// <summary>Items committed so far (the last item sequence).</summary>
     public long Items { get; init; }
@@ -118,6 +127,7 @@ public sealed record RedisCrawlStatus
             .Select(e => new RedisErrorCount(e.Key, long.Parse(e.Value, CultureInfo.InvariantCulture)))
             .OrderByDescending(e => e.Count).ThenBy(e => e.Kind, StringComparer.Ordinal).Take(10).ToList();
         var config = (string?[])reply[8]!;
+        var corrupt = ((RedisValue[])reply[9]!).Select(value => RedisCorruptRecord.Parse((string)value!)).ToList();
         var dedup = string.Equals(config[0], "bloom", StringComparison.Ordinal) ? $"bloom m={config[1]} k={config[2]}" : "exact";
         return new RedisCrawlStatus
         {
@@ -130,6 +140,8 @@ public sealed record RedisCrawlStatus
             SeedsWaiting = (long)misc[0]!,
             InvalidSeeds = (long)misc[1]!,
             Paused = (long)misc[2]! == 1,
+            Corrupt = (long)misc[5]!,
+            CorruptRecords = corrupt,
             Items = (long)misc[3]!,
             DoneLast5Minutes = recent,
             PagesPerSecond = recent / seconds,
@@ -167,3 +179,47 @@ public sealed record RedisWorkerStatus(string Id, DateTimeOffset LastSeen, bool 
 /// <param name="Kind">The error kind, such as <c>timeout</c> or <c>http_503</c>.</param>
 /// <param name="Count">How many times.</param>
 public sealed record RedisErrorCount(string Kind, long Count);
+
+/// <summary>
+/// A damaged value a script set aside (one record of the <c>corrupt</c> list): where it was, its raw value, and why.
+/// </summary>
+/// <param name="Key">The key it was in, after the crawl's prefix, such as <c>entries</c> or <c>stats</c>.</param>
+/// <param name="Field">The hash field (an entry id, a counter's name), if any.</param>
+/// <param name="Value">The raw value, if there was one.</param>
+/// <param name="Request">For an entry, its raw request JSON, if there was one.</param>
+/// <param name="Reason">Why it was set aside.</param>
+/// <param name="At">When, by the crawl's clock.</param>
+/// <param name="Worker">The worker whose call found it, if a worker's.</param>
+public sealed record RedisCorruptRecord(string Key, string? Field, string? Value, string? Request, string Reason, DateTimeOffset? At, string? Worker)
+{
+    /// <summary>Reads a stored record; one that is not a record (damaged in its turn) is kept whole as its value.</summary>
+    public static RedisCorruptRecord Parse(string record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        try
+        {
+            using var document = JsonDocument.Parse(record);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                return new RedisCorruptRecord(
+                    Text(root, "key") ?? "?",
+                    Text(root, "field"),
+                    Text(root, "value"),
+                    Text(root, "request"),
+                    Text(root, "reason") ?? "damaged",
+                    root.TryGetProperty("at", out var at) && at.TryGetInt64(out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+                    Text(root, "worker"));
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (the raw value was not UTF-8, or the list was written by hand): shown as it is.
+        }
+
+        return new RedisCorruptRecord("?", null, record, null, "unreadable record", null, null);
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.ToString() : null;
+}

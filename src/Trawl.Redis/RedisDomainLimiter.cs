@@ -116,7 +116,8 @@ public sealed class RedisDomainLimiter : IDomainGate
         await _redis.RunAsync("limit", db => RedisScripts.Limiter.EvaluateAsync(db, args), cancellationToken).ConfigureAwait(false);
     }
 
-    // Records the limits unless the crawl has some (record null: only reads), and returns the recorded ones.
+    // Records the limits unless the crawl has some (record null: only reads), and returns the recorded ones as the
+    // script applies them (a value damaged by hand reads as no limit).
     private static async Task<RedisDomainLimits?> LimitsAsync(RedisFrontier frontier, RedisDomainLimits? record, CancellationToken cancellationToken)
     {
         var args = new RedisValue[]

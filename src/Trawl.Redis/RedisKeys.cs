@@ -30,7 +30,8 @@ namespace Trawl.Redis;
 /// <item><term><c>seen</c></term><description>set of 20-byte fingerprints (exact dedup). Kept after entries finish.</description></item>
 /// <item><term><c>bloom</c></term><description>string bitmap (Bloom dedup), sized by <c>config</c>.</description></item>
 /// <item><term><c>config</c></term><description>hash <c>dedup</c>, <c>bloom_bits</c>, <c>bloom_hashes</c>, <c>created</c>,
-/// <c>version</c>: recorded by the first worker, adopted by the others. Also <c>global_rate</c>, <c>global_burst</c>,
+/// <c>version</c>, <c>epoch</c>: recorded by the first worker (or seed), adopted by the others. The epoch, a random id,
+/// is the crawl's identity: a worker whose epoch is no longer there stops (<see cref="RedisCrawlLostException"/>). Also <c>global_rate</c>, <c>global_burst</c>,
 /// <c>global_concurrency</c>: the <see cref="RedisDomainLimiter"/>'s limits, once a worker sets them.</description></item>
 /// <item><term><c>stats</c></term><description>hash counters <c>done</c>, <c>failed</c>, <c>skipped</c>, <c>retried</c>,
 /// <c>leased</c>, <c>expired</c>, <c>seeded</c>.</description></item>
@@ -38,6 +39,10 @@ namespace Trawl.Redis;
 /// <item><term><c>errors</c></term><description>hash error kind → count, over retries and failures.</description></item>
 /// <item><term><c>failed</c></term><description>hash entry id → <c>{"kind","error","status","attempts","at","worker","request"}</c>
 /// for each request that failed for good.</description></item>
+/// <item><term><c>corrupt</c></term><description>list. Damaged data a script set aside instead of using, newest first, as
+/// <c>{"key","field","value","request","reason","at","worker"}</c>: an entry whose <c>entries</c> value is not
+/// <c>"priority attempts"</c> or whose request is missing or does not parse (it leaves every other key, with its raw
+/// values kept here), or a counter that held no integer (restarted).</description></item>
 /// <item><term><c>items</c></term><description>stream. Committed items, entry id <c>{sequence}-0</c>, field <c>j</c> the item JSON.</description></item>
 /// <item><term><c>item_seq</c></term><description>string counter. The last item sequence.</description></item>
 /// <item><term><c>exports</c></term><description>hash output name → <c>"sequence position"</c>: export checkpoints. A worker's
@@ -96,6 +101,9 @@ public sealed class RedisKeys
 
     /// <summary>The crawl's recorded settings.</summary>
     public string Config => Prefix + "config";
+
+    /// <summary>The list of damaged data set aside.</summary>
+    public string Corrupt => Prefix + "corrupt";
 
     /// <summary>The pub/sub channel that wakes waiting workers.</summary>
     public string Events => Prefix + "events";

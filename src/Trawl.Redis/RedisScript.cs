@@ -57,7 +57,7 @@ internal sealed class RedisScript
     }
 }
 
-/// <summary>The frontier's scripts, loaded once per process.</summary>
+/// <summary>The crawl's scripts, loaded once per process.</summary>
 internal static class RedisScripts
 {
     public static readonly RedisScript Lease = RedisScript.Load("lease");
@@ -77,5 +77,6 @@ internal static class RedisScripts
     public static readonly RedisScript Checkpoint = RedisScript.Load("checkpoint");
     public static readonly RedisScript Pause = RedisScript.Load("pause");
     public static readonly RedisScript Status = RedisScript.Load("status");
+    public static readonly RedisScript SetAside = RedisScript.Load("set_aside");
     public static readonly RedisScript Limiter = RedisScript.Load("limiter", withCommon: false);
 }

@@ -1,7 +1,7 @@
 namespace Trawl.Redis;
 
 /// <summary>
-/// Redis stayed unreachable for longer than <see cref="RedisFrontierOptions.MaxOutage"/>. The operation was not
+/// Redis stayed unreachable for longer than <see cref="RedisCrawlOptions.MaxOutage"/>. The operation was not
 /// applied, or was applied once (never twice): the frontier's state only changes through atomic scripts.
 /// </summary>
 /// <remarks>The message names the endpoint without its password; the cause is kept as text only, never as the

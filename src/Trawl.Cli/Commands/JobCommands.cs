@@ -7,7 +7,7 @@ namespace Trawl.Cli.Commands;
 
 /// <summary>
 /// <c>trawl status DIR</c> and <c>trawl retry-failed DIR</c>: look at and mend a job directory. <c>trawl status
-/// --frontier URL</c> shows a crawl shared on Redis instead (<see cref="ClusterCommands.StatusAsync"/>).
+/// --frontier URL</c> shows a crawl shared on Redis instead (<see cref="ClusterStatusCommand.RunAsync"/>).
 /// </summary>
 internal static class JobCommands
 {
@@ -28,7 +28,7 @@ internal static class JobCommands
             if (path is null)
             {
                 return frontier
-                    ? await ClusterCommands.StatusAsync(parse, cluster, parse.GetValue(json), output, cancellationToken).ConfigureAwait(false)
+                    ? await ClusterStatusCommand.RunAsync(parse, cluster, parse.GetValue(json), output, cancellationToken).ConfigureAwait(false)
                     : throw new CliUsageException("Say which crawl: 'trawl status JOBDIR' for a job directory, or 'trawl status --frontier redis://HOST:PORT/DB' for a shared crawl.");
             }
 

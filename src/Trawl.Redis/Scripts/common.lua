@@ -1,7 +1,27 @@
--- Prepended to every frontier script. ARGV[1] the key namespace ("trawl:{spider}:"), ARGV[2] the client's clock in
--- Unix milliseconds or '' for the server's clock (redis TIME), ARGV[3] the calling worker's id or '', ARGV[4] the ids
--- of memoized operations whose results the client has received (space-separated), which are forgotten here.
+-- Prepended to every crawl script but limiter.lua. The header every caller sends (ScriptArgs in .NET):
+--   ARGV[1] the key namespace, "trawl:{spider}:"
+--   ARGV[2] the client's clock in Unix milliseconds, or '' for the server's (TIME)
+--   ARGV[3] the calling worker's id, or ''
+--   ARGV[4] ids of memoized operations whose results the caller has received (space-separated), forgotten here
+--   ARGV[5] the crawl's epoch as the caller knows it, or '' for a caller that does not check it
+-- A script's own arguments follow, from ARGV[H + 1].
+--
+-- Check, then write. Redis does not roll back a script that fails half-way, so a script checks every stored value it
+-- does arithmetic with before relying on it, and a value that fails the check is set aside (the corrupt list) rather
+-- than used. Every write is one that cannot fail.
+local H = 5
 local P = ARGV[1]
+
+-- The crawl's identity. Its config, with the epoch recorded when the crawl began, goes only with all of the crawl's
+-- keys (FLUSHDB, a restart without persistence, the keys deleted), and the work it held goes too. A caller that knows
+-- the epoch then stops here, before anything is written, instead of finding the crawl empty and calling it finished.
+if ARGV[5] ~= '' then
+  local epoch = redis.call('HGET', P .. 'config', 'epoch')
+  if epoch ~= ARGV[5] then
+    return redis.error_reply('TRAWL_CRAWL_LOST ' .. (epoch and 'replaced' or 'gone'))
+  end
+end
+
 local NOW
 if ARGV[2] == '' then
   local t = redis.call('TIME')
@@ -14,6 +34,9 @@ for op in string.gmatch(ARGV[4], '%S+') do
   redis.call('DEL', P .. 'op:' .. op)
 end
 
+-- How many values this call set aside, for the caller to report.
+local SET_ASIDE = 0
+
 local function heartbeat()
   if WORKER ~= '' then
     redis.call('ZADD', P .. 'workers', NOW, WORKER)
@@ -24,20 +47,108 @@ local function notify()
   redis.call('PUBLISH', P .. 'events', 'changed')
 end
 
+-- Whether v is an integer that INCRBY and HINCRBY accept and Lua holds exactly: an optional '-', no leading zero, at
+-- most 15 digits. (tonumber alone would take ' 5', '0x10' and 'inf'.)
+local function is_int(v)
+  if type(v) ~= 'string' then
+    return false
+  end
+  if v == '0' then
+    return true
+  end
+  local digits = string.match(v, '^%-?([1-9]%d*)$')
+  return digits ~= nil and #digits <= 15
+end
+
+-- A stored count read for display: its value, or 0 when it is missing or damaged.
+local function count_of(v)
+  if is_int(v) then
+    return tonumber(v)
+  end
+  return 0
+end
+
+-- Sets damaged data aside: a JSON record of it, raw value included, goes to the corrupt list for an operator.
+local function set_aside(record)
+  record.at = NOW
+  if WORKER ~= '' then
+    record.worker = WORKER
+  end
+  redis.call('LPUSH', P .. 'corrupt', cjson.encode(record))
+  SET_ASIDE = SET_ASIDE + 1
+end
+
+-- An entry's priority and completed attempts, kept in entries as "priority attempts". Returns nil and the reason when
+-- the entry is missing or malformed, which the caller must then set aside rather than compute with.
+local function entry_info(id)
+  if not string.match(id, '^%d+$') or #id > 15 then
+    return nil, nil, 'not an entry id'
+  end
+  local v = redis.call('HGET', P .. 'entries', id)
+  if not v then
+    return nil, nil, 'no entries value'
+  end
+  local p, a = string.match(v, '^(%-?%d+) (%d+)$')
+  if not p or #p > 11 or #a > 9 then
+    return nil, nil, 'entries value is not "priority attempts"'
+  end
+  return tonumber(p), tonumber(a)
+end
+
+-- Sets a damaged entry aside with its raw entries value and request, and takes it out of every other key, so no
+-- script meets it again. Nothing is lost from sight: an operator can mend the request and seed it again.
+local function set_aside_entry(id, reason)
+  local entry = redis.call('HGET', P .. 'entries', id)
+  local body = redis.call('HGET', P .. 'requests', id)
+  set_aside({ key = 'entries', field = id, value = entry or nil, request = body or nil, reason = reason })
+  redis.call('ZREM', P .. 'pending', id)
+  redis.call('ZREM', P .. 'delayed', id)
+  redis.call('ZREM', P .. 'leases', id)
+  redis.call('HDEL', P .. 'holders', id)
+  redis.call('HDEL', P .. 'requests', id)
+  redis.call('HDEL', P .. 'entries', id)
+end
+
+-- The crawl's counters of ids (seq, tokens, item_seq, seed_claim_seq, pause_epoch), checked once per call. One that
+-- holds no integer is set aside and restarted from NOW, beyond any value it can have reached, so that no id is handed
+-- out twice and epochs only grow.
+local checked_counters = {}
+local function check_counter(key)
+  if checked_counters[key] then
+    return
+  end
+  checked_counters[key] = true
+  local v = redis.call('GET', P .. key)
+  if v and not is_int(v) then
+    set_aside({ key = key, value = v, reason = 'not an integer' })
+    redis.call('SET', P .. key, string.format('%d', NOW))
+  end
+end
+
+local function counter(key)
+  check_counter(key)
+  return tonumber(redis.call('GET', P .. key) or 0)
+end
+
+local function incr(key, by)
+  check_counter(key)
+  return redis.call('INCRBY', P .. key, by)
+end
+
+-- HINCRBY on a count (stats, errors, rate, worker_done). A field that holds no integer is set aside and counted from 0.
+local function hincr(key, field, by)
+  local v = redis.call('HGET', P .. key, field)
+  if v and not is_int(v) then
+    set_aside({ key = key, field = field, value = v, reason = 'not an integer' })
+    redis.call('HDEL', P .. key, field)
+  end
+  return redis.call('HINCRBY', P .. key, field, by)
+end
+
 -- The cluster's pause state as one number: pause_epoch * 2, plus 1 while paused. The epoch advances at every pause and
 -- resume, so a worker that hears of states out of order (a script's reply and a pub/sub message) keeps the newest.
 local function pause_state()
-  return tonumber(redis.call('GET', P .. 'pause_epoch') or 0) * 2 + redis.call('EXISTS', P .. 'paused')
-end
-
--- An entry's priority and completed attempts, kept as "priority attempts".
-local function entry_info(id)
-  local v = redis.call('HGET', P .. 'entries', id)
-  if not v then
-    return 0, 0
-  end
-  local p, a = string.match(v, '^(%-?%d+) (%d+)$')
-  return tonumber(p), tonumber(a)
+  return counter('pause_epoch') * 2 + redis.call('EXISTS', P .. 'paused')
 end
 
 -- The lease token held on an entry, or nil.
@@ -58,14 +169,20 @@ local function is_held(id, token)
   return deadline ~= false and tonumber(deadline) > NOW
 end
 
-local function to_pending(id)
-  local p = entry_info(id)
-  redis.call('ZADD', P .. 'pending', -p, id)
-end
-
 local function end_lease(id)
   redis.call('ZREM', P .. 'leases', id)
   redis.call('HDEL', P .. 'holders', id)
+end
+
+-- Puts an entry back in pending at its priority, or sets it aside when it is damaged. Returns whether it was requeued.
+local function requeue(id)
+  local p, _, reason = entry_info(id)
+  if not p then
+    set_aside_entry(id, reason)
+    return false
+  end
+  redis.call('ZADD', P .. 'pending', -p, id)
+  return true
 end
 
 -- Moves retries that are due to pending.
@@ -73,7 +190,7 @@ local function promote(limit)
   local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', NOW, 'LIMIT', 0, limit)
   for i = 1, #due do
     redis.call('ZREM', P .. 'delayed', due[i])
-    to_pending(due[i])
+    requeue(due[i])
   end
   return #due
 end
@@ -83,10 +200,10 @@ local function reclaim(limit)
   local expired = redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', NOW, 'LIMIT', 0, limit)
   for i = 1, #expired do
     end_lease(expired[i])
-    to_pending(expired[i])
+    requeue(expired[i])
   end
   if #expired > 0 then
-    redis.call('HINCRBY', P .. 'stats', 'expired', #expired)
+    hincr('stats', 'expired', #expired)
   end
   return #expired
 end
@@ -118,12 +235,12 @@ local function is_new(key)
   return false
 end
 
--- Schedules one request if it is new. Returns true when it was added.
+-- Schedules one request (priority and JSON from the caller) if it is new. Returns true when it was added.
 local function schedule(key, priority, json)
   if not is_new(key) then
     return false
   end
-  local id = string.format('%015d', redis.call('INCR', P .. 'seq'))
+  local id = string.format('%015d', incr('seq', 1))
   redis.call('HSET', P .. 'requests', id, json)
   redis.call('HSET', P .. 'entries', id, priority .. ' 0')
   redis.call('ZADD', P .. 'pending', -tonumber(priority), id)
@@ -141,5 +258,9 @@ local function memo_set(op, value)
   if op ~= '' then
     redis.call('SET', P .. 'op:' .. op, value, 'EX', 3600)
   end
+end
+
+local function memo_forget(op)
+  redis.call('DEL', P .. 'op:' .. op)
 end
 

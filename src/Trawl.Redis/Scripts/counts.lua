@@ -1,4 +1,4 @@
--- Returns {pending, delayed, in progress, done, failed, skipped}.
+-- Returns {pending, delayed, in progress, done, failed, skipped}; a damaged count reads as 0.
 local s = redis.call('HMGET', P .. 'stats', 'done', 'failed', 'skipped')
 return { redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'delayed'), redis.call('ZCARD', P .. 'leases'),
-  tonumber(s[1] or 0), tonumber(s[2] or 0), tonumber(s[3] or 0) }
+  count_of(s[1]), count_of(s[2]), count_of(s[3]) }

@@ -1,4 +1,5 @@
--- A worker restarted under the same id takes back the leases of its previous run at once. Returns how many.
+-- A worker restarted under the same id takes back the leases of its previous run at once; a damaged entry among them
+-- is set aside. Returns how many went back to pending.
 local holders = redis.call('HGETALL', P .. 'holders')
 local suffix = ' ' .. WORKER
 local n = 0
@@ -6,8 +7,9 @@ for i = 1, #holders, 2 do
   local id, h = holders[i], holders[i + 1]
   if string.sub(h, -#suffix) == suffix then
     end_lease(id)
-    to_pending(id)
-    n = n + 1
+    if requeue(id) then
+      n = n + 1
+    end
   end
 end
 if n > 0 then

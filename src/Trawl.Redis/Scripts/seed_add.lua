@@ -1,14 +1,14 @@
--- Schedules the requests parsed from a seed claim, once: ARGV[5] the claim id, ARGV[6] the number of invalid messages,
--- then (message, reason) pairs, then (dedup key, priority, json) triples. Returns the number added, or -1 when the
--- claim had lapsed and its messages were put back (the caller then drops its parse).
-local claim = ARGV[5]
+-- Schedules the requests parsed from a seed claim, once: ARGV[H+1] the claim id, ARGV[H+2] the number of invalid
+-- messages, then (message, reason) pairs, then (dedup key, priority, json) triples. Returns the number added, or -1 when
+-- the claim had lapsed and its messages were put back (the caller then drops its parse).
+local claim = ARGV[H + 1]
 if not redis.call('ZSCORE', P .. 'seed_claims', claim) then
   return -1
 end
 redis.call('ZREM', P .. 'seed_claims', claim)
 redis.call('DEL', P .. 'seed_claim:' .. claim)
-local invalid = tonumber(ARGV[6])
-local i = 7
+local invalid = tonumber(ARGV[H + 2])
+local i = H + 3
 for _ = 1, invalid do
   redis.call('LPUSH', P .. 'seeds_invalid', cjson.encode({ message = ARGV[i], reason = ARGV[i + 1], at = NOW }))
   i = i + 2
@@ -22,7 +22,7 @@ for j = i, #ARGV, 3 do
     added = added + 1
   end
 end
-redis.call('HINCRBY', P .. 'stats', 'seeded', added)
+hincr('stats', 'seeded', added)
 if added > 0 then
   notify()
 end

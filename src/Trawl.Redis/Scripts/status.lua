@@ -1,19 +1,36 @@
--- The crawl's status in one consistent read. Returns {counts[6], seeds, invalid seeds, paused, items, workers
--- (id, last seen)*, holders (values)*, worker_done*, rate*, errors*, config*, now, failed entries, leased, expired,
--- retried, seeded} as nested arrays. Rate buckets older than an hour are dropped.
+-- The crawl's status in one consistent read. Returns, as nested arrays: counts[10], {seeds, invalid seeds, paused,
+-- items, now, corrupt}, workers (id, last seen)*, worker_info*, lease holders, worker_done*, rate*, errors*, config,
+-- the newest corrupt records. Damaged counts read as 0 and are left out of the lists; rate buckets older than an hour
+-- are dropped.
 local s = redis.call('HMGET', P .. 'stats', 'done', 'failed', 'skipped', 'leased', 'expired', 'retried', 'seeded')
-local counts = { redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'delayed'), redis.call('ZCARD', P .. 'leases'),
-  tonumber(s[1] or 0), tonumber(s[2] or 0), tonumber(s[3] or 0), tonumber(s[4] or 0), tonumber(s[5] or 0),
-  tonumber(s[6] or 0), tonumber(s[7] or 0) }
+local counts = { redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'delayed'), redis.call('ZCARD', P .. 'leases') }
+for i = 1, #s do
+  counts[#counts + 1] = count_of(s[i])
+end
+
+-- A hash's (field, count) pairs whose count is sound.
+local function counts_in(key)
+  local all = redis.call('HGETALL', P .. key)
+  local kept = {}
+  for i = 1, #all, 2 do
+    if is_int(all[i + 1]) then
+      kept[#kept + 1] = all[i]
+      kept[#kept + 1] = all[i + 1]
+    end
+  end
+  return kept
+end
+
 local minute = math.floor(NOW / 60000)
-local rate = redis.call('HGETALL', P .. 'rate')
-local kept = {}
-for i = 1, #rate, 2 do
-  if tonumber(rate[i]) < minute - 60 then
-    redis.call('HDEL', P .. 'rate', rate[i])
-  else
-    kept[#kept + 1] = rate[i]
-    kept[#kept + 1] = rate[i + 1]
+local rate = {}
+local buckets = counts_in('rate')
+for i = 1, #buckets, 2 do
+  local m = is_int(buckets[i]) and tonumber(buckets[i])
+  if m and m < minute - 60 then
+    redis.call('HDEL', P .. 'rate', buckets[i])
+  elseif m then
+    rate[#rate + 1] = buckets[i]
+    rate[#rate + 1] = buckets[i + 1]
   end
 end
 local holders = redis.call('HVALS', P .. 'holders')
@@ -24,12 +41,13 @@ end
 return {
   counts,
   { redis.call('LLEN', P .. 'start_urls'), redis.call('LLEN', P .. 'seeds_invalid'), redis.call('EXISTS', P .. 'paused'),
-    tonumber(redis.call('GET', P .. 'item_seq') or 0), string.format('%d', NOW) },
+    count_of(redis.call('GET', P .. 'item_seq')), string.format('%d', NOW), redis.call('LLEN', P .. 'corrupt') },
   redis.call('ZRANGE', P .. 'workers', 0, -1, 'WITHSCORES'),
   redis.call('HGETALL', P .. 'worker_info'),
   lease_workers,
-  redis.call('HGETALL', P .. 'worker_done'),
-  kept,
-  redis.call('HGETALL', P .. 'errors'),
+  counts_in('worker_done'),
+  rate,
+  counts_in('errors'),
   redis.call('HMGET', P .. 'config', 'dedup', 'bloom_bits', 'bloom_hashes'),
+  redis.call('LRANGE', P .. 'corrupt', 0, 9),
 }

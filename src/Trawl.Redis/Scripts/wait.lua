@@ -1,5 +1,5 @@
 -- Whether a lease could be taken now. Returns {ready, exhausted, pause state, ms until the next retry or lease deadline
--- (-1 for none), seeds waiting}.
+-- (-1 for none), seeds waiting, set aside}.
 heartbeat()
 local pause = pause_state()
 local paused = pause % 2
@@ -9,7 +9,7 @@ promote(1000)
 reclaim(1000)
 local pending = redis.call('ZCARD', P .. 'pending')
 if paused == 0 and pending > 0 then
-  return { 1, 0, pause, -1, seeds }
+  return { 1, 0, pause, -1, seeds, SET_ASIDE }
 end
 local wake = -1
 for _, key in ipairs({ 'delayed', 'leases', 'seed_claims' }) do
@@ -28,4 +28,4 @@ local exhausted = 0
 if paused == 0 and pending == 0 and wake < 0 and seeds == 0 then
   exhausted = 1
 end
-return { 0, exhausted, pause, wake, seeds }
+return { 0, exhausted, pause, wake, seeds, SET_ASIDE }

@@ -16,7 +16,7 @@ public sealed class RedisBloomFilterTests(RedisServerFixture fixture, ITestOutpu
     // The frontier's dedup (is_new in common.lua) applied to each key: returns how many were new.
     private static readonly RedisScript Insert = RedisScript.FromSource("test_insert", """
         local added = 0
-        for i = 5, #ARGV do
+        for i = H + 1, #ARGV do
           if is_new(ARGV[i]) then
             added = added + 1
           end
@@ -27,7 +27,7 @@ public sealed class RedisBloomFilterTests(RedisServerFixture fixture, ITestOutpu
     // A look that sets nothing: how many keys have every one of their bits set (would be taken as seen).
     private static readonly RedisScript Probe = RedisScript.FromSource("test_probe", """
         local present = 0
-        for i = 5, #ARGV do
+        for i = H + 1, #ARGV do
           local args = { 'BITFIELD_RO', P .. 'bloom' }
           for pos in string.gmatch(ARGV[i], '%d+') do
             args[#args + 1] = 'GET'
@@ -146,9 +146,13 @@ public sealed class RedisBloomFilterTests(RedisServerFixture fixture, ITestOutpu
 
     private RedisValue[] Args(IEnumerable<byte[]> keys)
     {
-        var args = new List<RedisValue> { _prefix, "0", string.Empty, string.Empty };
-        args.AddRange(keys.Select(k => (RedisValue)k));
-        return [.. args];
+        var args = new ScriptArgs(_prefix, string.Empty, string.Empty, string.Empty);
+        foreach (var key in keys)
+        {
+            args.Add(key);
+        }
+
+        return args.ToArray("0");
     }
 
     private static byte[] ExactKey(RequestFingerprint fingerprint)

@@ -28,9 +28,9 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
         var expected = SandboxSite.ReachablePaths(siteOptions);
         var first = Paths(temp.File("one.jsonl"));
         var second = Paths(temp.File("two.jsonl"));
+        // Together, each page once. How the pages split between the two is up to the scheduler: on a busy machine one
+        // worker may do them all before the other has started, and that is no fault.
         first.Concat(second).ShouldBe(expected, ignoreOrder: true);
-        first.ShouldNotBeEmpty("both workers take part");
-        second.ShouldNotBeEmpty("both workers take part");
         site.FetchCounts().Where(pair => expected.Contains(pair.Key)).ShouldAllBe(pair => pair.Value == 1);
         one.Output.ShouldContain($"crawl '{name}'");
     }
@@ -58,8 +58,8 @@ public sealed class RedisClusterCliTests(RedisServerFixture fixture) : IClassFix
         again.Error.ShouldContain("took back");
         var expected = SandboxSite.ReachablePaths(siteOptions);
         Paths(temp.File("one.jsonl")).ShouldBe(expected, ignoreOrder: true);
-        await using var frontier = await RedisFrontier.ConnectAsync(new RedisFrontierOptions { Url = _server.Url, SpiderName = name }, CancellationToken.None);
-        (await frontier.GetStatusAsync(CancellationToken.None)).LeasesExpired.ShouldBe(0, "the killed run's leases came back at once, not by expiring");
+        await using var admin = await RedisCrawlAdmin.ConnectAsync(new RedisCrawlOptions { Url = _server.Url, SpiderName = name }, CancellationToken.None);
+        (await admin.GetStatusAsync(CancellationToken.None)).LeasesExpired.ShouldBe(0, "the killed run's leases came back at once, not by expiring");
     }
 
     [Fact]

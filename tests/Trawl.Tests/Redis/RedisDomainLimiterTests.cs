@@ -95,6 +95,18 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Rate_IsReallyGranted_AfterAQuietSpellTheBucketHoldsItsBurstAgain()
+    {
+        var limiters = await LimitersAsync(new RedisDomainLimiterOptions { RequestsPerSecond = 20, Burst = 5 });
+        (await TakeAllAsync(limiters[0])).ShouldBeGreaterThanOrEqualTo(5, "a full bucket grants its burst");
+
+        // At least a second passes, which refills 20 tokens' worth: the bucket is full again, whoever asks.
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+
+        (await TakeAllAsync(limiters[1])).ShouldBeGreaterThanOrEqualTo(5);
+    }
+
+    [Fact]
     public async Task Limits_AreRecordedByTheFirst_AdoptedByWorkersWithoutAny_AndOtherLimitsAreRefused()
     {
         (await RedisDomainLimiter.OpenAsync(_clients[0], TimeSpan.FromMinutes(2), Ct)).ShouldBeNull("nothing recorded yet");
@@ -123,6 +135,19 @@ public sealed class RedisDomainLimiterTests(RedisServerFixture fixture) : IClass
         await Task.Delay(5, Ct);
 
         (await limiters[1].TryAcquireAsync("example.com", Ct)).Acquired.ShouldBeTrue("the new rate refills the bucket at once");
+    }
+
+    // Acquires until refused; returns how many were granted. Time refills the bucket meanwhile, so it can be more than
+    // the burst, never less.
+    private async Task<int> TakeAllAsync(RedisDomainLimiter limiter)
+    {
+        var granted = 0;
+        while ((await limiter.TryAcquireAsync("example.com", Ct)).Acquired)
+        {
+            granted++;
+        }
+
+        return granted;
     }
 
     private async Task<RedisDomainLimiter[]> LimitersAsync(RedisDomainLimiterOptions options) =>

@@ -20,7 +20,9 @@ public sealed class RedisEngineTests(RedisServerFixture fixture) : IClassFixture
         {
             Url = _server.Url,
             SpiderName = spider,
-            LeaseDuration = TimeSpan.FromSeconds(2),
+            // Renewed every second: the request outlives its lease (5 s against 3 s) unless it is renewed, and a stall of
+            // the whole machine would have to last two seconds to let it lapse.
+            LeaseDuration = TimeSpan.FromSeconds(3),
             IdlePollInterval = TimeSpan.FromMilliseconds(200),
         }, timeout.Token);
         // A second worker on the same crawl would take the slow request if its lease lapsed.
@@ -48,7 +50,8 @@ public sealed class RedisEngineTests(RedisServerFixture fixture) : IClassFixture
         result.Paused.ShouldBeFalse();
         result.Items.Count.ShouldBe(1);
         site.FetchCounts()["/trap/slow?ms=5000"].ShouldBe(1);
-        var status = await frontier.GetStatusAsync(timeout.Token);
+        await using var admin = await RedisCrawlAdmin.ConnectAsync(new RedisCrawlOptions { Url = _server.Url, SpiderName = spider }, timeout.Token);
+        var status = await admin.GetStatusAsync(timeout.Token);
         status.LeasesExpired.ShouldBe(0);
         status.Items.ShouldBe(1);
     }

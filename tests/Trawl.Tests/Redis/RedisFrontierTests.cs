@@ -7,33 +7,13 @@ using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Redis;
 
-/// <summary>What the Redis frontier does beyond the contract: several workers, seeding, cluster pause, status.</summary>
-public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+/// <summary>
+/// What the Redis frontier does beyond the contract: several workers, seeding, cluster pause and status (acted on from
+/// outside by a <see cref="RedisCrawlAdmin"/>, as the CLI's commands do).
+/// </summary>
+public sealed class RedisFrontierTests(RedisServerFixture fixture) : RedisCrawlTestBase("t", fakeClock: true), IClassFixture<RedisServerFixture>
 {
-    private readonly RedisServer _server = fixture.Server;
-    private readonly List<RedisFrontier> _frontiers = [];
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
-    private readonly FakeTimeProvider _time = new();
-    private readonly string _spider = $"t-{Guid.NewGuid():N}";
-    private ConnectionMultiplexer? _raw;
-
-    private CancellationToken Ct => _timeout.Token;
-
-    private IDatabase Raw => _raw!.GetDatabase();
-
-    public async Task InitializeAsync() => _raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_server.Port}");
-
-    public async Task DisposeAsync()
-    {
-        foreach (var frontier in _frontiers)
-        {
-            await frontier.DisposeAsync();
-        }
-
-        _raw?.Close(allowCommandsToComplete: false);
-        _raw?.Dispose();
-        _timeout.Dispose();
-    }
+    protected override Task<RedisServer> ServerAsync() => Task.FromResult(fixture.Server);
 
     [Fact]
     public async Task DeadWorkersLeases_ComeBackToAnotherWorker_OnlyOnceTheyExpire()
@@ -49,7 +29,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         await Task.WhenAny(wait, Task.Delay(100));
         wait.IsCompleted.ShouldBeFalse("the dead worker's leases have not expired yet");
 
-        _time.Advance(TimeSpan.FromSeconds(31));
+        Time.Advance(TimeSpan.FromSeconds(31));
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
         var again = await alive.TryLeaseAsync(10, Ct);
         again.Select(l => l.EntryId).ShouldBe(taken.Select(l => l.EntryId));
@@ -60,7 +40,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         var onTime = await alive.CompleteAsync([.. again.Select(l => Completion.Done(l, 200, [], [Encoding.UTF8.GetBytes("{\"ok\":1}")]))], Ct);
         onTime.Accepted.ShouldBe([true, true]);
         (await alive.ReadItemsAsync(0, 100, Ct)).Select(i => Encoding.UTF8.GetString(i.Json)).ShouldBe(["{\"ok\":1}", "{\"ok\":1}"]);
-        (await alive.GetStatusAsync(Ct)).LeasesExpired.ShouldBe(2);
+        (await StatusAsync()).LeasesExpired.ShouldBe(2);
     }
 
     [Fact]
@@ -68,7 +48,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     {
         var worker = await WorkerAsync("w");
         var key = worker.Keys.StartUrls;
-        key.ShouldBe($"trawl:{_spider}:start_urls");
+        key.ShouldBe($"trawl:{Crawl.Spider}:start_urls");
         await Raw.ListLeftPushAsync(key, "http://example.com/a");
         await Raw.ListLeftPushAsync(key, """{"url":"http://example.com/b","meta":{"source":"feed"},"priority":5,"callback":"ParseItem"}""");
         await Raw.ListLeftPushAsync(key, "http://example.com/c");
@@ -84,7 +64,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         leases[0].Request.GetMeta<string>("source").ShouldBe("feed");
         leases[0].Request.Callback.ShouldBe("ParseItem");
         (await Raw.ListLengthAsync(key)).ShouldBe(0);
-        var status = await worker.GetStatusAsync(Ct);
+        var status = await StatusAsync();
         status.InvalidSeeds.ShouldBe(2);
         status.SeedsWaiting.ShouldBe(0);
         var invalid = await Raw.ListRangeAsync(worker.Keys["seeds_invalid"]);
@@ -113,16 +93,19 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     [Fact]
     public async Task LingeringWait_OfAFinishedCrawl_MakesNoCalls_AndWakesWhenAnotherWorkerAddsWork()
     {
-        var idle = await WorkerAsync("idle");
+        var clock = new WatchedClock(Time);
+        var idle = await WorkerAsync("idle", time: clock);
         var other = await WorkerAsync("other");
+        (await idle.WaitToLeaseAsync(Ct)).ShouldBeFalse("the crawl is finished (and the worker has registered and looked for seeds)");
 
-        // The fake clock stands still: only the pub/sub signal can wake the wait.
+        // The fake clock stands still: only the pub/sub signal can wake the wait. Once it sleeps, it makes no calls.
+        var asleep = clock.TimerCreated(TimeSpan.FromSeconds(2));
         var wait = idle.WaitToLeaseAsync(TimeSpan.FromMinutes(1), Ct).AsTask();
-        await Task.WhenAny(wait, Task.Delay(200));
-        wait.IsCompleted.ShouldBeFalse("the crawl is finished, but not for a minute yet");
+        await asleep.WaitAsync(Ct);
         var calls = await ScriptCallsAsync();
-        await Task.Delay(300);
+        await Task.Delay(300, Ct);
         (await ScriptCallsAsync()).ShouldBe(calls, "an idle worker sleeps; it does not poll Redis");
+        wait.IsCompleted.ShouldBeFalse("the crawl is finished, but not for a minute yet");
 
         await other.AddAsync([new Request("http://example.com/new")], Ct);
 
@@ -133,14 +116,19 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     [Fact]
     public async Task LingeringWait_ReturnsFalse_OnlyOnceTheCrawlHasBeenFinishedForTheLinger()
     {
-        var worker = await WorkerAsync("w");
+        var clock = new WatchedClock(Time);
+        var worker = await WorkerAsync("w", time: clock);
 
+        // It has seen the crawl finished, and sleeps until the next look (the idle poll, 2 s) before the clock moves.
+        var asleep = clock.TimerCreated(TimeSpan.FromSeconds(2));
         var wait = worker.WaitToLeaseAsync(TimeSpan.FromSeconds(10), Ct).AsTask();
-        await Task.WhenAny(wait, Task.Delay(200));
-        _time.Advance(TimeSpan.FromSeconds(9));
-        await Task.WhenAny(wait, Task.Delay(200));
+        await asleep.WaitAsync(Ct);
+        // Woken at 2 s, it looks again and sleeps for what is left of the linger, or the next idle poll.
+        var asleepAgain = clock.TimerCreated(due => due <= TimeSpan.FromSeconds(2));
+        Time.Advance(TimeSpan.FromSeconds(9));
+        await asleepAgain.WaitAsync(Ct);
         wait.IsCompleted.ShouldBeFalse("finished for 9 of the 10 seconds");
-        _time.Advance(TimeSpan.FromSeconds(2));
+        Time.Advance(TimeSpan.FromSeconds(2));
 
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeFalse();
     }
@@ -148,14 +136,16 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     [Fact]
     public async Task LingeringWait_PicksUpUrlsPushedByHand_AtTheSafetyPoll()
     {
-        var worker = await WorkerAsync("w", configure: o => o.IdlePollInterval = TimeSpan.FromSeconds(2));
+        var clock = new WatchedClock(Time);
+        var worker = await WorkerAsync("w", time: clock, configure: o => o.IdlePollInterval = TimeSpan.FromSeconds(2));
 
+        var asleep = clock.TimerCreated(TimeSpan.FromSeconds(2));
         var wait = worker.WaitToLeaseAsync(Timeout.InfiniteTimeSpan, Ct).AsTask();
-        await Task.WhenAny(wait, Task.Delay(200));
+        await asleep.WaitAsync(Ct);
         await Raw.ListLeftPushAsync(worker.Keys.StartUrls, "http://example.com/by-hand");
-        await Task.WhenAny(wait, Task.Delay(200));
+        await Task.WhenAny(wait, Task.Delay(200, Ct));
         wait.IsCompleted.ShouldBeFalse("a push to start_urls announces nothing");
-        _time.Advance(TimeSpan.FromSeconds(2));
+        Time.Advance(TimeSpan.FromSeconds(2));
 
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
         (await worker.TryLeaseAsync(10, Ct)).Single().Request.Url.AbsolutePath.ShouldBe("/by-hand");
@@ -172,7 +162,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
 
         // Another worker claims two seeds, then dies before scheduling them.
         var claim = (RedisResult[])(await RedisScripts.SeedClaim.EvaluateAsync(Raw,
-            [worker.Keys.Prefix, _time.GetUtcNow().ToUnixTimeMilliseconds(), "gone", string.Empty, 2, 30_000]))!;
+            new ScriptArgs(worker.Keys.Prefix, "gone", string.Empty, string.Empty).Add(2).Add(30_000).ToArray(Time.GetUtcNow().ToUnixTimeMilliseconds())))!;
         claim.Length.ShouldBe(3);
 
         var three = (await worker.TryLeaseAsync(10, Ct)).Single();
@@ -182,39 +172,40 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         await Task.WhenAny(wait, Task.Delay(100));
         wait.IsCompleted.ShouldBeFalse("a claim is outstanding, so the crawl is not finished");
 
-        _time.Advance(TimeSpan.FromSeconds(31));
+        Time.Advance(TimeSpan.FromSeconds(31));
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
         (await worker.TryLeaseAsync(10, Ct)).Select(l => l.Request.Url.AbsolutePath).ShouldBe(["/one", "/two"]);
     }
 
     [Fact]
-    public async Task SeedAsync_SchedulesStartRequests_Deduplicated()
+    public async Task AdminSeed_SchedulesStartRequests_Deduplicated()
     {
         var worker = await WorkerAsync("w");
+        var admin = await AdminAsync();
 
-        (await worker.SeedAsync([new Request("http://example.com/"), new Request("http://example.com/#top"), new Request("http://example.com/x")], Ct)).ShouldBe(2);
-        (await worker.SeedAsync([new Request("http://example.com/x")], Ct)).ShouldBe(0);
+        (await admin.SeedAsync([new Request("http://example.com/"), new Request("http://example.com/#top"), new Request("http://example.com/x")], Ct)).ShouldBe(2);
+        (await admin.SeedAsync([new Request("http://example.com/x")], Ct)).ShouldBe(0);
         (await worker.GetCountsAsync(Ct)).Pending.ShouldBe(2);
     }
 
     [Fact]
     public async Task ClusterPause_StopsEveryWorkerLeasing_AndKeepsThemWaiting_UntilResumed()
     {
-        var operatorSide = await WorkerAsync("cli");
+        var operatorSide = await AdminAsync();
         var worker = await WorkerAsync("w");
-        await operatorSide.AddAsync([new Request("http://example.com/a")], Ct);
+        await worker.AddAsync([new Request("http://example.com/a")], Ct);
 
-        await operatorSide.PauseClusterAsync(Ct);
+        await operatorSide.PauseAsync(Ct);
 
-        (await worker.IsClusterPausedAsync(Ct)).ShouldBeTrue();
+        (await operatorSide.IsPausedAsync(Ct)).ShouldBeTrue();
         (await worker.TryLeaseAsync(10, Ct)).ShouldBeEmpty();
         worker.IsPaused.ShouldBeTrue("the lease reply says so");
         var wait = worker.WaitToLeaseAsync(Ct).AsTask();
         await Task.WhenAny(wait, Task.Delay(200));
         wait.IsCompleted.ShouldBeFalse("a paused cluster waits");
-        (await worker.GetStatusAsync(Ct)).Paused.ShouldBeTrue();
+        (await StatusAsync()).Paused.ShouldBeTrue();
 
-        await operatorSide.ResumeClusterAsync(Ct);
+        await operatorSide.ResumeAsync(Ct);
 
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue();
         worker.IsPaused.ShouldBeFalse();
@@ -225,12 +216,13 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
     public async Task ClusterPause_OfAFinishedCrawl_IsNotReportedAsFinished_UntilResumed()
     {
         var worker = await WorkerAsync("w");
-        await worker.PauseClusterAsync(Ct);
+        var operatorSide = await AdminAsync();
+        await operatorSide.PauseAsync(Ct);
 
         var wait = worker.WaitToLeaseAsync(Ct).AsTask();
         await Task.WhenAny(wait, Task.Delay(200));
         wait.IsCompleted.ShouldBeFalse();
-        await worker.ResumeClusterAsync(Ct);
+        await operatorSide.ResumeAsync(Ct);
 
         (await wait.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeFalse();
     }
@@ -245,12 +237,12 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         var lb = await b.TryLeaseAsync(3, Ct);
         await a.CompleteAsync([Completion.Done(la[0], 200, [], [Encoding.UTF8.GetBytes("{}")]), Completion.Done(la[1], 200, [], []),
             Completion.Failed(la[2], "http_404", "Not Found", 404)], Ct);
-        await b.CompleteAsync([Completion.Retry(lb[0], "timeout", "timed out", _time.GetUtcNow().AddMinutes(1)),
+        await b.CompleteAsync([Completion.Retry(lb[0], "timeout", "timed out", Time.GetUtcNow().AddMinutes(1)),
             Completion.Failed(lb[1], "timeout", "timed out")], Ct);
 
-        var status = await a.GetStatusAsync(Ct);
+        var status = await StatusAsync();
 
-        status.Spider.ShouldBe(_spider);
+        status.Spider.ShouldBe(Crawl.Spider);
         status.Counts.ShouldBe(new FrontierCounts(Pending: 1, InProgress: 1, Done: 2, Failed: 2, Skipped: 0));
         status.Delayed.ShouldBe(1);
         status.Items.ShouldBe(1);
@@ -266,10 +258,10 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         failed.Length.ShouldBe(2);
         failed.Select(e => (string)e.Value!).ShouldContain(v => v.Contains("\"kind\":\"http_404\"") && v.Contains("\"status\":404") && v.Contains("http://example.com/"));
 
-        _time.Advance(TimeSpan.FromMinutes(2));
-        (await a.GetStatusAsync(Ct)).LiveWorkers.ShouldBe(0);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        (await StatusAsync()).LiveWorkers.ShouldBe(0);
         await b.DisposeAsync();
-        (await a.GetStatusAsync(Ct)).Workers.Select(w => w.Id).ShouldBe(["worker-a"]);
+        (await StatusAsync()).Workers.Select(w => w.Id).ShouldBe(["worker-a"]);
     }
 
     [Fact]
@@ -328,7 +320,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         afterCompletion.Select(l => l.Token).ShouldBe([first[1].Token], "a lease completed since is not handed out again");
         fresh.Select(l => l.Request.Url.AbsolutePath).ShouldBe(["/c"], "the replays leased nothing more");
         forgotten.ShouldBeEmpty("once acknowledged, the memoized leases are forgotten, and nothing is pending");
-        (await worker.GetStatusAsync(Ct)).LeasesGranted.ShouldBe(3);
+        (await StatusAsync()).LeasesGranted.ShouldBe(3);
     }
 
     [Fact]
@@ -359,19 +351,19 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         (await second.AddAsync([new Request("http://example.com/b"), new Request("http://example.com/c"), new Request("http://example.com/c") { DontFilter = true }], Ct)).ShouldBe(2);
         (await Raw.KeyExistsAsync(first.Keys["seen"])).ShouldBeFalse();
         (await Raw.StringLengthAsync(first.Keys["bloom"])).ShouldBeGreaterThan(0);
-        (await first.GetStatusAsync(Ct)).Dedup.ShouldStartWith("bloom m=");
+        (await StatusAsync()).Dedup.ShouldStartWith("bloom m=");
     }
 
     [Fact]
     public async Task IsPaused_IsHeardByPubSub_AndAStaleReplyDoesNotUndoIt()
     {
-        var operatorSide = await WorkerAsync("cli");
+        var operatorSide = await AdminAsync();
         var worker = await WorkerAsync("w");
         await worker.AddAsync([new Request("http://example.com/a")], Ct);
         (await worker.TryLeaseAsync(1, Ct)).Count.ShouldBe(1);
         worker.IsPaused.ShouldBeFalse();
 
-        await operatorSide.PauseClusterAsync(Ct);
+        await operatorSide.PauseAsync(Ct);
         while (!worker.IsPaused)
         {
             await Task.Delay(10, Ct);
@@ -383,7 +375,7 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         (await worker.TryLeaseAsync(1, Ct)).ShouldBeEmpty();
         worker.IsPaused.ShouldBeTrue("an older epoch's state is stale");
 
-        await operatorSide.ResumeClusterAsync(Ct);
+        await operatorSide.ResumeAsync(Ct);
         while (worker.IsPaused)
         {
             await Task.Delay(10, Ct);
@@ -397,9 +389,9 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
         var seededOnly = $"seeded-{Guid.NewGuid():N}";
         await Raw.ListLeftPushAsync($"trawl:{seededOnly}:start_urls", "http://example.com/");
 
-        var crawls = await RedisFrontier.ListCrawlsAsync(_raw!, 0, Ct);
+        var crawls = await RedisCrawlAdmin.ListCrawlsAsync(Crawl.Multiplexer, 0, Ct);
 
-        crawls.ShouldContain(_spider);
+        crawls.ShouldContain(Crawl.Spider);
         crawls.ShouldContain(seededOnly);
     }
 
@@ -423,20 +415,17 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : IClassFixtu
             .Sum(line => long.Parse(line.Split("calls=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private async Task<RedisFrontier> WorkerAsync(string workerId, TimeSpan? lease = null, TimeProvider? time = null, Action<RedisFrontierOptions>? configure = null)
-    {
-        var options = new RedisFrontierOptions
+    private Task<RedisCrawlStatus> StatusAsync() => Crawl.StatusAsync(Ct);
+
+    // The operator's side, as the CLI's commands open it, on the test's clock.
+    private Task<RedisCrawlAdmin> AdminAsync() => Crawl.AdminAsync(Ct);
+
+    private Task<RedisFrontier> WorkerAsync(string workerId, TimeSpan? lease = null, TimeProvider? time = null, Action<RedisFrontierOptions>? configure = null) =>
+        Crawl.WorkerAsync(options =>
         {
-            Url = _server.Url,
-            SpiderName = _spider,
-            WorkerId = workerId,
-            Clock = RedisClock.Client,
-            TimeProvider = time ?? _time,
-            LeaseDuration = lease ?? TimeSpan.FromMinutes(5),
-        };
-        configure?.Invoke(options);
-        var frontier = await RedisFrontier.ConnectAsync(options, Ct);
-        _frontiers.Add(frontier);
-        return frontier;
-    }
+            options.WorkerId = workerId;
+            options.TimeProvider = time ?? Time;
+            options.LeaseDuration = lease ?? TimeSpan.FromMinutes(5);
+            configure?.Invoke(options);
+        }, Ct);
 }

@@ -36,7 +36,7 @@ public sealed class RedisResilienceTests : IAsyncLifetime
         var logs = new CapturingLoggerProvider();
         await using var a = await WorkerAsync(spider, "a", o => o.LoggerFactory = logs);
         await using var b = await WorkerAsync(spider, "b", o => o.LoggerFactory = logs);
-        await a.SeedAsync([Page(0)], Ct);
+        await a.AddAsync([Page(0)], Ct);
         var outputs = new ConcurrentBag<(long Sequence, int Page)>();
         var completed = 0;
 
@@ -98,7 +98,7 @@ public sealed class RedisResilienceTests : IAsyncLifetime
     public async Task Operations_WaitWhileRedisIsDown_AndCarryOnWhenItIsBack()
     {
         await using var worker = await WorkerAsync($"down-{Guid.NewGuid():N}", "w");
-        await worker.SeedAsync([Page(1)], Ct);
+        await worker.AddAsync([Page(1)], Ct);
         await Server.KillAsync();
 
         var lease = worker.TryLeaseAsync(10, Ct).AsTask();

@@ -31,7 +31,8 @@ public sealed class RedisSecurityTests : IDisposable
         await Task.Delay(300, Ct);
         await server.StartAgainAsync();
         (await completing.WaitAsync(Ct)).Accepted.ShouldBe([true]);
-        var status = await frontier.GetStatusAsync(Ct);
+        await using var admin = await RedisCrawlAdmin.ConnectAsync(options, Ct);
+        var status = await admin.GetStatusAsync(Ct);
 
         logs.Entries.ShouldContain(e => e.Id.Id == 3000);
         logs.Entries.ShouldContain(e => e.Id.Id == 3003, "the outage was logged");
@@ -40,6 +41,7 @@ public sealed class RedisSecurityTests : IDisposable
         status.ToString().ShouldNotContain(Password);
         frontier.Endpoint.ShouldNotContain(Password);
         frontier.ToString()!.ShouldNotContain(Password);
+        admin.Endpoint.ShouldNotContain(Password);
         RedisUrl.Parse(server.Url).ToString().ShouldNotContain(Password);
     }
 
