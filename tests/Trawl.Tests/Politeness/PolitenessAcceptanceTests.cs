@@ -72,7 +72,7 @@ public sealed class PolitenessAcceptanceTests(ITestOutputHelper output)
         log.ShouldNotContain(r => r.PathAndQuery.StartsWith("/pages/1"));
         result.Stats.SkippedByKind["robots"].ShouldBeGreaterThan(0);
         result.Stats.Pages.ShouldBe(log.Count - 1);
-        starts.Starts.Count.ShouldBe(log.Count - 1, "every page, and robots.txt, which goes around the middleware");
+        starts.Starts.Count.ShouldBe(log.Count - 1, "every page; robots.txt goes around the middleware");
 
         // Crawl-delay is what the site asked for: a floor, not randomized, so every interval holds it.
         var intervals = RequestIntervals.Of(starts.Starts.Select(s => s.Timestamp));
