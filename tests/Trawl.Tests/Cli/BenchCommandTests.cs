@@ -138,11 +138,11 @@ public sealed class BenchCommandTests
                     serving.TrySetResult();
                 }
             });
-        await serving.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await serving.Task.WaitAsync(Waiting.Generous);
 
         server.CloseInput();
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(Waiting.Generous);
         (await server.WaitAsync(timeout.Token)).ShouldBe(ExitCodes.Finished);
     }
 }

@@ -112,8 +112,19 @@ public sealed class MetricsCliTests
         CliMetrics.ListeningAddress(url.Port).ShouldBe("00000000");
         (await CliMetrics.AcceptsOnOtherAddressAsync(url.Port)).ShouldBeTrue();
         using var http = new HttpClient();
-        var scrape = await PrometheusScrape.GetAsync(http, new Uri($"http://127.0.0.2:{url.Port}/metrics"));
-        scrape.Families.Keys.ShouldContain("trawl_pages_completed_total");
+
+        // The endpoint is up (and warns) before the crawl has made its instruments, so the families come a moment later.
+        PrometheusScrape scrape = null!;
+        var text = string.Empty;
+        await Waiting.UntilAsync(
+            async () =>
+            {
+                (scrape, text) = await PrometheusScrape.GetWithTextAsync(http, new Uri($"http://127.0.0.2:{url.Port}/metrics"));
+                return scrape.Families.ContainsKey("trawl_pages_completed_total");
+            },
+            RunTimeout,
+            "the crawl's metrics on 127.0.0.2",
+            () => text);
     }
 
     [Fact]

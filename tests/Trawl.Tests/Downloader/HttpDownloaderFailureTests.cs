@@ -1,6 +1,7 @@
 using System.Text;
 using Trawl.Downloader;
 using Trawl.Http;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Downloader;
 
@@ -8,6 +9,12 @@ namespace Trawl.Tests.Downloader;
 public sealed class HttpDownloaderFailureTests(DownloaderServer server)
 {
     private static readonly CancellationToken None = CancellationToken.None;
+
+    // Only the request that must time out gets a short timeout; any other download has minutes, so that on a busy
+    // machine a slow answer to /html is never mistaken for a timeout.
+    private static readonly TimeSpan Generous = Waiting.Generous;
+
+    private Request TimingOut(string path) => new(server.Url(path)) { Meta = { [RequestMeta.DownloadTimeout] = 0.3 } };
 
     [Fact]
     public async Task SlowHeaders_PastTheTimeout_FailsAsTimeout()
@@ -36,9 +43,9 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     public async Task Timeout_AfterATimeout_TheDownloaderStillWorks()
     {
         // A timed-out source must not go back to the pool and poison the next download.
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
 
-        (await downloader.DownloadAsync(new Request(server.Url("/slow")), None)).Error.ShouldBe(DownloadError.Timeout);
+        (await downloader.DownloadAsync(TimingOut("/slow"), None)).Error.ShouldBe(DownloadError.Timeout);
         for (var i = 0; i < 5; i++)
         {
             var result = await downloader.DownloadAsync(new Request(server.Url("/html")), None);
@@ -49,7 +56,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task TimeoutSources_AreReusedAfterSuccessAndNotAfterATimeout()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
 
         for (var i = 0; i < 5; i++)
         {
@@ -57,7 +64,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
         }
 
         downloader.PooledTimeoutSources.ShouldBe(1);
-        (await downloader.DownloadAsync(new Request(server.Url("/slow")), None)).Error.ShouldBe(DownloadError.Timeout);
+        (await downloader.DownloadAsync(TimingOut("/slow"), None)).Error.ShouldBe(DownloadError.Timeout);
         downloader.PooledTimeoutSources.ShouldBe(0);
     }
 
@@ -123,8 +130,8 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task ContentLengthOverTheLimit_FailsAsTooLargeWithoutReadingTheBody()
     {
-        // The server announces 2 GB and then stalls for 30 s: reading the body would end as a timeout instead.
-        using var downloader = new HttpDownloader(new DownloaderOptions { MaxResponseSize = 1024 * 1024, Timeout = TimeSpan.FromSeconds(10) });
+        // The server announces 2 GB and then stalls for 30 s: a client that read the body would not end as too large.
+        using var downloader = new HttpDownloader(new DownloaderOptions { MaxResponseSize = 1024 * 1024, Timeout = Generous });
 
         var result = await downloader.DownloadAsync(new Request(server.Url("/huge-announced")), None);
 
@@ -158,7 +165,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task GarbageInsteadOfHttp_FailsAsProtocol()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromSeconds(10) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
         var (url, served) = DownloaderServer.ServeRawOnce("SSH-2.0-OpenSSH_9.6\r\n\r\n"u8.ToArray());
 
         var result = await downloader.DownloadAsync(new Request(url), None);
@@ -170,7 +177,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task ConnectionClosedBeforeTheAnnouncedLength_FailsAsReset()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromSeconds(10) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
         var (url, served) = DownloaderServer.ServeRawOnce("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/html\r\n\r\n<html>only this"u8.ToArray());
 
         var result = await downloader.DownloadAsync(new Request(url), None);
@@ -182,7 +189,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task ConnectionAbortedMidBody_FailsAsReset()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromSeconds(10) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
 
         var result = await downloader.DownloadAsync(new Request(server.Url("/reset")), None);
 
@@ -193,7 +200,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task ClosedPort_FailsAsRefused()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromSeconds(10) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
         var url = new Uri($"http://127.0.0.1:{DownloaderServer.ClosedPort()}/page");
 
         var result = await downloader.DownloadAsync(new Request(url), None);
@@ -205,7 +212,7 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     [Fact]
     public async Task UnresolvableHost_FailsAsDns()
     {
-        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = TimeSpan.FromSeconds(20) });
+        using var downloader = new HttpDownloader(new DownloaderOptions { Timeout = Generous });
 
         var result = await downloader.DownloadAsync(new Request("http://nonexistent.invalid/"), None);
 
@@ -268,10 +275,12 @@ public sealed class HttpDownloaderFailureTests(DownloaderServer server)
     {
         var downloader = new HttpDownloader(new DownloaderOptions());
         var pending = downloader.DownloadAsync(new Request(server.Url("/slow")), None).AsTask();
-        await Task.Delay(200);
 
+        // Never answers before /slow's 10 s are up, so the download is still under way here, whether or not it has
+        // reached the server yet.
+        pending.IsCompleted.ShouldBeFalse();
         downloader.Dispose();
-        var result = await pending.WaitAsync(TimeSpan.FromSeconds(5));
+        var result = await pending.WaitAsync(Generous);
 
         result.Error.ShouldBe(DownloadError.Cancelled, result.Message);
     }

@@ -144,12 +144,12 @@ public sealed class CrawlEngineTests
         var options = Options();
         options.Concurrency = 16;
         options.ConcurrencyPerDomain = 3;
-        var gauge = new ConcurrencyGauge();
+        var gauge = new ConcurrencyGauge(fillTo: 3);
 
         var result = await new CrawlerBuilder(new ListSpider(urls), options).AddMiddleware(gauge).Build().RunAsync();
 
         result.Items.Count.ShouldBe(24);
-        gauge.Max.ShouldBe(3);
+        gauge.Max.ShouldBe(3, "the first three wait for one another, so the limit is reached; more would be over it");
     }
 
     [Fact]
@@ -223,14 +223,20 @@ public sealed class CrawlEngineTests
         }
     }
 
-    private sealed class ConcurrencyGauge : DownloaderMiddleware
+    /// <summary>
+    /// Counts the requests between request and response, and keeps the highest count. The first requests wait (in
+    /// <see cref="ProcessRequestAsync"/>) until <paramref name="fillTo"/> are in flight together, so the limit is
+    /// reached however the machine schedules them, rather than only when their downloads happen to overlap.
+    /// </summary>
+    private sealed class ConcurrencyGauge(int fillTo) : DownloaderMiddleware
     {
+        private readonly TaskCompletionSource _filled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _current;
         private int _max;
 
         public int Max => _max;
 
-        public override ValueTask<Request?> ProcessRequestAsync(Request request, CancellationToken cancellationToken)
+        public override async ValueTask<Request?> ProcessRequestAsync(Request request, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref _current);
             int seen;
@@ -238,7 +244,21 @@ public sealed class CrawlEngineTests
             {
             }
 
-            return new(request);
+            if (now >= fillTo)
+            {
+                _filled.TrySetResult();
+            }
+
+            try
+            {
+                await _filled.Task.WaitAsync(Waiting.Generous, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // The limit was never reached, which Max shows; the request goes on so that the crawl can end.
+            }
+
+            return request;
         }
 
         public override ValueTask<Response> ProcessResponseAsync(Response response, CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Trawl.Sandbox;
+using Trawl.Http;
+using Trawl.Middleware;
 
 namespace Trawl.Tests.Politeness;
 
@@ -37,16 +38,40 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     }
 }
 
-/// <summary>Intervals between the requests a sandbox logged, in milliseconds.</summary>
+/// <summary>Intervals between request times (<see cref="Stopwatch"/> timestamps), in milliseconds.</summary>
 public static class RequestIntervals
 {
-    public static double[] Of(IReadOnlyList<SandboxRequest> log) =>
-        [.. log.Zip(log.Skip(1), static (a, b) => (b.TimestampTicks - a.TimestampTicks) * 1000.0 / Stopwatch.Frequency)];
+    public static double[] Of(IEnumerable<long> timestamps)
+    {
+        var sorted = timestamps.Order().ToArray();
+        return [.. sorted.Zip(sorted.Skip(1), static (a, b) => (b - a) * 1000.0 / Stopwatch.Frequency)];
+    }
 
     public static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+/// <summary>
+/// Records when each request leaves the middleware chain for the downloader: the crawler's own side of the spacing
+/// between requests. The engine starts a domain's next request no sooner than its delay after the last one began, and
+/// every middleware runs before that beginning, so with one request at a time per domain these times are spaced by
+/// at least the delay however busy the machine is. Arrival times at a server are not: a request held up on the way
+/// arrives closer to the next one.
+/// </summary>
+public sealed class RequestStartTimes : DownloaderMiddleware
+{
+    private readonly ConcurrentQueue<(string PathAndQuery, long Timestamp)> _starts = new();
+
+    /// <summary>Every request seen (retries included), with its <see cref="Stopwatch"/> timestamp, in order.</summary>
+    public IReadOnlyList<(string PathAndQuery, long Timestamp)> Starts => [.. _starts];
+
+    public override ValueTask<Request?> ProcessRequestAsync(Request request, CancellationToken cancellationToken)
+    {
+        _starts.Enqueue((request.Url.PathAndQuery, Stopwatch.GetTimestamp()));
+        return new(request);
     }
 }
 
@@ -301,6 +326,33 @@ public sealed class ScriptedServer(Func<string, ScriptedResponse> script) : Loop
         var text = $"HTTP/1.1 {response.Status} Scripted\r\n{response.Headers}Content-Type: text/html; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken);
         await stream.WriteAsync(body, cancellationToken);
+    }
+}
+
+/// <summary>
+/// Answers <c>/robots.txt</c> at once with a 404, and holds every other request until <see cref="Release"/>, then answers
+/// it with a 404 too: a start URL that keeps a crawl from finishing until the test says so.
+/// </summary>
+public sealed class HoldingServer : LoopbackServer
+{
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Uri Url(string path) => new($"http://127.0.0.1:{Port}{path}");
+
+    public void Release() => _released.TrySetResult();
+
+    protected override async Task HandleAsync(TcpClient client, CancellationToken cancellationToken)
+    {
+        var stream = client.GetStream();
+        while (await ReadHeadAsync(stream, cancellationToken) is { } head)
+        {
+            if (head.Split(' ')[1] != "/robots.txt")
+            {
+                await _released.Task.WaitAsync(cancellationToken);
+            }
+
+            await stream.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), cancellationToken);
+        }
     }
 }
 

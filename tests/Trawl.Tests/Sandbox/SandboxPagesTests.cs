@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Trawl.Sandbox;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Sandbox;
 
@@ -49,14 +50,25 @@ public sealed class SandboxPagesTests(SandboxFixture sandbox) : IClassFixture<Sa
         await using var server = await SandboxServer.StartAsync(SandboxFixture.TestOptions(), CancellationToken.None);
         using var client = SandboxFixture.NewClient(followRedirects: false);
         server.PeakConcurrentRequests.ShouldBe(0);
-
-        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => client.GetStringAsync(new Uri(server.BaseUrl, $"/trap/slow?ms=500&i={i}"))));
         for (var i = 0; i < 5; i++)
         {
             await client.GetStringAsync(new Uri(server.BaseUrl, $"/pages/{i}"));
         }
 
+        // Then three requests that stay in flight until the client gives up, so they overlap whenever each of them
+        // gets there on a busy machine. The peak is read while they are in flight: a request the client gave up on is
+        // still counted until the server notices.
+        using var giveUp = new CancellationTokenSource();
+        var slow = Enumerable.Range(0, 3).Select(i => client.GetStringAsync(new Uri(server.BaseUrl, $"/trap/slow?ms=600000&i={i}"), giveUp.Token)).ToArray();
+        await Waiting.UntilAsync(() => server.PeakConcurrentRequests >= 3, Waiting.Generous, "three requests in flight");
+
         server.PeakConcurrentRequests.ShouldBe(3);
+        server.TotalRequests.ShouldBe(8);
+        await giveUp.CancelAsync();
+        foreach (var request in slow)
+        {
+            await Should.ThrowAsync<OperationCanceledException>(request);
+        }
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Trawl.Sandbox;
 using Trawl.Sandbox.Traps;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Sandbox;
 
@@ -463,10 +464,15 @@ public sealed class SandboxNewTrapTests(SandboxFixture sandbox) : IClassFixture<
     {
         await using var silent = SilentServer.Start();
         using var client = SandboxFixture.NewClient(followRedirects: false);
-        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var giveUp = new CancellationTokenSource();
+        var pending = client.GetAsync(new Uri(silent.BaseUrl, "/anything"), giveUp.Token);
 
-        await Should.ThrowAsync<OperationCanceledException>(() => client.GetAsync(new Uri(silent.BaseUrl, "/anything"), giveUp.Token));
+        // Given up only once the server has the connection, however long a busy machine takes to get there.
+        await Waiting.UntilAsync(() => silent.Connections == 1 || pending.IsCompleted, Waiting.Generous, "the connection");
+        pending.IsCompleted.ShouldBeFalse("no answer comes");
+        await giveUp.CancelAsync();
 
+        await Should.ThrowAsync<OperationCanceledException>(() => pending);
         silent.Connections.ShouldBe(1);
     }
 

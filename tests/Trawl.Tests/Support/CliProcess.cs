@@ -39,8 +39,19 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The child ignores SIGINT, as every process started in the background by a shell without job control does (and
+    /// passes on to its children): the signal would do nothing and the test would wait for its whole timeout.
+    /// </exception>
     public void Interrupt()
     {
+        if (IgnoresInterrupt(_process.Id))
+        {
+            throw new InvalidOperationException(
+                "The trawl child process ignores SIGINT, inherited from the test runner: run the tests from a foreground " +
+                "shell or one with job control (set -m), not as 'dotnet test &' from a script.");
+        }
+
         using var kill = System.Diagnostics.Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
         if (kill.ExitCode != 0)
@@ -50,4 +61,24 @@ public sealed class CliProcess : IDisposable
     }
 
     public void Dispose() => _process.Dispose();
+
+    // SigIgn in /proc/PID/status is a hex mask of ignored signals: bit 1 is SIGINT (signal 2).
+    private static bool IgnoresInterrupt(int pid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null
+                && (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0b10) != 0;
+        }
+        catch (IOException)
+        {
+            return false; // Already gone: the signal cannot matter.
+        }
+    }
 }
