@@ -512,12 +512,7 @@ public sealed class JobStore : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
         var since = TimeProvider.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
-        return RunAsync(db => new JobStatus(
-            ReadMetadata(db),
-            db.GetCounts(),
-            db.CountItems(),
-            db.TopErrors(topErrors),
-            db.CountDoneSince(since)), cancellationToken);
+        return RunAsync(db => ReadStatus(db, topErrors, since), cancellationToken);
     }
 
     /// <summary>
@@ -551,7 +546,7 @@ public sealed class JobStore : IAsyncDisposable
         try
         {
             using var database = JobDatabase.OpenReadOnly(path, options);
-            return new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since));
+            return ReadStatus(database, topErrors, since);
         }
         catch (SqliteException ex)
         {
@@ -620,6 +615,16 @@ public sealed class JobStore : IAsyncDisposable
             db.SetMeta(key, value, now);
             return 0;
         }, cancellationToken).AsNonGeneric();
+    }
+
+    private static JobStatus ReadStatus(JobDatabase db, int topErrors, long doneSince)
+    {
+        var (itemsFailed, itemErrors) = db.ItemFailures(topErrors);
+        return new JobStatus(ReadMetadata(db), db.GetCounts(), db.CountItems(), db.TopErrors(topErrors), db.CountDoneSince(doneSince))
+        {
+            ItemsFailed = itemsFailed,
+            TopItemErrors = itemErrors,
+        };
     }
 
     private static JobMetadata ReadMetadata(JobDatabase db)

@@ -27,35 +27,21 @@ public sealed class FaultContainmentTests
 
     private static CrawlOptions Options(CancellationTokenSource hang) => new() { HandleSignals = false, AbortToken = hang.Token };
 
-    [Fact]
-    public async Task ThrowingProcessRequest_FailsOnlyItsRequest_AsMiddlewareError_AndTheCrawlFinishes()
+    [Theory]
+    [InlineData("ProcessRequestAsync", 0)]
+    [InlineData("ProcessResponseAsync", 1)]
+    public async Task ThrowingMiddleware_FailsOnlyItsRequest_AsMiddlewareError_AndTheCrawlFinishes(string hook, int fetchesOfThePage)
     {
         await using var server = await TestSites.StartAsync(pages: Pages);
         using var hang = new CancellationTokenSource(HangLimit);
         var options = Options(hang);
-        options.Middleware.Add(new ThrowingMiddleware(onRequest: url => url.AbsolutePath == "/pages/3"));
+        Func<Uri, bool> page3 = url => url.AbsolutePath == "/pages/3";
+        options.Middleware.Add(hook == "ProcessRequestAsync" ? new ThrowingMiddleware(onRequest: page3) : new ThrowingMiddleware(onResponse: page3));
 
         var result = await new SiteSpider(server.BaseUrl).RunAsync(options);
 
         result.Paused.ShouldBeFalse(result.PauseReason);
-        server.FetchCount("/pages/3").ShouldBe(0);
-        result.Stats.Failed.ShouldBe(1);
-        result.Stats.ErrorsByKind["middleware_error"].ShouldBe(1);
-        UrlsOf(result.Items).ShouldBe(Reachable.Where(path => path != "/pages/3"), ignoreOrder: true);
-    }
-
-    [Fact]
-    public async Task ThrowingProcessResponse_FailsOnlyItsRequest_AsMiddlewareError_AndTheCrawlFinishes()
-    {
-        await using var server = await TestSites.StartAsync(pages: Pages);
-        using var hang = new CancellationTokenSource(HangLimit);
-        var options = Options(hang);
-        options.Middleware.Add(new ThrowingMiddleware(onResponse: url => url.AbsolutePath == "/pages/3"));
-
-        var result = await new SiteSpider(server.BaseUrl).RunAsync(options);
-
-        result.Paused.ShouldBeFalse(result.PauseReason);
-        server.FetchCount("/pages/3").ShouldBe(1);
+        server.FetchCount("/pages/3").ShouldBe(fetchesOfThePage);
         result.Stats.Failed.ShouldBe(1);
         result.Stats.ErrorsByKind["middleware_error"].ShouldBe(1);
         UrlsOf(result.Items).ShouldBe(Reachable.Where(path => path != "/pages/3"), ignoreOrder: true);

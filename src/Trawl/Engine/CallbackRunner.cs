@@ -1,0 +1,107 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Trawl.Frontier;
+using Trawl.Http;
+using Trawl.Jobs;
+using Trawl.Logging;
+using Trawl.Politeness;
+using Trawl.Spiders;
+
+namespace Trawl.Engine;
+
+/// <summary>
+/// Runs the spider's callback on a response and gathers what it yields: requests to schedule (one level deeper,
+/// dropped past the depth limit, outside the allowed domains, or already in the job; their meta checked) and items
+/// (serialized to JSON objects). It is the boundary around the spider's code: a callback that throws, or yields what
+/// cannot be stored, fails its request as <c>callback</c> (or <c>unknown_callback</c>), and nothing it yielded is kept.
+/// </summary>
+internal sealed class CallbackRunner(Spider spider, int? maxDepth, CrawlScope? scope, SqliteFrontier? job, RequestOutcomes outcomes, StatsCollector stats, ILogger logger)
+{
+    private static readonly JsonSerializerOptions ItemJson = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Parses <paramref name="response"/> to <paramref name="lease"/>'s request: done with what it yielded, or failed.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the run stops at once.</exception>
+    public async Task<Completion> RunAsync(Lease lease, Response response, CancellationToken cancellationToken)
+    {
+        var request = lease.Request;
+        var discovered = new List<Request>();
+        var items = new List<byte[]>();
+        Uri? offsite = null;
+        var offsiteCount = 0;
+        try
+        {
+            var callback = SpiderCallbacks.Resolve(spider, request.Callback);
+            await foreach (var output in callback(response, cancellationToken).ConfigureAwait(false))
+            {
+                switch (output)
+                {
+                    case null:
+                        break;
+                    case Request next:
+                        next.DeepenTo(request.Depth + 1);
+                        if (maxDepth is { } max && next.Depth > max)
+                        {
+                            stats.Filtered("max_depth");
+                            break;
+                        }
+
+                        if (scope is not null && !scope.Allows(next.Url))
+                        {
+                            offsite ??= next.Url;
+                            offsiteCount++;
+                            break;
+                        }
+
+                        RequestJson.ValidateMeta(next);
+                        RequestMeta.Validate(next);
+                        if (job?.IsStored(next) == true)
+                        {
+                            // Already in the job: dropped now rather than held until the next group commit ignores it.
+                            break;
+                        }
+
+                        discovered.Add(next);
+                        break;
+                    default:
+                        items.Add(SerializeItem(output));
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var kind = ex is UnknownCallbackException ? FailureKinds.UnknownCallback : FailureKinds.Callback;
+            return outcomes.Fault(lease, kind, "Callback " + (request.Callback ?? nameof(Spider.ParseAsync)), ex, response.Status);
+        }
+
+        if (offsiteCount > 0)
+        {
+            stats.Filtered("offsite", offsiteCount);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Offsite(logger, offsiteCount, scope!.ToString(), UrlRedaction.UrlForLog(offsite!));
+            }
+        }
+
+        return Completion.Done(lease, response.Status, discovered, items);
+    }
+
+    private static byte[] SerializeItem(object item)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(item, item.GetType(), ItemJson);
+        if (json.Length == 0 || json[0] != (byte)'{')
+        {
+            throw new InvalidOperationException($"An item must serialize to a JSON object, but a {item.GetType().Name} did not.");
+        }
+
+        return json;
+    }
+}
