@@ -56,6 +56,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly MiddlewareChain _middleware;
     private readonly CallbackRunner _callbacks;
     private readonly RequestOutcomes _outcomes;
+    private readonly SpiderHooks _hooks;
+    private readonly CompletionCommitter _committer;
     private readonly CommitLoop _commits;
     private readonly LeaseHeartbeat? _heartbeat;
     private readonly ProgressReporter _progress;
@@ -69,8 +71,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private bool _frontierPaused;
     private int _inFlight;
     private long _dispatched;
-    private long _itemsCommitted;
-    private volatile string? _limitReached;
+    private volatile bool _pageLimitReached;
 
     private CrawlEngine(Spider spider, CrawlOptions options, CrawlSetup setup)
     {
@@ -100,9 +101,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _middleware = new MiddlewareChain(options.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
         _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _logger);
-        _commits = new CommitLoop(CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
+        _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
-        _progress = new ProgressReporter(options.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || _limitReached is not null, _logger);
+        _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
+        _commits = new CommitLoop(_committer.CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
+        _progress = new ProgressReporter(options.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger);
         _reapFinished = ReapFinished;
     }
 
@@ -134,7 +137,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     public async Task<CrawlResult> RunAsync()
     {
         Log.CrawlStarted(_logger, _spider.Name, _durable ? "durable" : "in memory");
-        await RunSpiderHookAsync(nameof(Spider.OnStartAsync), FailureKinds.OnStartError, () => _spider.OnStartAsync(_job?.Resuming ?? false, _lifetime.Aborting)).ConfigureAwait(false);
+        await _hooks.OnStartAsync(_job?.Resuming ?? false).ConfigureAwait(false);
         try
         {
             await ScheduleStartRequestsAsync().ConfigureAwait(false);
@@ -188,81 +191,34 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     // ---- Starting ------------------------------------------------------------------------------------------------------
 
-    // Start requests go to the frontier in batches. A start request that cannot be stored (bad meta) is the spider's
-    // configuration error and stops the run before it crawls; StartRequests itself throwing is a fault of the spider's
-    // code: what it yielded before is crawled.
+    // Start requests go to the frontier in batches. One that cannot be stored (bad meta) is the spider's configuration
+    // error and stops the run before it crawls.
     private async Task ScheduleStartRequestsAsync()
     {
         var batch = new List<Request>();
-        IEnumerator<Request>? starts = null;
-        try
+        foreach (var start in _hooks.StartRequests())
         {
-            starts = _spider.StartRequests().GetEnumerator();
-            while (true)
+            // Resuming: start requests are already in the job, so only new start URLs are added (dedup applies).
+            // Re-running a finished job: start pages are fetched again, and only links not seen before are followed.
+            var request = _job is null ? start : _job.Resuming ? (start.DontFilter ? null : start) : _job.Rerun ? start.WithDontFilter() : start;
+            if (request is null)
             {
-                Request start;
-                try
-                {
-                    if (!starts.MoveNext())
-                    {
-                        break;
-                    }
-
-                    start = starts.Current;
-                }
-                catch (Exception ex)
-                {
-                    SpiderHookFailed("StartRequests", FailureKinds.StartRequestsError, ex);
-                    break;
-                }
-
-                if (start is null)
-                {
-                    continue;
-                }
-
-                // Resuming: start requests are already in the job, so only new start URLs are added (dedup applies).
-                // Re-running a finished job: start pages are fetched again, and only links not seen before are followed.
-                var request = _job is null ? start : _job.Resuming ? (start.DontFilter ? null : start) : _job.Rerun ? start.WithDontFilter() : start;
-                if (request is null)
-                {
-                    continue;
-                }
-
-                RequestJson.ValidateMeta(request);
-                RequestMeta.Validate(request);
-                batch.Add(request);
-                if (batch.Count == 1000)
-                {
-                    await _frontier.AddAsync(batch, _lifetime.Aborting).ConfigureAwait(false);
-                    batch = [];
-                }
+                continue;
             }
-        }
-        catch (Exception ex) when (starts is null)
-        {
-            SpiderHookFailed("StartRequests", FailureKinds.StartRequestsError, ex);
-        }
-        finally
-        {
-            DisposeStarts(starts);
+
+            RequestJson.ValidateMeta(request);
+            RequestMeta.Validate(request);
+            batch.Add(request);
+            if (batch.Count == 1000)
+            {
+                await _frontier.AddAsync(batch, _lifetime.Aborting).ConfigureAwait(false);
+                batch = [];
+            }
         }
 
         if (batch.Count > 0)
         {
             await _frontier.AddAsync(batch, _lifetime.Aborting).ConfigureAwait(false);
-        }
-    }
-
-    private void DisposeStarts(IEnumerator<Request>? starts)
-    {
-        try
-        {
-            starts?.Dispose();
-        }
-        catch (Exception ex)
-        {
-            SpiderHookFailed("StartRequests", FailureKinds.StartRequestsError, ex);
         }
     }
 
@@ -299,13 +255,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
             }
 
             var room = RoomUnderLimit();
-            if (_limitReached is null && _options.Limit is { } limit && _dispatched >= limit)
+            if (!_pageLimitReached && _options.Limit is { } limit && _dispatched >= limit)
             {
-                _limitReached = "Page limit";
+                _pageLimitReached = true;
                 Log.LimitReached(_logger, "Page limit");
             }
 
-            if (_limitReached is not null)
+            if (LimitReached)
             {
                 return false;
             }
@@ -425,6 +381,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
     }
 
     private int Parked => _robots?.Parked ?? 0;
+
+    // The page or the item limit: the run stops taking work, and counts as finished.
+    private bool LimitReached => _pageLimitReached || _committer.ItemLimitReached;
 
     private long RoomUnderLimit() =>
         _options.Limit is { } limit ? limit - _dispatched - _scheduler.Buffered - Parked : long.MaxValue;
@@ -728,66 +687,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
         return _permits!.ReleaseAsync(attempt.Domain);
     }
 
-    // ---- Committing ----------------------------------------------------------------------------------------------------
-
-    // The commit loop's work for one batch: apply it to the job or frontier, count what it did, and hand its items on.
-    private async ValueTask CommitAsync(List<Completion> batch)
-    {
-        var result = _job is not null
-            ? await _job.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false)
-            : await _frontier.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
-        if (_heartbeat is not null)
-        {
-            foreach (var completion in batch)
-            {
-                _heartbeat.Forget(completion.Lease);
-            }
-        }
-
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (!result.Accepted[i])
-            {
-                continue;
-            }
-
-            switch (batch[i].Status)
-            {
-                case CompletionStatus.Done:
-                    _stats.Page();
-                    break;
-                case CompletionStatus.Skipped:
-                    _stats.Skipped(batch[i].ErrorKind);
-                    break;
-            }
-        }
-
-        var items = result.Items;
-        if (_options.ItemLimit is { } itemLimit)
-        {
-            var room = itemLimit - _itemsCommitted;
-            if (items.Count >= room)
-            {
-                items = [.. items.Take((int)Math.Max(room, 0))];
-                if (_limitReached is null)
-                {
-                    _limitReached = "Item limit";
-                    Log.LimitReached(_logger, "Item limit");
-                    _lifetime.Wake();
-                }
-            }
-        }
-
-        _itemsCommitted += items.Count;
-        _stats.AddItems(items.Count);
-        if (items.Count > 0)
-        {
-            await _feed.WriteAsync(items, _lifetime.IsAborting ? CancellationToken.None : _lifetime.Aborting).ConfigureAwait(false);
-        }
-
-        _lifetime.Wake();
-    }
-
     // ---- Stopping ------------------------------------------------------------------------------------------------------
 
     private async Task StopAsync()
@@ -843,7 +742,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private async Task<CrawlResult> FinishAsync(bool exhausted)
     {
-        var paused = !exhausted && _limitReached is null;
+        var paused = !exhausted && !LimitReached;
         var reason = _lifetime.Fatal is { } fatal ? fatal.Message : _signals.Received ?? (_lifetime.IsAborting ? "aborted" : "cancelled");
         try
         {
@@ -857,7 +756,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             reason = ex.Message;
         }
 
-        await RunSpiderHookAsync(nameof(Spider.OnCloseAsync), FailureKinds.OnCloseError, () => _spider.OnCloseAsync(CancellationToken.None)).ConfigureAwait(false);
+        await _hooks.OnCloseAsync().ConfigureAwait(false);
         var counts = await _frontier.GetCountsAsync(CancellationToken.None).ConfigureAwait(false);
         var jobDirectory = await CloseJobAsync(finished: exhausted && _lifetime.Fatal is null).ConfigureAwait(false);
         if (_lifetime.Fatal is { } error)
@@ -881,7 +780,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         {
             Paused = paused,
             PauseReason = paused ? reason : null,
-            LimitReached = _limitReached is not null,
+            LimitReached = LimitReached,
             Stats = stats,
             Items = _feed.Items,
             JobDirectory = jobDirectory,
@@ -921,31 +820,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         return directory;
-    }
-
-    // ---- The spider's hooks --------------------------------------------------------------------------------------------
-
-    // A hook of the spider that throws is logged and counted, and the crawl goes on without it.
-    private async ValueTask RunSpiderHookAsync(string hook, string kind, Func<ValueTask> call)
-    {
-        try
-        {
-            await call().ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_lifetime.IsAborting)
-        {
-            // Stopped at once while the hook ran.
-        }
-        catch (Exception ex)
-        {
-            SpiderHookFailed(hook, kind, ex);
-        }
-    }
-
-    private void SpiderHookFailed(string hook, string kind, Exception ex)
-    {
-        _stats.Error(kind);
-        Log.SpiderHookFailed(_logger, ex, _spider.Name, hook, kind);
     }
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped, _feed.FailuresByKind);
