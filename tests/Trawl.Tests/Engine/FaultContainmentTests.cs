@@ -155,6 +155,13 @@ public sealed class FaultContainmentTests
         status.Counts.Pending.ShouldBe(0);
         status.Counts.InProgress.ShouldBe(0);
         status.TopErrors.ShouldHaveSingleItem().Kind.ShouldBe("middleware_error");
+        result.Stats.ItemsFailed.ShouldBe(2);
+        status.ItemsFailed.ShouldBe(2);
+        status.TopItemErrors.Select(error => error.Kind).ShouldBe(["exporter_error", "pipeline_error"], ignoreOrder: true);
+        var shown = await CliRunner.RunAsync("status", options.JobDir);
+        shown.Output.ShouldContain("2 failed (not exported)");
+        shown.Output.ShouldContain("pipeline_error: ");
+        shown.Output.ShouldContain("exporter_error: CsvItemExporter: ArgumentException");
     }
 
     private static IEnumerable<string> UrlsOf(IEnumerable<JsonObject> items) =>
