@@ -93,10 +93,10 @@ internal sealed class ItemFeed : IAsyncDisposable
     /// <summary>Items written to the output (replayed ones included), or kept in <see cref="Items"/> when there is no output.</summary>
     public long Exported => Interlocked.Read(ref _exported);
 
-    /// <summary>Items dropped: by a pipeline returning <see langword="null"/>, by a pipeline that threw, or because they were not JSON objects.</summary>
+    /// <summary>Items dropped: by a pipeline returning <see langword="null"/>, or because they were not JSON objects.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>The part of <see cref="Dropped"/> dropped by an error: a pipeline that threw, or an item that was not a JSON object.</summary>
+    /// <summary>The part of <see cref="Dropped"/> dropped because the item was not a JSON object. (Items a pipeline threw on are <see cref="Failed"/>.)</summary>
     public long DroppedByError => Interlocked.Read(ref _droppedByError);
 
     /// <summary>Items that failed: a pipeline threw on them, or the exporter could not write them.</summary>
