@@ -171,7 +171,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A run that threw before it stopped (a start request that cannot be stored) leaves these to stop here.
         await _commits.DisposeAsync().ConfigureAwait(false);
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _progress.DisposeAsync().ConfigureAwait(false);
         _stats.Dispose();
         _signals.Dispose();
         _downloader.Dispose();
@@ -255,7 +262,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             }
 
             var room = RoomUnderLimit();
-            if (!_pageLimitReached && _options.Limit is { } limit && _dispatched >= limit)
+            if (!LimitReached && _options.Limit is { } limit && _dispatched >= limit)
             {
                 _pageLimitReached = true;
                 Log.LimitReached(_logger, "Page limit");

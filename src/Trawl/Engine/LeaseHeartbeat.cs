@@ -25,6 +25,7 @@ internal sealed class LeaseHeartbeat : IAsyncDisposable
     private readonly Action<Exception> _onFault;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
 
     private LeaseHeartbeat(IFrontier frontier, TimeSpan interval, TimeProvider time, ILogger logger, Action<Exception> onFault)
     {
@@ -62,9 +63,14 @@ internal sealed class LeaseHeartbeat : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops renewing and waits for a renewal under way to end.</summary>
+    /// <summary>Stops renewing and waits for a renewal under way to end. Calling it again does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();

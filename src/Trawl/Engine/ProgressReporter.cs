@@ -25,6 +25,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
     private bool _countFailureLogged;
 
     /// <param name="progress">Who is told; <see langword="null"/> for nobody (then there is no loop).</param>
@@ -78,9 +79,14 @@ internal sealed class ProgressReporter : IAsyncDisposable
         });
     }
 
-    /// <summary>Stops reporting and waits for a report under way.</summary>
+    /// <summary>Stops reporting and waits for a report under way. Calling it again does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
