@@ -16,7 +16,22 @@ namespace Trawl.Engine;
 /// (serialized to JSON objects). It is the boundary around the spider's code: a callback that throws, or yields what
 /// cannot be stored, fails its request as <c>callback</c> (or <c>unknown_callback</c>), and nothing it yielded is kept.
 /// </summary>
-internal sealed class CallbackRunner(Spider spider, int? maxDepth, CrawlScope? scope, SqliteFrontier? job, RequestOutcomes outcomes, StatsCollector stats, ILogger logger)
+/// <remarks>
+/// Parsing the response's HTML (on the callback's first selector) gets a budget: a page that takes longer than
+/// <see cref="CrawlOptions.MaxParseTime"/> fails as <c>parse_limit</c>, and a pause stops the parse at once, which
+/// <see cref="RunAsync"/> reports by throwing <see cref="ParseInterruptedException"/>.
+/// </remarks>
+internal sealed class CallbackRunner(
+    Spider spider,
+    int? maxDepth,
+    CrawlScope? scope,
+    SqliteFrontier? job,
+    RequestOutcomes outcomes,
+    StatsCollector stats,
+    TimeProvider time,
+    TimeSpan maxParseTime,
+    CancellationToken pausing,
+    ILogger logger)
 {
     private static readonly JsonSerializerOptions ItemJson = new()
     {
@@ -25,8 +40,10 @@ internal sealed class CallbackRunner(Spider spider, int? maxDepth, CrawlScope? s
 
     /// <summary>Parses <paramref name="response"/> to <paramref name="lease"/>'s request: done with what it yielded, or failed.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the run stops at once.</exception>
+    /// <exception cref="ParseInterruptedException">The crawl paused while the page was being parsed.</exception>
     public async Task<Completion> RunAsync(Lease lease, Response response, CancellationToken cancellationToken)
     {
+        response.ParseBudget = new HtmlParseBudget(time, maxParseTime, pausing);
         var request = lease.Request;
         var discovered = new List<Request>();
         var items = new List<byte[]>();
@@ -76,6 +93,15 @@ internal sealed class CallbackRunner(Spider spider, int? maxDepth, CrawlScope? s
         {
             throw;
         }
+        catch (OperationCanceledException ex) when (ex.CancellationToken == pausing && pausing.IsCancellationRequested)
+        {
+            throw new ParseInterruptedException(ex);
+        }
+        catch (HtmlParseLimitException ex)
+        {
+            stats.Error(FailureKinds.ParseLimit);
+            return outcomes.Fail(lease, FailureKinds.ParseLimit, ex.Message, response.Status);
+        }
         catch (Exception ex)
         {
             var kind = ex is UnknownCallbackException ? FailureKinds.UnknownCallback : FailureKinds.Callback;
@@ -105,3 +131,6 @@ internal sealed class CallbackRunner(Spider spider, int? maxDepth, CrawlScope? s
         return json;
     }
 }
+
+/// <summary>The crawl paused while a page was being parsed: the parse stopped, and its request is not done.</summary>
+internal sealed class ParseInterruptedException(Exception inner) : Exception("The crawl paused while the page was being parsed.", inner);

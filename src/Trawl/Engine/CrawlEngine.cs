@@ -100,7 +100,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             : null;
         _middleware = new MiddlewareChain(options.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
-        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _logger);
+        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.Pausing, _logger);
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
@@ -588,6 +588,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
             {
                 completion = await FetchAndParseAsync(lease, attempt).ConfigureAwait(false);
             }
+            catch (ParseInterruptedException)
+            {
+                // Pausing stopped its parse: the request goes back to pending, this attempt not counted.
+                await ReleaseInterruptedAsync(lease).ConfigureAwait(false);
+                return;
+            }
             catch (Exception ex) when (!(ex is OperationCanceledException && _lifetime.IsAborting))
             {
                 completion = _outcomes.Fault(lease, FailureKinds.InternalError, "Handling the request", ex, attempt.Status > 0 ? attempt.Status : null);
@@ -677,6 +683,20 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         return await _callbacks.RunAsync(lease, response, abort).ConfigureAwait(false);
+    }
+
+    private async ValueTask ReleaseInterruptedAsync(Lease lease)
+    {
+        try
+        {
+            await _frontier.ReleaseAsync([lease], CancellationToken.None).ConfigureAwait(false);
+            _heartbeat?.Forget(lease);
+        }
+        catch (Exception ex)
+        {
+            // Not released, not lost: a durable frontier puts it back to pending when it is opened again.
+            _lifetime.StopForError(ex);
+        }
     }
 
     private Completion MiddlewareFailed(Lease lease, MiddlewareFault fault, int? status) =>

@@ -147,6 +147,15 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool RandomizeDownloadDelay { get; set; } = true;
 
+    /// <summary>
+    /// The longest parsing one page's HTML into a document may take. A page past it (thousands of nested elements cost
+    /// time quadratic in the depth) is not parsed: its request fails as <c>parse_limit</c>, counting an attempt, and the
+    /// crawl goes on. Pausing the crawl stops a parse under way at once; that request goes back to pending, its attempt
+    /// not counted.
+    /// </summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan MaxParseTime { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxResultItems { get; set; } = 100_000;
@@ -191,6 +200,7 @@ public sealed class CrawlOptions
         Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
         Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
         Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
+        Require(MaxParseTime > TimeSpan.Zero, nameof(MaxParseTime), "must be positive");
         Require(MaxPagesPerDomain is null or > 0, nameof(MaxPagesPerDomain), "must be positive");
         Require(RecrawlAfter is null || RecrawlAfter > TimeSpan.Zero, nameof(RecrawlAfter), "must be positive");
         Require(RecrawlAfter is null || JobDir is not null, nameof(RecrawlAfter), "applies to a durable job: set JobDir too");

@@ -18,6 +18,12 @@ internal static class FailureKinds
     public const string UnknownCallback = "unknown_callback";
 
     /// <summary>
+    /// A page took longer to parse than <see cref="CrawlOptions.MaxParseTime"/>: its request fails, counting an attempt,
+    /// without retries (the page would cost the same again).
+    /// </summary>
+    public const string ParseLimit = "parse_limit";
+
+    /// <summary>
     /// A bug in the engine itself while handling one request: that request fails, with the exception logged, instead of
     /// stalling the crawl.
     /// </summary>

@@ -99,7 +99,7 @@ public sealed class CallbackRunnerTests : IDisposable
     }
 
     private CallbackRunner Runner(Spider spider, int? maxDepth = null, CrawlScope? scope = null) =>
-        new(spider, maxDepth, scope, null, new RequestOutcomes(new RetryOptions(), _stats, new DomainEvents(NullLogger.Instance), TimeProvider.System, NullLogger.Instance), _stats, NullLogger.Instance);
+        new(spider, maxDepth, scope, null, new RequestOutcomes(new RetryOptions(), _stats, new DomainEvents(NullLogger.Instance), TimeProvider.System, NullLogger.Instance), _stats, TimeProvider.System, TimeSpan.FromSeconds(10), CancellationToken.None, NullLogger.Instance);
 
     /// <summary>Yields, lazily and in order, what a function makes of the response.</summary>
     private sealed class Yielding(Func<Response, IEnumerable<object>> outputs) : Spider
