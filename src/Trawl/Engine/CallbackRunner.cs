@@ -18,8 +18,9 @@ namespace Trawl.Engine;
 /// </summary>
 /// <remarks>
 /// Parsing the response's HTML (on the callback's first selector) gets a budget: a page that takes longer than
-/// <see cref="CrawlOptions.MaxParseTime"/> fails as <c>parse_limit</c>, and a pause stops the parse at once, which
-/// <see cref="RunAsync"/> reports by throwing <see cref="ParseInterruptedException"/>.
+/// <see cref="CrawlOptions.MaxParseTime"/> fails as <c>parse_limit</c>, and a parse still running
+/// <see cref="CrawlLifetime.ParseGrace"/> after the crawl starts pausing stops, which <see cref="RunAsync"/> reports by
+/// throwing <see cref="ParseInterruptedException"/>.
 /// </remarks>
 internal sealed class CallbackRunner(
     Spider spider,
@@ -30,7 +31,7 @@ internal sealed class CallbackRunner(
     StatsCollector stats,
     TimeProvider time,
     TimeSpan maxParseTime,
-    CancellationToken pausing,
+    CancellationToken parseStopping,
     ILogger logger)
 {
     private static readonly JsonSerializerOptions ItemJson = new()
@@ -43,7 +44,7 @@ internal sealed class CallbackRunner(
     /// <exception cref="ParseInterruptedException">The crawl paused while the page was being parsed.</exception>
     public async Task<Completion> RunAsync(Lease lease, Response response, CancellationToken cancellationToken)
     {
-        response.ParseBudget = new HtmlParseBudget(time, maxParseTime, pausing);
+        response.ParseBudget = new HtmlParseBudget(time, maxParseTime, parseStopping);
         var request = lease.Request;
         var discovered = new List<Request>();
         var items = new List<byte[]>();
@@ -93,7 +94,7 @@ internal sealed class CallbackRunner(
         {
             throw;
         }
-        catch (OperationCanceledException ex) when (ex.CancellationToken == pausing && pausing.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (ex.CancellationToken == parseStopping && parseStopping.IsCancellationRequested)
         {
             throw new ParseInterruptedException(ex);
         }

@@ -100,7 +100,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             : null;
         _middleware = new MiddlewareChain(options.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
-        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.Pausing, _logger);
+        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _logger);
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);

@@ -12,8 +12,12 @@ namespace Trawl.Engine;
 /// </summary>
 internal sealed class CrawlLifetime : IDisposable
 {
+    /// <summary>How long a pause lets pages that are being parsed finish before their parse is stopped.</summary>
+    public static readonly TimeSpan ParseGrace = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _pause;
     private readonly CancellationTokenSource _abort;
+    private readonly CancellationTokenSource _parseStop;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -27,10 +31,19 @@ internal sealed class CrawlLifetime : IDisposable
     {
         _pause = CancellationTokenSource.CreateLinkedTokenSource(pauseToken);
         _abort = CancellationTokenSource.CreateLinkedTokenSource(abortToken);
+        _parseStop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         _time = time;
         _logger = logger;
-        _pause.Token.Register(Wake);
-        _abort.Token.Register(_pause.Cancel);
+        _pause.Token.Register(() =>
+        {
+            _parseStop.CancelAfter(ParseGrace);
+            Wake();
+        });
+        _abort.Token.Register(() =>
+        {
+            _parseStop.Cancel();
+            _pause.Cancel();
+        });
     }
 
     /// <summary>Cancelled once the run is pausing: by a signal, the caller, a stop at once or a fatal error.</summary>
@@ -38,6 +51,12 @@ internal sealed class CrawlLifetime : IDisposable
 
     /// <summary>Cancelled once the run stops at once: what is in flight is abandoned.</summary>
     public CancellationToken Aborting => _abort.Token;
+
+    /// <summary>
+    /// Cancelled <see cref="ParseGrace"/> after the run starts pausing (at once when it stops at once): a page still being
+    /// parsed then stops, so a pause never waits on a page that would take minutes to parse.
+    /// </summary>
+    public CancellationToken ParseStopping => _parseStop.Token;
 
     public bool IsPausing => _pause.IsCancellationRequested;
 
@@ -99,5 +118,6 @@ internal sealed class CrawlLifetime : IDisposable
     {
         _pause.Dispose();
         _abort.Dispose();
+        _parseStop.Dispose();
     }
 }

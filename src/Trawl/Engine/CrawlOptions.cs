@@ -150,8 +150,8 @@ public sealed class CrawlOptions
     /// <summary>
     /// The longest parsing one page's HTML into a document may take. A page past it (thousands of nested elements cost
     /// time quadratic in the depth) is not parsed: its request fails as <c>parse_limit</c>, counting an attempt, and the
-    /// crawl goes on. Pausing the crawl stops a parse under way at once; that request goes back to pending, its attempt
-    /// not counted.
+    /// crawl goes on. A pause lets a parse under way go on for at most two seconds more; a parse still running then
+    /// stops, and that request goes back to pending, its attempt not counted.
     /// </summary>
     /// <value>The default is 10 seconds.</value>
     public TimeSpan MaxParseTime { get; set; } = TimeSpan.FromSeconds(10);

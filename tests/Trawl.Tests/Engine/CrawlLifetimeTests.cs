@@ -49,4 +49,23 @@ public sealed class CrawlLifetimeTests
         lifetime.Wake();
         await next.WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task ParsesStop_AGraceAfterThePause_AndAtOnceOnAStopAtOnce()
+    {
+        var time = new Trawl.Tests.Support.FakeTimeProvider();
+        using var pause = new CancellationTokenSource();
+        using var abort = new CancellationTokenSource();
+        using var paused = EngineParts.Lifetime(pause: pause.Token, time: time);
+        using var aborted = EngineParts.Lifetime(abort: abort.Token, time: time);
+
+        await pause.CancelAsync();
+        paused.IsPausing.ShouldBeTrue();
+        paused.ParseStopping.IsCancellationRequested.ShouldBeFalse("pages being parsed get a grace");
+        time.Advance(CrawlLifetime.ParseGrace);
+        paused.ParseStopping.IsCancellationRequested.ShouldBeTrue();
+
+        await abort.CancelAsync();
+        aborted.ParseStopping.IsCancellationRequested.ShouldBeTrue();
+    }
 }

@@ -12,7 +12,7 @@ namespace Trawl.Tests.Engine;
 /// <summary>
 /// A page whose parse would take minutes (100,000 nested elements after a table cost time quadratic in the depth) fails
 /// as <c>parse_limit</c> once <see cref="CrawlOptions.MaxParseTime"/> is up, and a pause does not wait for its parse
-/// (issue 16, bug 2).
+/// beyond <see cref="CrawlLifetime.ParseGrace"/> (issue 16, bug 2).
 /// </summary>
 public sealed class ParseBudgetTests
 {
@@ -44,7 +44,7 @@ public sealed class ParseBudgetTests
     }
 
     [Fact]
-    public async Task APauseDuringTheParse_StopsItAtOnce_AndThePageGoesBackToPending_ItsAttemptNotCounted()
+    public async Task APauseDuringTheParse_StopsItAfterTheGrace_AndThePageGoesBackToPending_ItsAttemptNotCounted()
     {
         await using var site = Site();
         using var hang = new CancellationTokenSource(HangLimit);
