@@ -23,9 +23,7 @@ internal sealed class LeaseHeartbeat : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action<Exception> _onFault;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
-    private int _disposed;
+    private readonly BackgroundLoop _loop = new();
 
     private LeaseHeartbeat(IFrontier frontier, TimeSpan interval, TimeProvider time, ILogger logger, Action<Exception> onFault)
     {
@@ -55,26 +53,10 @@ internal sealed class LeaseHeartbeat : IAsyncDisposable
     public void Forget(Lease lease) => _held.TryRemove(lease.Token, out _);
 
     /// <summary>Starts renewing, once.</summary>
-    public void Start()
-    {
-        if (_loop == Task.CompletedTask)
-        {
-            _loop = RunAsync(_stop.Token);
-        }
-    }
+    public void Start() => _loop.Start(RunAsync);
 
     /// <summary>Stops renewing and waits for a renewal under way to end. Calling it again does nothing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -23,9 +23,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
     private readonly Func<CrawlStats> _snapshot;
     private readonly Func<bool> _stopping;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
-    private int _disposed;
+    private readonly BackgroundLoop _loop = new();
     private bool _countFailureLogged;
 
     /// <param name="progress">Who is told; <see langword="null"/> for nobody (then there is no loop).</param>
@@ -59,9 +57,9 @@ internal sealed class ProgressReporter : IAsyncDisposable
     /// <summary>Starts reporting every interval, once; does nothing without anyone to tell.</summary>
     public void Start()
     {
-        if (_progress is not null && _loop == Task.CompletedTask)
+        if (_progress is { } progress)
         {
-            _loop = RunAsync(_progress, _stop.Token);
+            _loop.Start(cancellationToken => RunAsync(progress, cancellationToken));
         }
     }
 
@@ -80,17 +78,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
     }
 
     /// <summary>Stops reporting and waits for a report under way. Calling it again does nothing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(IProgress<CrawlProgress> progress, CancellationToken cancellationToken)
     {

@@ -107,3 +107,44 @@ public sealed class LeaseHeartbeatTests
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
+
+public sealed class BackgroundLoopTests
+{
+    [Fact]
+    public async Task ALoop_StartsOnce_AndDisposingStopsItAndWaits_Once()
+    {
+        var starts = 0;
+        var ended = false;
+        var loop = new BackgroundLoop();
+
+        for (var i = 0; i < 2; i++)
+        {
+            loop.Start(async cancellationToken =>
+            {
+                Interlocked.Increment(ref starts);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    ended = true;
+                }
+            });
+        }
+
+        await loop.DisposeAsync();
+        await loop.DisposeAsync();
+
+        starts.ShouldBe(1);
+        ended.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task ALoopNeverStarted_IsDisposedWithoutWaiting()
+    {
+        var loop = new BackgroundLoop();
+
+        await loop.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+}

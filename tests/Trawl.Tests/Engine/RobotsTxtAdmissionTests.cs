@@ -120,11 +120,19 @@ public sealed class RobotsTxtAdmissionTests : IDisposable
         var released = new List<Lease>();
         for (var fetched = 1; fetched <= 3; fetched++)
         {
-            await Waiting.UntilAsync(() => downloader.Asked.Count == fetched, Generous, "the next robots.txt fetch");
-            lock (answers)
-            {
-                answers.Dequeue().SetResult();
-            }
+            TaskCompletionSource? answer = null;
+            await Waiting.UntilAsync(
+                () =>
+                {
+                    lock (answers)
+                    {
+                        return answers.TryDequeue(out answer);
+                    }
+                },
+                Generous,
+                "the next robots.txt fetch");
+            downloader.Asked.Count.ShouldBe(fetched);
+            answer!.SetResult();
 
             await Waiting.UntilAsync(
                 () =>
