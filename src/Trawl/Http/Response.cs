@@ -146,6 +146,12 @@ public sealed class Response
     /// <summary>The number of times this response parsed its HTML: 0 or 1.</summary>
     internal int ParseCount { get; private set; }
 
+    /// <summary>
+    /// How long parsing this response's HTML may take, and what stops it early; the engine sets it before the callback
+    /// runs. A parse past it throws <see cref="HtmlParseLimitException"/>, and the document stays unparsed.
+    /// </summary>
+    internal HtmlParseBudget ParseBudget { get; set; }
+
     /// <summary>The parsed HTML document, parsed on first use.</summary>
     /// <exception cref="NotSupportedException">The response is not HTML (<see cref="IsHtml"/>).</exception>
     internal IHtmlDocument Document
@@ -171,7 +177,7 @@ public sealed class Response
                 if (_document is null)
                 {
                     ParseCount++;
-                    Volatile.Write(ref _document, HtmlParsing.Parse(text));
+                    Volatile.Write(ref _document, HtmlParsing.Parse(text, ParseBudget));
                 }
 
                 return _document;

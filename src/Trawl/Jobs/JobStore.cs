@@ -495,12 +495,7 @@ internal sealed class JobStore : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
         var since = TimeProvider.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
-        return RunAsync(db => new JobStatus(
-            ReadMetadata(db),
-            db.GetCounts(),
-            db.CountItems(),
-            db.TopErrors(topErrors),
-            db.CountDoneSince(since)), cancellationToken);
+        return RunAsync(db => ReadStatus(db, topErrors, since), cancellationToken);
     }
 
     /// <summary>
@@ -534,7 +529,7 @@ internal sealed class JobStore : IAsyncDisposable
         try
         {
             using var database = JobDatabase.OpenReadOnly(path, options);
-            return new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since));
+            return ReadStatus(database, topErrors, since);
         }
         catch (SqliteException ex)
         {
@@ -603,6 +598,16 @@ internal sealed class JobStore : IAsyncDisposable
             db.SetMeta(key, value, now);
             return 0;
         }, cancellationToken).AsNonGeneric();
+    }
+
+    private static JobStatus ReadStatus(JobDatabase db, int topErrors, long doneSince)
+    {
+        var (itemsFailed, itemErrors) = db.ItemFailures(topErrors);
+        return new JobStatus(ReadMetadata(db), db.GetCounts(), db.CountItems(), db.TopErrors(topErrors), db.CountDoneSince(doneSince))
+        {
+            ItemsFailed = itemsFailed,
+            TopItemErrors = itemErrors,
+        };
     }
 
     private static JobMetadata ReadMetadata(JobDatabase db)
