@@ -90,7 +90,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         if (!multiplexer.IsConnected && log.ToString().Contains("AuthenticationFailure", StringComparison.Ordinal))
         {
             multiplexer.Dispose();
-            throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the password in the URL.");
+            throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the user and password in the URL.");
         }
 
         return multiplexer;
@@ -209,7 +209,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private bool NeverAuthenticated => Volatile.Read(ref _connected) == 0;
 
     private RedisUnavailableException AuthenticationRefused(string error) =>
-        new($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({WithoutDiagnostics(error)})");
+        new($"Redis at {Endpoint} refused to authenticate: check the user and password in the URL. ({WithoutDiagnostics(error)})");
 
     // StackExchange.Redis appends its connection diagnostics (buffers, timings, states) to the reason: useful in a log,
     // noise in the one line a command prints.

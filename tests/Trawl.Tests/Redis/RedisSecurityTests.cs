@@ -57,7 +57,7 @@ public sealed class RedisSecurityTests : IDisposable
 
         var ex = await Should.ThrowAsync<RedisUnavailableException>(() => RedisFrontier.ConnectAsync(options, Ct));
 
-        ex.Message.ShouldContain("check the password", customMessage: logs.AllText);
+        ex.Message.ShouldContain("check the user and password", customMessage: logs.AllText);
         ex.ToString().ShouldNotContain(wrong);
         ex.ToString().ShouldNotContain(Password);
         logs.AllText.ShouldNotContain(wrong);
