@@ -152,7 +152,9 @@ public sealed class RedisUrl
         var options = new ConfigurationOptions
         {
             AbortOnConnectFail = false,
-            ConnectRetry = 3,
+            // One attempt before ConnectAsync returns: the multiplexer goes on reconnecting in the background anyway,
+            // and more attempts only delay the report of a refused user or password by up to ConnectTimeout each.
+            ConnectRetry = 1,
             ConnectTimeout = 5000,
             SyncTimeout = 10_000,
             KeepAlive = 15,
