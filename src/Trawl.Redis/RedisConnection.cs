@@ -87,7 +87,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         // give up, so a wrong password would look like an outage.
         using var log = new StringWriter(CultureInfo.InvariantCulture);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
-        if (!multiplexer.IsConnected && log.ToString().Contains("AuthenticationFailure", StringComparison.Ordinal))
+        if (!multiplexer.IsConnected && MentionsAuthenticationFailure(log.ToString()))
         {
             multiplexer.Dispose();
             throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the user and password in the URL.");
@@ -220,9 +220,13 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     private static bool IsAuthenticationFailure(RedisConnectionException ex) =>
-        ex.FailureType == ConnectionFailureType.AuthenticationFailure
-        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal)
-        || ex.Message.Contains("AuthenticationFailure", StringComparison.Ordinal);
+        ex.FailureType == ConnectionFailureType.AuthenticationFailure || MentionsAuthenticationFailure(ex.Message);
+
+    // A refused login, as the client words it: its failure type, or the server's reply to AUTH (WRONGPASS) or to the
+    // command after it (NOAUTH), which the connect log can show before the failure itself is reported.
+    private static bool MentionsAuthenticationFailure(string text) =>
+        text.Contains("AuthenticationFailure", StringComparison.Ordinal) || text.Contains("NOAUTH", StringComparison.Ordinal)
+        || text.Contains("WRONGPASS", StringComparison.Ordinal);
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
     {
