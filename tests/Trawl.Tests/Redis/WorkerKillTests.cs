@@ -57,6 +57,14 @@ public sealed class WorkerKillTests(ITestOutputHelper log) : IAsyncLifetime
         var arrivals = site.RequestLog().Select(r => r.TimestampTicks).Where(t => t >= killedAt).Order().Prepend(killedAt).ToList();
         var longestGap = TimeSpan.FromSeconds(arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max() / (double)Stopwatch.Frequency);
         log.WriteLine($"after the kill: {arrivals.Count - 1} requests over {Stopwatch.GetElapsedTime(killedAt, arrivals[^1]).TotalSeconds:0.0} s; longest gap {longestGap.TotalSeconds:0.0} s");
+        // Pages the dead worker had fetched but not committed are fetched again once its leases are taken back: how long
+        // after the kill that was.
+        var refetchedAfter = site.RequestLog().GroupBy(r => r.PathAndQuery).Where(g => g.Count() > 1)
+            .Select(g => g.Max(r => r.TimestampTicks)).Where(t => t >= killedAt).Select(t => Stopwatch.GetElapsedTime(killedAt, t).TotalSeconds).Order().ToList();
+        if (refetchedAfter.Count > 0)
+        {
+            log.WriteLine($"{refetchedAfter.Count} pages the dead worker had fetched were fetched again {refetchedAfter[0]:0.0}–{refetchedAfter[^1]:0.0} s after the kill");
+        }
 
         var expected = SandboxSite.ReachablePaths(siteOptions);
         RedisCrawlStatus status;
