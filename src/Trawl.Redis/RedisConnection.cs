@@ -179,8 +179,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         Multiplexer.ConnectionFailed -= OnConnectionFailed;
         Multiplexer.ConnectionRestored -= OnConnectionRestored;
 
-        // Every operation of ours has been awaited by now. Close(true) would wait up to SyncTimeout for a reply to QUIT
-        // that StackExchange.Redis 1.2.6 does not always count, so close without waiting.
+        // Every operation of ours has been awaited by now: nothing is left to wait for, not even the reply to QUIT.
         Multiplexer.Close(allowCommandsToComplete: false);
         Multiplexer.Dispose();
         return ValueTask.CompletedTask;
