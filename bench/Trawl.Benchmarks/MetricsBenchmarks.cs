@@ -6,14 +6,14 @@ namespace Trawl.Benchmarks;
 
 /// <summary>
 /// What counting one page costs the engine: the stats calls a fetched page makes, with nothing listening to the Trawl
-/// meter (a library crawl) and with the CLI's Prometheus collector listening (<c>--metrics</c>).
+/// meter (a library crawl) and with the CLI's prometheus-net metrics listening (<c>--metrics</c>).
 /// </summary>
 [MemoryDiagnoser]
 public class MetricsBenchmarks
 {
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(42);
     private StatsCollector _stats = null!;
-    private MetricsCollector? _collector;
+    private PrometheusMetrics? _metrics;
 
     [Params(false, true)]
     public bool Listening { get; set; }
@@ -21,7 +21,7 @@ public class MetricsBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _collector = Listening ? new MetricsCollector() : null;
+        _metrics = Listening ? new PrometheusMetrics() : null;
         _stats = new StatsCollector(TimeProvider.System, "bench", static () => 0);
     }
 
@@ -29,7 +29,7 @@ public class MetricsBenchmarks
     public void Cleanup()
     {
         _stats.Dispose();
-        _collector?.Dispose();
+        _metrics?.Dispose();
     }
 
     [Benchmark(Description = "count a page (request, download, response, page, item)")]

@@ -25,10 +25,8 @@ internal static class CrawlRunner
         // Bound before anything else, so a port in use stops the command before it crawls or joins a cluster.
         await using var metrics = settings.Metrics is { } address ? await ServeMetricsAsync(address, logger, output, CancellationToken.None).ConfigureAwait(false) : null;
         await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, crawl, loggerFactory, output).ConfigureAwait(false) : null;
-        if (redis is not null)
-        {
-            metrics?.Collector.AddConstantLabel("worker", redis.WorkerId);
-        }
+        metrics?.Publish(redis is null ? null : new Dictionary<string, string> { ["worker"] = redis.WorkerId });
+        using var otlp = OtlpExport.FromEnvironment(redis?.WorkerId);
 
         if (options.JobDir is not null)
         {

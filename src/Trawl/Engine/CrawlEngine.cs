@@ -108,7 +108,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
-        _commits = new CommitLoop(_committer.CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
+        _commits = new CommitLoop(batch => CrawlTracing.CommitAsync(_committer.CommitAsync, batch, _durable), _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
         _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger);
         _reapFinished = ReapFinished;
     }
@@ -597,6 +597,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         // Yield so the dispatch loop goes on starting requests while this one runs.
         await Task.Yield();
         var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsPermit = _permits is not null };
+        using var span = CrawlTracing.StartRequest(_spider.Name, lease, attempt.Domain);
         try
         {
             Completion completion;
@@ -615,6 +616,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 completion = _outcomes.Fault(lease, FailureKinds.InternalError, "Handling the request", ex, attempt.Status > 0 ? attempt.Status : null);
             }
 
+            CrawlTracing.RequestEnded(span, completion);
             await _commits.WriteAsync(completion, _lifetime.Aborting).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_lifetime.IsAborting)
@@ -652,7 +654,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _stats.Request();
         var startedAt = _time.GetTimestamp();
         _domainEvents.Started(attempt.Domain, _time.GetUtcNow(), attempt.Delay);
-        var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
+        var result = await CrawlTracing.DownloadAsync(_downloader, request, attempt.Domain, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         _stats.Downloaded(attempt.Latency);
@@ -698,7 +700,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 : _outcomes.Fail(lease, kind, message, response.Status);
         }
 
-        return await _callbacks.RunAsync(lease, response, abort).ConfigureAwait(false);
+        return await CrawlTracing.ParseAsync(_callbacks, lease, response, abort).ConfigureAwait(false);
     }
 
     private async ValueTask ReleaseInterruptedAsync(Lease lease)

@@ -66,8 +66,19 @@ public sealed class Crawler
     /// <exception cref="ItemExportException">The output cannot be opened.</exception>
     public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
     {
-        var engine = await CrawlEngine.CreateAsync(this, cancellationToken).ConfigureAwait(false);
-        await using var disposeEngine = engine.ConfigureAwait(false);
-        return await engine.RunAsync().ConfigureAwait(false);
+        // Started first, so the engine's loops (the commit loop starts with the engine) run with it as the current span.
+        using var span = CrawlTracing.StartCrawl(Spider.Name);
+        try
+        {
+            var engine = await CrawlEngine.CreateAsync(this, cancellationToken).ConfigureAwait(false);
+            await using var disposeEngine = engine.ConfigureAwait(false);
+            var result = await engine.RunAsync().ConfigureAwait(false);
+            CrawlTracing.CrawlEnded(span, result);
+            return result;
+        }
+        catch (Exception ex) when (CrawlTracing.Failed(span, ex))
+        {
+            throw;
+        }
     }
 }

@@ -17,7 +17,7 @@ public sealed class CrawlMetricsTests
     public async Task Metrics_MatchTheCrawlStats_PagesItemsFailuresRetriesSkipsAndDownloads()
     {
         await using var site = await TestSites.StartAsync(pages: 40, configure: o => o.RobotsTxt = "User-agent: *\nDisallow: /pages/7\n");
-        using var collector = new MetricsCollector();
+        using var metrics = new PrometheusMetrics();
         var name = "metrics-" + Guid.NewGuid().ToString("N")[..8];
         var spider = new DeclarativeSpider(new DeclarativeSpiderDefinition
         {
@@ -33,14 +33,14 @@ public sealed class CrawlMetricsTests
         var progress = new SyncProgress(progress =>
         {
             // Reported just after the engine counted the frontier, so the gauge shows the same count.
-            var scrape = PrometheusScrape.Parse(collector.Scrape());
+            var scrape = PrometheusScrape.Parse(metrics.ScrapeAsync(CancellationToken.None).GetAwaiter().GetResult());
             gauges.Add((progress.Queued, scrape.Value("trawl_frontier_pending", Spider(name)), scrape.Value("trawl_requests_in_flight", Spider(name))));
         });
 
         var result = await new CrawlerBuilder(spider, options).ReportProgress(progress).Build().RunAsync();
 
         var stats = result.Stats;
-        var after = PrometheusScrape.Parse(collector.Scrape());
+        var after = PrometheusScrape.Parse(await metrics.ScrapeAsync(CancellationToken.None));
         stats.Pages.ShouldBeGreaterThan(30);
         after.Value("trawl_pages_completed_total", Spider(name)).ShouldBe(stats.Pages);
         after.Value("trawl_items_total", Spider(name)).ShouldBe(stats.Items);
