@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -193,45 +192,45 @@ internal sealed class PrometheusMetrics : IDisposable
                 return;
             }
 
-            var values = ArrayPool<string>.Shared.Rent(shape.Labels.Length);
             try
             {
-                for (var i = 0; i < shape.Labels.Length; i++)
-                {
-                    values[i] = Text(tags[shape.Labels[i]].Value);
-                }
-
-                Record(shape, values.AsSpan(0, shape.Labels.Length), value);
+                Record(shape, tags, value);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
                 // A value prometheus-net refuses (a negative increment of a counter) is dropped, not thrown at the crawl.
             }
-            finally
-            {
-                ArrayPool<string>.Shared.Return(values, clearArray: true);
-            }
         }
 
-        protected abstract void Record(Shape shape, ReadOnlySpan<string> labelValues, double value);
+        protected abstract void Record(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags, double value);
 
         protected abstract Collector Create(string[] labelNames);
 
-        // The shape of the tags met last is checked first: an instrument's measurements mostly share one.
-        private Shape? ShapeOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        /// <summary>The label values of <paramref name="tags"/>, in the shape's label order.</summary>
+        public static string[] LabelValuesOf(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            if (_last is { } last && last.Matches(tags))
+            var values = new string[shape.Labels.Length];
+            for (var i = 0; i < values.Length; i++)
             {
-                return last;
+                values[i] = Text(tags[shape.Labels[i]].Value);
             }
 
+            return values;
+        }
+
+        // The shape of the tags met last is checked first: an instrument's measurements mostly share one.
+        private Shape? ShapeOf(ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            _last is { } last && last.Matches(tags) ? last : FindShape(tags);
+
+        private Shape? FindShape(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
             var keys = new string[tags.Length];
             for (var i = 0; i < tags.Length; i++)
             {
                 keys[i] = tags[i].Key;
             }
 
-            var shape = _shapes.GetOrAdd(string.Join('\0', keys), _ => NewShape(keys));
+            var shape = _shapes.GetOrAdd(string.Join('\0', keys), static (_, state) => state.Family.NewShape(state.Keys), (Family: this, Keys: keys));
             if (shape is not null)
             {
                 _last = shape;
@@ -269,6 +268,8 @@ internal sealed class PrometheusMetrics : IDisposable
     /// <summary>A set of tag names, which tags give the label values in label order, and the metric they feed.</summary>
     private sealed class Shape(string[] keys, int[] labels, Collector collector)
     {
+        private volatile Series? _last;
+
         public int[] Labels { get; } = labels;
 
         public Collector Collector { get; } = collector;
@@ -290,22 +291,60 @@ internal sealed class PrometheusMetrics : IDisposable
 
             return true;
         }
+
+        /// <summary>
+        /// The metric's child (one series) for <paramref name="tags"/>. The series met last is kept and checked first, so
+        /// a measurement like the one before costs no lookup in prometheus-net and no allocation.
+        /// </summary>
+        public TChild Child<TChild>(ReadOnlySpan<KeyValuePair<string, object?>> tags, Func<Collector, string[], TChild> lookup)
+            where TChild : class
+        {
+            if (_last is { } last && last.Matches(Labels, tags))
+            {
+                return (TChild)last.Child;
+            }
+
+            var values = Family.LabelValuesOf(this, tags);
+            var child = lookup(Collector, values);
+            _last = new Series(values, child);
+            return child;
+        }
     }
 
+    /// <summary>One series of a metric: its label values and prometheus-net's child for them.</summary>
+    private sealed class Series(string[] values, object child)
+    {
+        public object Child { get; } = child;
+
+        public bool Matches(int[] labels, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!string.Equals(values[i], tags[labels[i]].Value as string, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    // Counters, up-down counters and histograms never lose a series, so the child a shape keeps stays valid.
     private sealed class CounterFamily(Instrument instrument, PrometheusMetrics owner) : Family(instrument, owner, counter: true)
     {
         protected override Collector Create(string[] labelNames) => Factory.CreateCounter(Name, Help, labelNames);
 
-        protected override void Record(Shape shape, ReadOnlySpan<string> labelValues, double value) =>
-            ((Prometheus.Counter)shape.Collector).WithLabels(labelValues).Inc(value);
+        protected override void Record(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags, double value) =>
+            shape.Child(tags, static (collector, values) => ((Prometheus.Counter)collector).WithLabels(values)).Inc(value);
     }
 
     private sealed class UpDownFamily(Instrument instrument, PrometheusMetrics owner) : Family(instrument, owner, counter: false)
     {
         protected override Collector Create(string[] labelNames) => Factory.CreateGauge(Name, Help, labelNames);
 
-        protected override void Record(Shape shape, ReadOnlySpan<string> labelValues, double value) =>
-            ((Gauge)shape.Collector).WithLabels(labelValues).Inc(value);
+        protected override void Record(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags, double value) =>
+            shape.Child(tags, static (collector, values) => ((Gauge)collector).WithLabels(values)).Inc(value);
     }
 
     private sealed class HistogramFamily(Instrument instrument, PrometheusMetrics owner) : Family(instrument, owner, counter: false)
@@ -322,8 +361,8 @@ internal sealed class PrometheusMetrics : IDisposable
         protected override Collector Create(string[] labelNames) =>
             Factory.CreateHistogram(Name, Help, labelNames, new HistogramConfiguration { Buckets = _buckets });
 
-        protected override void Record(Shape shape, ReadOnlySpan<string> labelValues, double value) =>
-            ((Prometheus.Histogram)shape.Collector).WithLabels(labelValues).Observe(value);
+        protected override void Record(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags, double value) =>
+            shape.Child(tags, static (collector, values) => ((Prometheus.Histogram)collector).WithLabels(values)).Observe(value);
     }
 
     /// <summary>
@@ -377,9 +416,9 @@ internal sealed class PrometheusMetrics : IDisposable
         protected override Collector Create(string[] labelNames) =>
             _counter ? Factory.CreateCounter(Name, Help, labelNames) : Factory.CreateGauge(Name, Help, labelNames);
 
-        protected override void Record(Shape shape, ReadOnlySpan<string> labelValues, double value)
+        protected override void Record(Shape shape, ReadOnlySpan<KeyValuePair<string, object?>> tags, double value)
         {
-            var values = labelValues.ToArray();
+            var values = LabelValuesOf(shape, tags);
             var key = (shape, string.Join('\0', values));
             lock (_gate)
             {

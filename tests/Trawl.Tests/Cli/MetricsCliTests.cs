@@ -89,6 +89,23 @@ public sealed class MetricsCliTests
             notFound.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         }
 
+        using (var below = await http.GetAsync(new Uri(url, "/metrics/more")))
+        {
+            below.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+
+        using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url)))
+        {
+            head.StatusCode.ShouldBe(HttpStatusCode.OK);
+            head.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+            (await head.Content.ReadAsByteArrayAsync()).ShouldBeEmpty();
+        }
+
+        using (var post = await http.PostAsync(url, new StringContent("x")))
+        {
+            post.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        }
+
         child.Interrupt();
         await Waiting.UntilAsync(() => child.Error.Contains("Pausing") || child.HasExited, RunTimeout, "the pause");
         var paused = await PrometheusScrape.GetAsync(http, url);

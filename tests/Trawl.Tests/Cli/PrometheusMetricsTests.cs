@@ -61,7 +61,7 @@ public sealed class PrometheusMetricsTests
     }
 
     [Fact]
-    public async Task Labels_AreSortedSanitizedTagNames_AndTagsInAnotherOrderFeedTheSameSeries()
+    public async Task Labels_AreSortedSanitizedTagNames_TagsInAnotherOrderFeedTheSameSeries_AndEachValueItsOwn()
     {
         using var meter = new Meter(UniqueMeterName());
         using var metrics = new PrometheusMetrics(meterName: meter.Name);
@@ -70,12 +70,18 @@ public sealed class PrometheusMetricsTests
         counter.Add(1, new("spider", "s"), new("status.class", "2xx"));
         counter.Add(2, new("status.class", "2xx"), new("spider", "s"));
         counter.Add(4, new KeyValuePair<string, object?>("spider", "s"));
+        counter.Add(1, new("spider", "s"), new("status.class", "4xx"));
+        counter.Add(1, new("spider", "s"), new("status.class", "2xx"));
+        counter.Add(1, new("spider", "s"), new("status.class", 404));
+        counter.Add(1, new("spider", "s"), new("status.class", 404));
 
         var text = await metrics.ScrapeAsync(CancellationToken.None);
         var scrape = PrometheusScrape.Parse(text);
-        scrape.Value("test_hits_total", Labels(("spider", "s"), ("status_class", "2xx"))).ShouldBe(3, text);
+        scrape.Value("test_hits_total", Labels(("spider", "s"), ("status_class", "2xx"))).ShouldBe(4, text);
+        scrape.Value("test_hits_total", Labels(("spider", "s"), ("status_class", "4xx"))).ShouldBe(1, text);
+        scrape.Value("test_hits_total", Labels(("spider", "s"), ("status_class", "404"))).ShouldBe(2, "tag values that are not strings are written as text");
         scrape.Value("test_hits_total", Labels(("spider", "s"))).ShouldBe(4, text);
-        text.ShouldContain("test_hits_total{spider=\"s\",status_class=\"2xx\"} 3");
+        text.ShouldContain("test_hits_total{spider=\"s\",status_class=\"2xx\"} 4");
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Trawl.Tests.Support;
 
 /// <summary>
 /// A strict reader of the Prometheus text format 0.0.4, for tests. It throws <see cref="FormatException"/>, naming the
-/// line, on anything the format forbids and on what our writer never writes: blank lines, other comments, timestamps,
+/// line, on anything the format forbids and on what the endpoint never writes: blank lines, other comments, timestamps,
 /// a sample outside the family its <c># TYPE</c> line opened, a <c># HELP</c> or <c># TYPE</c> given twice, duplicate
 /// label names or series, and escapes other than <c>\\</c>, <c>\"</c> and <c>\n</c>.
 /// </summary>
