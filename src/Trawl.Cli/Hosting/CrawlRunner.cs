@@ -22,11 +22,12 @@ internal static class CrawlRunner
         var logger = loggerFactory.CreateLogger("trawl");
         options.HandleSignals = true;
         var crawl = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory);
+        var otlpSignals = OtlpExport.Configured();
         // Bound before anything else, so a port in use stops the command before it crawls or joins a cluster.
         await using var metrics = settings.Metrics is { } address ? await ServeMetricsAsync(address, logger, output, CancellationToken.None).ConfigureAwait(false) : null;
         await using var redis = settings.Cluster is { } cluster ? await JoinAsync(cluster, crawl, loggerFactory, output).ConfigureAwait(false) : null;
         metrics?.Publish(redis is null ? null : new Dictionary<string, string> { ["worker"] = redis.WorkerId });
-        using var otlp = OtlpExport.FromEnvironment(redis?.WorkerId);
+        using var otlp = otlpSignals is null ? null : OtlpExport.Start(otlpSignals, redis?.WorkerId);
 
         if (options.JobDir is not null)
         {

@@ -25,6 +25,7 @@ internal sealed class OtlpExport : IDisposable
 
     private const string TracesEndpointVariable = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
     private const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+    private const string ProtocolVariable = "OTEL_EXPORTER_OTLP_PROTOCOL";
 
     private readonly TracerProvider? _traces;
     private readonly MeterProvider? _metrics;
@@ -36,28 +37,49 @@ internal sealed class OtlpExport : IDisposable
     }
 
     /// <summary>
-    /// Starts exporting when the environment names an OTLP endpoint; otherwise returns <see langword="null"/> and nothing
-    /// listens.
+    /// What the environment asks for: null when it names no OTLP endpoint (nothing is exported, nothing listens);
+    /// otherwise which signals to export. Called before the crawl does anything, so a bad setting stops it first.
     /// </summary>
-    /// <param name="worker">The worker id of a cluster worker, as <c>service.instance.id</c>; null for none.</param>
-    public static OtlpExport? FromEnvironment(string? worker)
+    /// <exception cref="CliUsageException">An endpoint is not an http(s) URL, or the protocol is not one the exporter speaks.</exception>
+    public static Signals? Configured()
     {
-        var all = IsSet(EndpointVariable);
-        var traces = all || IsSet(TracesEndpointVariable);
-        var metrics = all || IsSet(MetricsEndpointVariable);
-        if (!traces && !metrics)
+        foreach (var variable in (string[])[EndpointVariable, TracesEndpointVariable, MetricsEndpointVariable])
+        {
+            // The value is not repeated: a URL may hold a password.
+            if (Value(variable) is { } value && !(Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+            {
+                throw new CliUsageException($"{variable} must be an http:// or https:// URL, such as http://127.0.0.1:4317.");
+            }
+        }
+
+        var all = Value(EndpointVariable) is not null;
+        var signals = new Signals(Traces: all || Value(TracesEndpointVariable) is not null, Metrics: all || Value(MetricsEndpointVariable) is not null);
+        if (!signals.Traces && !signals.Metrics)
         {
             return null;
         }
 
+        if (Value(ProtocolVariable) is { } protocol && protocol is not ("grpc" or "http/protobuf"))
+        {
+            throw new CliUsageException($"{ProtocolVariable} '{protocol}' is not supported: use grpc (the default) or http/protobuf.");
+        }
+
+        return signals;
+    }
+
+    /// <summary>Starts exporting <paramref name="signals"/>.</summary>
+    /// <param name="signals">What <see cref="Configured"/> returned.</param>
+    /// <param name="worker">The worker id of a cluster worker, as <c>service.instance.id</c>; null for none.</param>
+    public static OtlpExport Start(Signals signals, string? worker)
+    {
         // The environment's detector comes last, so OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
         void Resource(ResourceBuilder resource) => resource.Clear()
             .AddService("trawl", serviceVersion: typeof(CrawlTracing).Assembly.GetName().Version?.ToString(), serviceInstanceId: worker, autoGenerateServiceInstanceId: worker is null)
             .AddTelemetrySdk()
             .AddEnvironmentVariableDetector();
         return new OtlpExport(
-            traces ? Sdk.CreateTracerProviderBuilder().ConfigureResource(Resource).AddSource(CrawlTracing.SourceName).AddOtlpExporter().Build() : null,
-            metrics ? Sdk.CreateMeterProviderBuilder().ConfigureResource(Resource).AddMeter(CrawlMetrics.MeterName).AddOtlpExporter().Build() : null);
+            signals.Traces ? Sdk.CreateTracerProviderBuilder().ConfigureResource(Resource).AddSource(CrawlTracing.SourceName).AddOtlpExporter().Build() : null,
+            signals.Metrics ? Sdk.CreateMeterProviderBuilder().ConfigureResource(Resource).AddMeter(CrawlMetrics.MeterName).AddOtlpExporter().Build() : null);
     }
 
     public void Dispose()
@@ -66,5 +88,8 @@ internal sealed class OtlpExport : IDisposable
         _metrics?.Dispose();
     }
 
-    private static bool IsSet(string variable) => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
+    private static string? Value(string variable) => Environment.GetEnvironmentVariable(variable) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    /// <summary>Which signals go out over OTLP.</summary>
+    internal sealed record Signals(bool Traces, bool Metrics);
 }

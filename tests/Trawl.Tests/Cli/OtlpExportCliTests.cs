@@ -81,4 +81,26 @@ public sealed class OtlpExportCliTests
         // Nothing sent holds a URL's query.
         receiver.Bodies.ShouldNotContain(body => Encoding.UTF8.GetString(body).Contains("s3cr3t", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("collector:4317", null, "trawl: OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, such as http://127.0.0.1:4317.")]
+    [InlineData("ftp://127.0.0.1:4317", null, "trawl: OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, such as http://127.0.0.1:4317.")]
+    [InlineData("http://127.0.0.1:4318", "http/json", "trawl: OTEL_EXPORTER_OTLP_PROTOCOL 'http/json' is not supported: use grpc (the default) or http/protobuf.")]
+    public async Task BadOtlpSetting_IsAUsageError_BeforeAnythingIsCrawled(string endpoint, string? protocol, string message)
+    {
+        await using var site = await TestSites.StartAsync(pages: 3);
+        using var temp = new TempDirectory();
+        var environment = new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint };
+        if (protocol is not null)
+        {
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol;
+        }
+
+        using var child = CliProcess.Start(temp.Path, environment, "crawl", "--start", site.BaseUrl.AbsoluteUri, "--jobdir", "job", "--no-progress");
+
+        (await child.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Usage, child.Output + child.Error);
+        child.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ShouldHaveSingleItem().ShouldBe(message);
+        site.TotalRequests.ShouldBe(0);
+        Directory.Exists(temp.File("job")).ShouldBeFalse();
+    }
 }
