@@ -63,6 +63,19 @@ internal static class HtmlCharacterReferences
         }
     }
 
+    /// <summary>
+    /// Decodes the character reference at the start of <paramref name="raw"/> (which starts with an ampersand): the
+    /// first character it stands for, and how many characters of <paramref name="raw"/> it takes. Returns false when
+    /// this does not decode it.
+    /// </summary>
+    public static bool TryDecodeFirst(ReadOnlySpan<char> raw, out char first, out int length)
+    {
+        var decoded = new StringBuilder(2);
+        length = TryAppendReference(raw, decoded, inAttribute: false, quote: '\0');
+        first = length > 0 ? decoded[0] : '\0';
+        return length > 0;
+    }
+
     /// <summary>Appends text with CR LF and lone CRs turned into LF.</summary>
     public static void AppendNormalizingNewlines(ReadOnlySpan<char> raw, StringBuilder into)
     {

@@ -82,6 +82,9 @@ internal enum HtmlStartRule : byte
     /// <summary><c>textarea</c>: its contents are text, and a newline right after the tag is dropped.</summary>
     TextArea,
 
+    /// <summary>Ignored in body (<c>head</c>, and table parts outside a table).</summary>
+    Ignored,
+
     /// <summary>Something the tree builder moves, drops, merges or parses differently: not modelled.</summary>
     Unsupported,
 }
@@ -122,7 +125,10 @@ internal enum HtmlEndRule : byte
     /// <summary><c>html</c>.</summary>
     Html,
 
-    /// <summary>Not modelled (<c>br</c>, <c>template</c>).</summary>
+    /// <summary><c>br</c>: the end tag inserts a <c>br</c> element.</summary>
+    Break,
+
+    /// <summary>Not modelled (<c>template</c>).</summary>
     Unsupported,
 }
 
@@ -230,7 +236,7 @@ internal sealed class HtmlTag
 
         foreach (var name in (string[])["area", "br", "embed", "img", "input", "keygen", "menuitem", "param", "source", "track", "wbr", "base", "basefont", "bgsound", "link", "meta"])
         {
-            yield return new(name, S, HtmlStartRule.Void, name == "br" ? HtmlEndRule.Unsupported : HtmlEndRule.Other);
+            yield return new(name, S, HtmlStartRule.Void, name == "br" ? HtmlEndRule.Break : HtmlEndRule.Other);
         }
 
         yield return new("hr", S, HtmlStartRule.ClosesParagraphVoid, HtmlEndRule.Other);
@@ -257,17 +263,23 @@ internal sealed class HtmlTag
         yield return new("time", S, HtmlStartRule.Ordinary, HtmlEndRule.Other);
 
         yield return new("html", S | HtmlTagFlags.Scope, HtmlStartRule.Unsupported, HtmlEndRule.Html);
-        yield return new("head", S, HtmlStartRule.Unsupported, HtmlEndRule.Other);
+        yield return new("head", S, HtmlStartRule.Ignored, HtmlEndRule.Other);
         yield return new("body", S, HtmlStartRule.Unsupported, HtmlEndRule.Body);
         yield return new("template", S | HtmlTagFlags.Scope, HtmlStartRule.Unsupported, HtmlEndRule.Unsupported);
 
         // Tables, forms' lists, ruby, foreign content, frames and the rest the tree builder moves, drops or
         // reinterprets.
         foreach (var (name, flags) in ((string, HtmlTagFlags)[])[
-            ("table", S | HtmlTagFlags.Scope), ("caption", S | HtmlTagFlags.Scope), ("td", S | HtmlTagFlags.Scope), ("th", S | HtmlTagFlags.Scope),
-            ("tbody", S), ("thead", S), ("tfoot", S), ("tr", S), ("col", S), ("colgroup", S),
-            ("select", S), ("option", Implied), ("optgroup", Implied), ("rb", Implied), ("rp", Implied), ("rt", Implied), ("rtc", Implied),
-            ("frameset", S), ("frame", S), ("plaintext", S), ("isindex", S), ("image", None), ("math", None), ("svg", None)])
+            ("caption", S | HtmlTagFlags.Scope), ("td", S | HtmlTagFlags.Scope), ("th", S | HtmlTagFlags.Scope), ("tbody", S), ("thead", S),
+            ("tfoot", S), ("tr", S), ("col", S), ("colgroup", S), ("frame", S)])
+        {
+            // Outside a table (which is not modelled) these start tags are ignored, and their end tags close nothing.
+            yield return new(name, flags, HtmlStartRule.Ignored, HtmlEndRule.Other);
+        }
+
+        foreach (var (name, flags) in ((string, HtmlTagFlags)[])[
+            ("table", S | HtmlTagFlags.Scope), ("select", S), ("option", Implied), ("optgroup", Implied), ("rb", Implied), ("rp", Implied), ("rt", Implied), ("rtc", Implied),
+            ("frameset", S), ("plaintext", S), ("isindex", S), ("image", None), ("math", None), ("svg", None)])
         {
             yield return new(name, flags, HtmlStartRule.Unsupported, HtmlEndRule.Unsupported);
         }

@@ -178,25 +178,18 @@ internal ref struct HtmlTokenizer
         return Kind = HtmlTokenKind.EndOfFile;
     }
 
-    /// <summary>
-    /// Finds the value of the current start tag's first attribute with this name (lower case). Returns false when the
-    /// value holds a character reference this tokenizer does not decode; <paramref name="found"/> says whether the
-    /// attribute is there at all.
-    /// </summary>
-    public bool TryGetAttribute(ReadOnlySpan<char> lowerCaseName, out bool found, out ReadOnlySpan<char> value)
+    /// <summary>The index of the current start tag's attribute with this (lower-case) name, or -1.</summary>
+    public readonly int FindAttribute(ReadOnlySpan<char> lowerCaseName)
     {
         for (var i = 0; i < _attributeCount; i++)
         {
             if (NameEquals(AttributeName(i), lowerCaseName))
             {
-                found = true;
-                return TryGetAttributeValue(i, out value);
+                return i;
             }
         }
 
-        found = false;
-        value = default;
-        return true;
+        return -1;
     }
 
     /// <summary>

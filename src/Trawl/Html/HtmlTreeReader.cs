@@ -88,6 +88,9 @@ internal ref struct HtmlTreeReader
     /// <summary>Whether reading stopped because the page holds markup this reader does not model.</summary>
     public bool GaveUp { get; private set; }
 
+    /// <summary>Why the reader gave up, and where, for diagnostics; <see langword="null"/> while it has not.</summary>
+    public string? GiveUpReason { get; private set; }
+
     /// <summary>At an element's start: its rules, or <see langword="null"/> for an ordinary element.</summary>
     public readonly HtmlTag? Tag => _current.Tag;
 
@@ -105,6 +108,27 @@ internal ref struct HtmlTreeReader
 
     /// <summary>At an element's start: an attribute's value as a string, decoded; false when it holds a character reference that cannot be decoded exactly.</summary>
     public bool TryGetAttributeValue(int index, out string value) => _tokenizer.TryGetAttributeValue(index, out value);
+
+    /// <summary>
+    /// At an element's start: the value of its attribute with this (lower-case) name, decoded and valid until the next
+    /// read; false when it holds a character reference that cannot be decoded exactly.
+    /// </summary>
+    public bool TryGetAttribute(string lowerCaseName, out bool found, out ReadOnlySpan<char> value)
+    {
+        var index = _current.HasAttributes ? _tokenizer.FindAttribute(lowerCaseName) : -1;
+        found = index >= 0;
+        value = default;
+        return !found || _tokenizer.TryGetAttributeValue(index, out value);
+    }
+
+    /// <summary>At an element's start: the value of its attribute with this (lower-case) name as a string; see <see cref="TryGetAttribute(string, out bool, out ReadOnlySpan{char})"/>.</summary>
+    public bool TryGetAttribute(string lowerCaseName, out bool found, out string value)
+    {
+        var index = _current.HasAttributes ? _tokenizer.FindAttribute(lowerCaseName) : -1;
+        found = index >= 0;
+        value = string.Empty;
+        return !found || _tokenizer.TryGetAttributeValue(index, out value);
+    }
 
     /// <summary>At text: appends its characters, decoded; false when they hold a character reference that cannot be decoded exactly.</summary>
     public readonly bool TryAppendText(StringBuilder text) => _tokenizer.TryAppendText(_current.Start, _current.End, text);
@@ -139,7 +163,7 @@ internal ref struct HtmlTreeReader
         var kind = _tokenizer.Next();
         if (kind == HtmlTokenKind.Unsupported)
         {
-            GiveUp();
+            GiveUp("markup the tokenizer does not model");
             return;
         }
 
@@ -154,11 +178,25 @@ internal ref struct HtmlTreeReader
                 var source = _tokenizer.Source;
                 if (source[start] == '&')
                 {
-                    GiveUp();
-                    return;
-                }
+                    if (!HtmlCharacterReferences.TryDecodeFirst(source.AsSpan(start, end - start), out var first, out var length))
+                    {
+                        GiveUp("a reference right after pre or textarea");
+                        return;
+                    }
 
-                if (source[start] == '\r')
+                    if (first == '\n')
+                    {
+                        if (length == end - start)
+                        {
+                            return;
+                        }
+
+                        // The rest of the token follows the reference, which the tree builder dropped.
+                        GiveUp("a reference to a newline right after pre or textarea");
+                        return;
+                    }
+                }
+                else if (source[start] == '\r')
                 {
                     start += start + 1 < end && source[start + 1] == '\n' ? 2 : 1;
                 }
@@ -244,7 +282,7 @@ internal ref struct HtmlTreeReader
                 Enqueue(new Node(HtmlNodeKind.Comment));
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Html):
-                GiveUp();
+                GiveUp("a second html tag");
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Head):
                 Insert(HtmlTag.Head, fromToken: true);
@@ -293,7 +331,7 @@ internal ref struct HtmlTreeReader
                     case "head":
                         return false;
                     case "html" or "noscript" or "template":
-                        GiveUp();
+                        GiveUp("html, noscript or template in head");
                         return false;
                 }
 
@@ -310,7 +348,7 @@ internal ref struct HtmlTreeReader
                 {
                     if (TokenIsOneOf("template"))
                     {
-                        GiveUp();
+                        GiveUp("template");
                     }
 
                     return false;
@@ -353,7 +391,7 @@ internal ref struct HtmlTreeReader
                 return false;
             case HtmlTokenKind.StartTag when TokenIsOneOf("html", "frameset", "base", "basefont", "bgsound", "link", "meta", "noframes", "script", "style", "template", "title"):
                 // Head elements after </head> go back into the head.
-                GiveUp();
+                GiveUp("a head element after the head");
                 return false;
             case HtmlTokenKind.EndTag when !TokenIsOneOf("html", "body", "br"):
                 return false;
@@ -427,7 +465,7 @@ internal ref struct HtmlTreeReader
             case HtmlTokenKind.Comment or HtmlTokenKind.Doctype:
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Html):
-                GiveUp();
+                GiveUp("a second html tag");
                 return false;
             case HtmlTokenKind.EndTag when _mode == Mode.AfterBody && TokenIs(HtmlTag.Html):
                 _mode = Mode.AfterAfterBody;
@@ -462,7 +500,7 @@ internal ref struct HtmlTreeReader
                 // An open <a> would be closed by the adoption agency, and perhaps cloned.
                 if (CountOpen(tag!) > 0)
                 {
-                    GiveUp();
+                    GiveUp("an a inside an a");
                     return;
                 }
 
@@ -474,7 +512,7 @@ internal ref struct HtmlTreeReader
             case HtmlStartRule.NoBreak:
                 if (FindInScope(tag!, HtmlTagFlags.Scope) >= 0)
                 {
-                    GiveUp();
+                    GiveUp("a nobr inside a nobr");
                     return;
                 }
 
@@ -522,7 +560,7 @@ internal ref struct HtmlTreeReader
             case HtmlStartRule.Button:
                 if (FindInScope(tag!, HtmlTagFlags.Scope) >= 0)
                 {
-                    GiveUp();
+                    GiveUp("a button inside a button");
                     return;
                 }
 
@@ -539,8 +577,10 @@ internal ref struct HtmlTreeReader
                 InsertRawText();
                 _skipNewline = true;
                 break;
+            case HtmlStartRule.Ignored:
+                break;
             default:
-                GiveUp();
+                GiveUp($"<{tag!.Name}>, which the tree builder moves, drops or reinterprets here");
                 break;
         }
     }
@@ -581,17 +621,24 @@ internal ref struct HtmlTreeReader
                 if (index < 0)
                 {
                     // Without an open <p>, an empty one is inserted.
-                    GiveUp();
+                    Insert(tag, fromToken: false);
+                    Pop();
                     return false;
                 }
 
                 PopThrough(index);
                 break;
             case HtmlEndRule.Formatting:
-                // The adoption agency, when the element is the current node: it is simply closed.
+                // The adoption agency, when the element is the current node: it is simply closed. With none of that
+                // name open, the end tag is ignored.
+                if (CountOpen(tag!) == 0)
+                {
+                    return false;
+                }
+
                 if (_stack[_depth - 1].Tag != tag)
                 {
-                    GiveUp();
+                    GiveUp("a formatting element closed out of order");
                     return false;
                 }
 
@@ -617,7 +664,7 @@ internal ref struct HtmlTreeReader
                 if (_stack[_depth - 1].Tag != tag)
                 {
                     // The form would be removed from the middle of the stack.
-                    GiveUp();
+                    GiveUp("a form closed out of order");
                     return false;
                 }
 
@@ -635,8 +682,13 @@ internal ref struct HtmlTreeReader
             case HtmlEndRule.Other:
                 CloseOther(tag);
                 break;
+            case HtmlEndRule.Break:
+                // </br> is <br>, without its attributes.
+                Insert(tag, fromToken: false);
+                Pop();
+                break;
             default:
-                GiveUp();
+                GiveUp("an end tag the tree builder reinterprets");
                 break;
         }
 
@@ -697,7 +749,7 @@ internal ref struct HtmlTreeReader
         // Three open elements of the same name: the parser's list of formatting elements starts forgetting them.
         if (CountOpen(tag) >= 3)
         {
-            GiveUp();
+            GiveUp("a fourth open formatting element of one name");
             return;
         }
 
@@ -805,7 +857,7 @@ internal ref struct HtmlTreeReader
             start++;
         }
 
-        return start == end || !RestIsPlain(start);
+        return start == end || !RestIsPlain(start, end);
     }
 
     // Appends leading whitespace to the current element. Returns true when nothing else is left.
@@ -823,15 +875,20 @@ internal ref struct HtmlTreeReader
             Enqueue(new Node(HtmlNodeKind.Text, null, null, from, start, hasAttributes: false));
         }
 
-        return start == end || !RestIsPlain(start);
+        return start == end || !RestIsPlain(start, end);
     }
 
-    // A reference may stand for whitespace, which the tree builder would take apart from the rest.
-    private bool RestIsPlain(int start)
+    // Where the tree builder takes leading whitespace apart from the rest, a reference standing for whitespace would
+    // be taken apart too.
+    private bool RestIsPlain(int start, int end)
     {
-        if (_tokenizer.Source[start] == '&')
+        var source = _tokenizer.Source;
+        if (source[start] == '&'
+            && (_tokenizer.TextKind == HtmlTextKind.RawText
+                || !HtmlCharacterReferences.TryDecodeFirst(source.AsSpan(start, end - start), out var first, out _)
+                || HtmlTokenizer.IsSpace(first)))
         {
-            GiveUp();
+            GiveUp("a reference to whitespace where leading whitespace is taken apart");
             return false;
         }
 
@@ -842,7 +899,7 @@ internal ref struct HtmlTreeReader
     {
         if (_depth == MaxDepth)
         {
-            GiveUp();
+            GiveUp("nesting deeper than the limit");
             return;
         }
 
@@ -872,7 +929,7 @@ internal ref struct HtmlTreeReader
         {
             if ((_stack[i].Flags & (HtmlTagFlags.Formatting | HtmlTagFlags.Marker)) != 0)
             {
-                GiveUp();
+                GiveUp("a formatting element closed implicitly");
                 return;
             }
         }
@@ -911,8 +968,9 @@ internal ref struct HtmlTreeReader
         _queue[_queueHead + _queueCount++] = node;
     }
 
-    private void GiveUp()
+    private void GiveUp(string reason)
     {
+        GiveUpReason ??= $"{reason}, at character {_tokenizer.Start}";
         GaveUp = true;
         _queueHead = _queueCount = 0;
     }

@@ -13,7 +13,7 @@ internal static class RandomHtml
     private static readonly string[] Pieces =
     [
         // Structure and implied tags.
-        "<!doctype html>", "<html lang=en>", "</html>", "<head>", "</head>", "<body class=b{0}>", "</body>", "<title>T{0} &amp; t</title>",
+        "<!doctype html>", "</html>", "<head>", "</head>", "</body>", "<title>T{0} &amp; t</title>",
         "<meta charset=utf-8>", "<link rel=x href=/l{0}>", "<base href=/b/>", "<script>var s = '<b>{0}</b>';</script>", "<style>p {{ }}</style>",
         "<div>", "<div class=\"a b{0}\">", "</div>", "<p>", "<p class=p{0}>", "</p>", "<span>", "<span id=s{0}>", "</span>", "<ul>", "</ul>", "<ol>", "</ol>",
         "<li>", "<li class=i>", "</li>", "<dl>", "</dl>", "<dt>", "<dd>", "</dd>", "<h1>", "</h1>", "<h2 id=h{0}>", "</h2>", "<h3>", "</h4>",
@@ -41,13 +41,22 @@ internal static class RandomHtml
         "&notit;", "&copy2024", "&bogus;",
     ];
 
+    // How pages start: nothing, a partial prologue, or a whole one.
+    private static readonly string[] Prologues =
+    [
+        "", "<!doctype html>", "<!DOCTYPE html>\n<html lang=en>\n", "<html><head><title>T &amp; x</title></head>",
+        "<!doctype html><html lang=en-GB><head>\n<meta charset=utf-8>\n<title>T</title>\n<link rel=x href=/s.css>\n</head>\n<body class=\"home b\">\n",
+        "<html>\r\n<head>\r\n<script>var a = 1 < 2;</script>\r\n</head>\r\n<body id=top>",
+        " <!-- first --> <html><body>", "<head><style>p{}</style></head><body class=x>",
+    ];
+
     /// <summary>Pages of up to <paramref name="maxPieces"/> random pieces, the same for the same seed.</summary>
     public static IEnumerable<string> Pages(int seed, int count, int maxPieces = 40)
     {
         var random = new Random(seed);
         for (var page = 0; page < count; page++)
         {
-            var html = new StringBuilder();
+            var html = new StringBuilder(Prologues[random.Next(Prologues.Length)]);
             var pieces = random.Next(1, maxPieces);
             for (var i = 0; i < pieces; i++)
             {
