@@ -60,6 +60,10 @@ internal ref struct HtmlTokenizer
 {
     private static readonly string[] RawTextNames = ["script", "style", "xmp", "iframe", "noembed", "noframes", "title", "textarea"];
 
+    // Each thread keeps one attribute buffer for the tokenizers it runs, so tokenizing a page allocates nothing for it.
+    [ThreadStatic]
+    private static AttributeRange[]? t_attributes;
+
     private readonly string _source;
     private readonly ReadOnlySpan<char> _html;
     private readonly bool _hasCarriageReturns;
@@ -76,7 +80,8 @@ internal ref struct HtmlTokenizer
         _source = html;
         _html = html.AsSpan();
         _hasCarriageReturns = _html.Contains('\r');
-        _attributes = [];
+        _attributes = t_attributes ?? new AttributeRange[16];
+        t_attributes = null;
         _attributeCount = 0;
         _at = _html.Contains('\0') ? -1 : 0;
         _rawTextName = null;
@@ -113,6 +118,18 @@ internal ref struct HtmlTokenizer
 
     /// <summary>An attribute's name as written (the standard lower-cases ASCII letters).</summary>
     public readonly ReadOnlySpan<char> AttributeName(int index) => _html[_attributes[index].NameStart.._attributes[index].NameEnd];
+
+    /// <summary>Hands the tokenizer's buffer back to its thread; the tokenizer must not be used after.</summary>
+    public void Dispose()
+    {
+        if (_attributes.Length <= 256)
+        {
+            t_attributes = _attributes;
+        }
+
+        _attributes = [];
+        _attributeCount = 0;
+    }
 
     /// <summary>Reads the next token.</summary>
     public HtmlTokenKind Next()

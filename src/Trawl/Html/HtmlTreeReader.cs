@@ -47,9 +47,20 @@ internal ref struct HtmlTreeReader
     /// <summary>The deepest nesting modelled; deeper pages are left to the parser.</summary>
     public const int MaxDepth = 4096;
 
+    // Each thread keeps one set of buffers for the readers it runs.
+    [ThreadStatic]
+    private static OpenElement[]? t_stack;
+
+    [ThreadStatic]
+    private static Node[]? t_queue;
+
     private HtmlTokenizer _tokenizer;
     private OpenElement[] _stack;
     private int _depth;
+
+    // How many p and formatting elements are open, so that most tags need no walk down the stack.
+    private int _openParagraphs;
+    private int _openFormatting;
     private Node[] _queue;
     private int _queueHead;
     private int _queueCount;
@@ -64,8 +75,10 @@ internal ref struct HtmlTreeReader
     public HtmlTreeReader(string html)
     {
         _tokenizer = new HtmlTokenizer(html);
-        _stack = new OpenElement[32];
-        _queue = new Node[16];
+        _stack = t_stack ?? new OpenElement[64];
+        _queue = t_queue ?? new Node[32];
+        t_stack = null;
+        t_queue = null;
         _mode = Mode.Initial;
     }
 
@@ -132,6 +145,25 @@ internal ref struct HtmlTreeReader
 
     /// <summary>At text: appends its characters, decoded; false when they hold a character reference that cannot be decoded exactly.</summary>
     public readonly bool TryAppendText(StringBuilder text) => _tokenizer.TryAppendText(_current.Start, _current.End, text);
+
+    /// <summary>Hands the reader's buffers back to its thread; the reader must not be used after.</summary>
+    public void Dispose()
+    {
+        _tokenizer.Dispose();
+        if (_stack.Length <= 1024 && _queue.Length <= 1024)
+        {
+            // Entries hold the page's text; a kept buffer must not keep the page alive.
+            Array.Clear(_stack);
+            Array.Clear(_queue);
+            t_stack = _stack;
+            t_queue = _queue;
+        }
+
+        _stack = [];
+        _queue = [];
+        _depth = _queueHead = _queueCount = _openParagraphs = _openFormatting = 0;
+        _done = true;
+    }
 
     /// <summary>Moves to the next node event. Returns false at the end of the document, or when it gave up (<see cref="GaveUp"/>).</summary>
     public bool Read()
@@ -765,6 +797,11 @@ internal ref struct HtmlTreeReader
 
     private readonly int CountOpen(HtmlTag tag)
     {
+        if (_openFormatting == 0 && tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        {
+            return 0;
+        }
+
         var count = 0;
         for (var i = 0; i < _depth; i++)
         {
@@ -816,6 +853,11 @@ internal ref struct HtmlTreeReader
 
     private readonly int FindParagraphInButtonScope()
     {
+        if (_openParagraphs == 0)
+        {
+            return -1;
+        }
+
         for (var i = _depth - 1; i >= 0; i--)
         {
             var tag = _stack[i].Tag;
@@ -912,13 +954,32 @@ internal ref struct HtmlTreeReader
             ? new Node(HtmlNodeKind.ElementStart, null, _tokenizer.Source, _tokenizer.Start, _tokenizer.End, fromToken)
             : new Node(HtmlNodeKind.ElementStart, tag, tag.Name, 0, tag.Name.Length, fromToken);
         _stack[_depth++] = new OpenElement(tag, node.NameSource!, node.Start, node.End, tag?.Flags ?? HtmlTagFlags.None);
+        Count(tag, 1);
         Enqueue(node);
     }
 
     private void Pop()
     {
         _depth--;
+        Count(_stack[_depth].Tag, -1);
         Enqueue(new Node(HtmlNodeKind.ElementEnd, _stack[_depth].Tag, null, 0, 0, hasAttributes: false));
+    }
+
+    private void Count(HtmlTag? tag, int change)
+    {
+        if (tag is null)
+        {
+            return;
+        }
+
+        if (tag.End == HtmlEndRule.Paragraph)
+        {
+            _openParagraphs += change;
+        }
+        else if (tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        {
+            _openFormatting += change;
+        }
     }
 
     // Closes the elements open inside the one at index, and it. A formatting element closed this way would stay in the

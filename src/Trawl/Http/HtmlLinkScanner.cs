@@ -32,50 +32,57 @@ internal static class HtmlLinkScanner
         baseHref = null;
         var baseSeen = false;
         var tokenizer = new HtmlTokenizer(html);
-        while (true)
+        try
         {
-            switch (tokenizer.Next())
+            while (true)
             {
-                case HtmlTokenKind.EndOfFile:
-                    return true;
-                case HtmlTokenKind.Unsupported:
-                    return false;
-                case HtmlTokenKind.StartTag:
-                    var name = tokenizer.Name;
-                    var isAnchor = name.Length == 1 && name[0] is 'a' or 'A';
-                    var isBase = !isAnchor && HtmlTokenizer.NameEquals(name, "base");
-                    if (!isAnchor && !isBase)
-                    {
-                        if (IsUnmodelled(name))
+                switch (tokenizer.Next())
+                {
+                    case HtmlTokenKind.EndOfFile:
+                        return true;
+                    case HtmlTokenKind.Unsupported:
+                        return false;
+                    case HtmlTokenKind.StartTag:
+                        var name = tokenizer.Name;
+                        var isAnchor = name.Length == 1 && name[0] is 'a' or 'A';
+                        var isBase = !isAnchor && HtmlTokenizer.NameEquals(name, "base");
+                        if (!isAnchor && !isBase)
+                        {
+                            if (IsUnmodelled(name))
+                            {
+                                return false;
+                            }
+
+                            continue;
+                        }
+
+                        if ((isBase && baseSeen) || tokenizer.FindAttribute("href") is not (>= 0 and var index))
+                        {
+                            continue;
+                        }
+
+                        if (!tokenizer.TryGetAttributeValue(index, out string href))
                         {
                             return false;
                         }
 
-                        continue;
-                    }
+                        if (isAnchor)
+                        {
+                            hrefs.Add(href);
+                        }
+                        else
+                        {
+                            baseSeen = true;
+                            baseHref = href;
+                        }
 
-                    if ((isBase && baseSeen) || tokenizer.FindAttribute("href") is not (>= 0 and var index))
-                    {
-                        continue;
-                    }
-
-                    if (!tokenizer.TryGetAttributeValue(index, out string href))
-                    {
-                        return false;
-                    }
-
-                    if (isAnchor)
-                    {
-                        hrefs.Add(href);
-                    }
-                    else
-                    {
-                        baseSeen = true;
-                        baseHref = href;
-                    }
-
-                    break;
+                        break;
+                }
             }
+        }
+        finally
+        {
+            tokenizer.Dispose();
         }
     }
 

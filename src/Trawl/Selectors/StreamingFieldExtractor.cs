@@ -23,6 +23,10 @@ internal sealed class StreamingFieldExtractor
 {
     private const int MaxBits = 64;
 
+    // Each thread keeps the state of its last evaluation for the next page of the same plan.
+    [ThreadStatic]
+    private static Run? t_run;
+
     private readonly StreamingSelector.Compound[] _compounds;
     private readonly ulong _firstParts;
     private readonly ulong _childParts;
@@ -172,33 +176,43 @@ internal sealed class StreamingFieldExtractor
     /// </summary>
     public FieldValues? TryExtract(string html, out string? reason)
     {
-        var run = new Run(this);
+        var run = t_run is { } cached && cached.Plan == this ? cached : new Run(this);
+        t_run = null;
         var reader = new HtmlTreeReader(html);
-        while (reader.Read())
+        try
         {
-            var ok = reader.NodeKind switch
+            while (reader.Read())
             {
-                HtmlNodeKind.ElementStart => run.Start(ref reader),
-                HtmlNodeKind.ElementEnd => run.End(),
-                HtmlNodeKind.Text => run.Text(ref reader),
-                _ => run.EndText(),
-            };
-            if (!ok)
+                var ok = reader.NodeKind switch
+                {
+                    HtmlNodeKind.ElementStart => run.Start(ref reader),
+                    HtmlNodeKind.ElementEnd => run.End(),
+                    HtmlNodeKind.Text => run.Text(ref reader),
+                    _ => run.EndText(),
+                };
+                if (!ok)
+                {
+                    reason = "a reference that cannot be decoded exactly, in text or an attribute that a field reads";
+                    return null;
+                }
+            }
+
+            if (reader.GaveUp)
             {
-                reason = "a reference that cannot be decoded exactly, in text or an attribute that a field reads";
+                reason = reader.GiveUpReason;
                 return null;
             }
-        }
 
-        if (reader.GaveUp)
+            reason = null;
+            run.EndText();
+            return run.Values();
+        }
+        finally
         {
-            reason = reader.GiveUpReason;
-            return null;
+            reader.Dispose();
+            run.Reset();
+            t_run = run;
         }
-
-        reason = null;
-        run.EndText();
-        return run.Values();
     }
 
     private readonly record struct GroupPlan(int Field, GroupKind Kind, string? Attribute, int FirstPart);
@@ -239,8 +253,8 @@ internal sealed class StreamingFieldExtractor
         private readonly StreamingFieldExtractor _plan;
         private readonly List<Candidate>?[] _all;
         private readonly Candidate?[] _first;
-        private readonly StringBuilder _text = new();
-        private Frame[] _frames = new Frame[32];
+        private StringBuilder _text = new();
+        private Frame[] _frames = new Frame[64];
         private int _depth;
         private long _sequence;
         private bool _textOpen;
@@ -254,7 +268,30 @@ internal sealed class StreamingFieldExtractor
             _plan = plan;
             _all = new List<Candidate>?[plan._allMatches.Length];
             _first = new Candidate?[plan._allMatches.Length];
-            _frames[0] = new Frame { SubtreeText = plan._rootTextGroups, SubtreeAttributes = plan._rootAttributeGroups };
+            Reset();
+        }
+
+        public StreamingFieldExtractor Plan => _plan;
+
+        // Back to the state before the first token, keeping no value of the last page.
+        public void Reset()
+        {
+            _depth = 0;
+            _sequence = 0;
+            _textOpen = false;
+            _frames[0] = new Frame { SubtreeText = _plan._rootTextGroups, SubtreeAttributes = _plan._rootAttributeGroups };
+            Array.Clear(_first);
+            foreach (var all in _all)
+            {
+                all?.Clear();
+            }
+
+            if (_text.Capacity > 64 * 1024)
+            {
+                _text = new StringBuilder();
+            }
+
+            _text.Clear();
         }
 
         public bool Start(ref HtmlTreeReader reader)
