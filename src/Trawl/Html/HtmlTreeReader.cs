@@ -286,20 +286,11 @@ internal ref struct HtmlTreeReader
             case HtmlTokenKind.Comment or HtmlTokenKind.Doctype:
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Html):
-                Insert(HtmlTag.Html, fromToken: true);
-                _mode = Mode.BeforeHead;
-                return false;
+                return Open(HtmlTag.Html, Mode.BeforeHead);
             case HtmlTokenKind.EndTag when !TokenIsOneOf("html", "head", "body", "br"):
                 return false;
             default:
-                if (GaveUp)
-                {
-                    return false;
-                }
-
-                Insert(HtmlTag.Html, fromToken: false);
-                _mode = Mode.BeforeHead;
-                return true;
+                return Imply(HtmlTag.Html, Mode.BeforeHead);
         }
     }
 
@@ -317,20 +308,11 @@ internal ref struct HtmlTreeReader
                 GiveUp("a second html tag");
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Head):
-                Insert(HtmlTag.Head, fromToken: true);
-                _mode = Mode.InHead;
-                return false;
+                return Open(HtmlTag.Head, Mode.InHead);
             case HtmlTokenKind.EndTag when !TokenIsOneOf("html", "head", "body", "br"):
                 return false;
             default:
-                if (GaveUp)
-                {
-                    return false;
-                }
-
-                Insert(HtmlTag.Head, fromToken: false);
-                _mode = Mode.InHead;
-                return true;
+                return Imply(HtmlTag.Head, Mode.InHead);
         }
     }
 
@@ -416,9 +398,7 @@ internal ref struct HtmlTreeReader
             case HtmlTokenKind.Doctype:
                 return false;
             case HtmlTokenKind.StartTag when TokenIs(HtmlTag.Body):
-                Insert(HtmlTag.Body, fromToken: true);
-                _mode = Mode.InBody;
-                return false;
+                return Open(HtmlTag.Body, Mode.InBody);
             case HtmlTokenKind.StartTag when TokenIsOneOf("head"):
                 return false;
             case HtmlTokenKind.StartTag when TokenIsOneOf("html", "frameset", "base", "basefont", "bgsound", "link", "meta", "noframes", "script", "style", "template", "title"):
@@ -429,13 +409,27 @@ internal ref struct HtmlTreeReader
                 return false;
         }
 
+        return Imply(HtmlTag.Body, Mode.InBody);
+    }
+
+    // The tag's element, with its attributes, and the mode that follows it.
+    private bool Open(HtmlTag tag, Mode next)
+    {
+        Insert(tag, fromToken: true);
+        _mode = next;
+        return false;
+    }
+
+    // The element the token implies, without attributes, and the mode in which the token is processed again.
+    private bool Imply(HtmlTag tag, Mode next)
+    {
         if (GaveUp)
         {
             return false;
         }
 
-        Insert(HtmlTag.Body, fromToken: false);
-        _mode = Mode.InBody;
+        Insert(tag, fromToken: false);
+        _mode = next;
         return true;
     }
 
