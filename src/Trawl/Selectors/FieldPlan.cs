@@ -3,13 +3,13 @@ using AngleSharp.Dom;
 namespace Trawl.Selectors;
 
 /// <summary>One field of a <see cref="FieldPlan"/>: a query, and whether every value it selects is wanted or only the first.</summary>
-/// <param name="Query">The query, as <see cref="Trawl.Http.Response.Css(CssQuery)"/> reads it.</param>
+/// <param name="Query">The query, as a response's <c>Css(query)</c> reads it.</param>
 /// <param name="AllMatches">Whether every value is wanted (<c>GetAll()</c>) rather than the first (<c>Get()</c>).</param>
 internal readonly record struct FieldQuery(CssQuery Query, bool AllMatches = false);
 
 /// <summary>
-/// The fields a spider reads from every page, compiled once: run on a response with
-/// <see cref="Trawl.Http.Response.TryExtract"/>, which evaluates them while tokenizing the page when they and the page
+/// The fields a spider reads from every page, compiled once: run on a response with its <c>TryExtract</c>, which
+/// evaluates them while tokenizing the page when they and the page
 /// allow it, and from the parsed document otherwise. The values are the same either way: what
 /// <c>response.Css(query).Get()</c> (or <c>GetAll()</c>) gives.
 /// </summary>
