@@ -31,16 +31,17 @@ internal enum HtmlNodeKind : byte
 /// <c>body</c>, and the contents of raw text elements), with the implied <c>html</c>, <c>head</c> and <c>body</c>
 /// elements, and the implied end tags the parser generates where they only close elements: a <c>p</c> closed by a
 /// block or by <c>&lt;/div&gt;</c>, an <c>li</c> by the next <c>li</c>, a <c>dd</c> or <c>dt</c> by the next, a
-/// heading by the next heading, an unclosed element by its parent's end tag, stray end tags ignored.</para>
+/// heading by the next heading, an unclosed element by its parent's end tag; stray end tags ignored, a stray
+/// <c>&lt;/p&gt;</c> read as an empty <c>p</c> and <c>&lt;/br&gt;</c> as a <c>br</c>, as the parser does.</para>
 /// <para>It gives up (<see cref="Read"/> returns false with <see cref="GaveUp"/> set), and the caller parses the page,
 /// wherever the tree builder would move, clone, drop or merge nodes or the tokenizer would need more than
 /// <see cref="HtmlTokenizer"/> models: tables, <c>template</c>, <c>select</c> and options, foreign content
 /// (<c>svg</c>, <c>math</c>), frames, <c>plaintext</c>, ruby parts, a formatting element (<c>a</c>, <c>b</c>,
 /// <c>i</c> …) closed other than as the current element or left open when something closes around it (the adoption
-/// agency would clone it), <c>&lt;/p&gt;</c> without a <c>p</c> and <c>&lt;/br&gt;</c> (they insert elements), a
-/// second <c>html</c> or <c>body</c> tag (its attributes merge into the first), <c>noscript</c> in <c>head</c>,
-/// head elements after <c>&lt;/head&gt;</c>, and text that starts with a character reference where the tree builder
-/// treats leading whitespace apart.</para>
+/// agency would clone it), a second <c>html</c> or <c>body</c> tag (its attributes merge into the first),
+/// <c>noscript</c> in <c>head</c>, head elements after <c>&lt;/head&gt;</c>, text that starts with a reference to
+/// whitespace where the tree builder treats leading whitespace apart, and nesting deeper than
+/// <see cref="MaxDepth"/>. <see cref="GiveUpReason"/> says which.</para>
 /// </remarks>
 internal ref struct HtmlTreeReader
 {

@@ -16,7 +16,8 @@ internal readonly record struct FieldQuery(CssQuery Query, bool AllMatches = fal
 /// <remarks>
 /// A field streams when every selector of its query ends with <c>::text</c> or <c>::attr(name)</c> and is within
 /// <see cref="StreamingSelector"/>'s subset; a field that selects elements (whose value is their HTML) or uses other
-/// selectors makes the whole plan use the document, which is then parsed once for all fields.
+/// selectors makes the whole plan use the document, which is then parsed once for all fields; so do more than 64
+/// selectors or selector parts (compounds) in all.
 /// </remarks>
 internal sealed class FieldPlan
 {
