@@ -28,6 +28,7 @@ internal sealed class CrawlService : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _abort;
+    private volatile string _crawl;
 
     public CrawlService(
         CrawlRegistration registration,
@@ -48,6 +49,7 @@ internal sealed class CrawlService : BackgroundService
         _logger = loggerFactory.CreateLogger("Trawl.Hosting");
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        _crawl = registration.SpiderType.Name;
         if (_hosting.WhenFinished == WhenCrawlFinished.StopApplication)
         {
             // Every service is made before any starts, so no crawl can finish before all are counted.
@@ -67,16 +69,20 @@ internal sealed class CrawlService : BackgroundService
         if (ExecuteTask is { IsCompleted: false })
         {
             var timeout = _hosting.PauseTimeoutUnder(_shutdownTimeout);
-            Log.Pausing(_logger, _registration.Name, timeout == Timeout.InfiniteTimeSpan ? "no limit" : Seconds(timeout));
-            _abort.Token.Register(() => Log.StoppingAtOnce(_logger, _registration.Name));
+            Log.Pausing(_logger, _crawl, timeout == Timeout.InfiniteTimeSpan ? "no limit" : Seconds(timeout));
+            _abort.Token.Register(() => Log.StoppingAtOnce(_logger, _crawl));
             if (timeout != Timeout.InfiniteTimeSpan)
             {
                 _abort.CancelAfter(timeout);
             }
         }
 
-        using var hostGivesUp = cancellationToken.Register(static abort => ((CancellationTokenSource)abort!).Cancel(), _abort);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested && ExecuteTask is { IsCompleted: false })
+        {
+            // The host gave up waiting (its shutdown timeout): what still runs stops at once, while the host goes on.
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     public override void Dispose()
@@ -87,11 +93,11 @@ internal sealed class CrawlService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var name = _registration.Name;
+        var section = _registration.Name;
         Crawler crawler;
         try
         {
-            var builder = new CrawlerBuilder(_registration.SpiderFactory(_services), _options.Get(name))
+            var builder = new CrawlerBuilder(_registration.SpiderFactory(_services), _options.Get(section))
                 .UseLoggerFactory(_loggerFactory)
                 .UseTimeProvider(_time)
                 .UseAbortToken(_abort.Token);
@@ -105,24 +111,25 @@ internal sealed class CrawlService : BackgroundService
         catch (Exception ex) when (ex is ArgumentException or OptionsValidationException)
         {
             // The spider's ConfigureOptions made a setting invalid, or a setting was never validated at start.
-            var problem = ex is ArgumentException argument ? CrawlConfiguration.Describe(argument, name) : ex.Message;
-            Fail(ProcessExitCode.Usage, () => Log.CannotStart(_logger, name, problem));
+            var problem = ex is ArgumentException argument ? CrawlConfiguration.Describe(argument, section) : ex.Message;
+            Fail(ProcessExitCode.Usage, () => Log.CannotStart(_logger, _crawl, problem));
             return;
         }
         catch (Exception ex)
         {
-            Fail(ProcessExitCode.Error, () => Log.Crashed(_logger, ex, name));
+            Fail(ProcessExitCode.Error, () => Log.Crashed(_logger, ex, _crawl));
             return;
         }
 
-        var spider = crawler.Spider.Name;
+        _crawl = crawler.Spider.Name;
+        var name = _crawl;
         if (crawler.Options.JobDir is { } jobDir)
         {
-            Log.Starting(_logger, name, spider, Path.GetFullPath(jobDir));
+            Log.Starting(_logger, name, section, Path.GetFullPath(jobDir));
         }
         else
         {
-            Log.StartingInMemory(_logger, name, spider);
+            Log.StartingInMemory(_logger, name, section);
         }
 
         CrawlResult result;

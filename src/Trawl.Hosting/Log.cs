@@ -5,11 +5,11 @@ namespace Trawl.Hosting;
 /// <summary>Every log message of Trawl.Hosting, with stable event ids 5000-5099. The crawl itself logs through the core's messages.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(5000, LogLevel.Information, "Crawl {Crawl} ({Spider}) starting; job directory {JobDir}.")]
-    public static partial void Starting(ILogger logger, string crawl, string spider, string jobDir);
+    [LoggerMessage(5000, LogLevel.Information, "Crawl {Crawl} starting with the settings in {Section}; job directory {JobDir}.")]
+    public static partial void Starting(ILogger logger, string crawl, string section, string jobDir);
 
-    [LoggerMessage(5001, LogLevel.Warning, "Crawl {Crawl} ({Spider}) starting with no job directory ({Crawl}:JobDir): unless it runs on a shared frontier, what it has crawled is lost when the host stops.")]
-    public static partial void StartingInMemory(ILogger logger, string crawl, string spider);
+    [LoggerMessage(5001, LogLevel.Warning, "Crawl {Crawl} starting with no job directory ({Section}:JobDir): unless it runs on a shared frontier, what it has crawled is lost when the host stops.")]
+    public static partial void StartingInMemory(ILogger logger, string crawl, string section);
 
     [LoggerMessage(5002, LogLevel.Information, "The host is stopping: pausing crawl {Crawl}, waiting up to {Timeout} for its requests in flight.")]
     public static partial void Pausing(ILogger logger, string crawl, string timeout);
