@@ -57,9 +57,6 @@ internal sealed class CrawlService : BackgroundService
         }
     }
 
-    /// <summary>How the last run ended, once it has.</summary>
-    internal CrawlResult? Result { get; private set; }
-
     /// <summary>
     /// Pauses the crawl (base: cancels the stopping token) and waits for it; past the pause timeout, or when the host's
     /// own shutdown timeout ends first, stops it at once.
@@ -78,10 +75,15 @@ internal sealed class CrawlService : BackgroundService
         }
 
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (cancellationToken.IsCancellationRequested && ExecuteTask is { IsCompleted: false })
+        if (ExecuteTask is { IsCompleted: false })
         {
             // The host gave up waiting (its shutdown timeout): what still runs stops at once, while the host goes on.
             await _abort.CancelAsync().ConfigureAwait(false);
+        }
+        else if (!_abort.IsCancellationRequested)
+        {
+            // Paused in time: the pause timeout has nothing left to stop.
+            _abort.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -154,7 +156,6 @@ internal sealed class CrawlService : BackgroundService
             return;
         }
 
-        Result = result;
         if (result.Error is { } error)
         {
             var resume = result.JobDirectory is { } kept ? $" The job in {kept} keeps every item and resumes on the next start." : string.Empty;
