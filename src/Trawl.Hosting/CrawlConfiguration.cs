@@ -11,7 +11,7 @@ namespace Trawl.Hosting;
 
 /// <summary>
 /// A crawl's settings from configuration: binds its section to <see cref="CrawlOptions"/> and its <c>Hosting</c> child to
-/// <see cref="CrawlHostingOptions"/>, turns the host's signals over to the host, and validates both when the host starts,
+/// <see cref="CrawlHostingOptions"/>, leaves the process's signals to the host, and validates both when the host starts,
 /// so a typo, a value that does not convert and an out-of-range setting each stop the host with one message naming it.
 /// </summary>
 internal sealed class CrawlConfiguration(string sectionPath) :
