@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
@@ -199,6 +200,31 @@ public sealed class Response
         var results = new List<Selector>();
         query.Select(Document, results);
         return new SelectorList(results);
+    }
+
+    /// <summary>
+    /// Evaluates a plan's fields: while tokenizing the page when the plan and the page allow it, so the page is never
+    /// parsed, and from the parsed document otherwise. Either way the values are what <c>Css(query).Get()</c> (or
+    /// <c>GetAll()</c>) gives for each field.
+    /// </summary>
+    /// <returns><see langword="false"/>, with no values, when the response is not HTML.</returns>
+    internal bool TryExtract(FieldPlan plan, [NotNullWhen(true)] out FieldValues? values)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!IsHtml)
+        {
+            values = null;
+            return false;
+        }
+
+        if (Volatile.Read(ref _document) is null && plan.CanStream && plan.TryStream(Text) is { } streamed)
+        {
+            values = streamed;
+            return true;
+        }
+
+        values = plan.Select(Document);
+        return true;
     }
 
     /// <summary>Resolves a possibly relative link against <see cref="BaseUrl"/>; <see langword="null"/> when it is not an http(s) URL.</summary>
