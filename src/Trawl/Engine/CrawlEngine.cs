@@ -108,7 +108,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
-        _commits = new CommitLoop(batch => CrawlTracing.CommitAsync(_committer.CommitAsync, batch, _durable), _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
+        Func<List<Completion>, ValueTask> commit = _committer.CommitAsync;
+        _commits = new CommitLoop(batch => CrawlTracing.CommitAsync(commit, batch, _durable), _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
         _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger);
         _reapFinished = ReapFinished;
     }
