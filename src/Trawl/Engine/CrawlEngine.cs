@@ -63,6 +63,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly CommitLoop _commits;
     private readonly LeaseHeartbeat? _heartbeat;
     private readonly ProgressReporter _progress;
+    private readonly DomainFigures? _domainFigures;
     private readonly IPausableFrontier? _pausable;
     private readonly IReportsLeaseFailures? _leaseFailures;
     private readonly HashSet<Task> _running = [];
@@ -109,7 +110,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
         _commits = new CommitLoop(_committer.CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
-        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger);
+        _domainFigures = crawler.Progress is null ? null : new DomainFigures(options.ProgressInterval);
+        var timeLeft = new TimeLeftEstimate(options.Limit, ownFrontier: _job is not null || _ownsFrontier);
+        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger, _domainFigures, timeLeft);
         _reapFinished = ReapFinished;
     }
 
@@ -363,6 +366,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             {
                 // Idle: let the commit loop commit at once, then wait for the frontier.
                 _commits.CommitSoon();
+                _domainFigures?.Take(_scheduler, _time.GetUtcNow(), force: true);
                 bool more;
                 try
                 {
@@ -399,6 +403,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 wait = FrontierLookAgain;
             }
 
+            if (_domainFigures is not null)
+            {
+                wait = _domainFigures.Cap(wait, _time.GetUtcNow());
+            }
+
             await _lifetime.WaitForWakeAsync(wait).ConfigureAwait(false);
         }
     }
@@ -416,6 +425,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         var now = _time.GetUtcNow();
         _domainEvents.ApplyTo(_scheduler, now);
+        _domainFigures?.Take(_scheduler, now);
         if (_robots is not null)
         {
             _robots.CollectFetched(_scheduler, _readmit);
@@ -615,6 +625,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 completion = _outcomes.Fault(lease, FailureKinds.InternalError, "Handling the request", ex, attempt.Status > 0 ? attempt.Status : null);
             }
 
+            attempt.Failed = completion.Status is CompletionStatus.Retry or CompletionStatus.Failed;
+
             await _commits.WriteAsync(completion, _lifetime.Aborting).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_lifetime.IsAborting)
@@ -628,7 +640,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         finally
         {
             await ReleasePermitAsync(attempt).ConfigureAwait(false);
-            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status);
+            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status, attempt.Failed);
             Interlocked.Decrement(ref _inFlight);
             _lifetime.Wake();
         }
@@ -880,6 +892,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         public TimeSpan Latency { get; set; }
 
         public int Status { get; set; }
+
+        /// <summary>Whether it ended in an error (retried or failed), for its domain's figures.</summary>
+        public bool Failed { get; set; }
 
         /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
         public bool HoldsPermit { get; set; }
