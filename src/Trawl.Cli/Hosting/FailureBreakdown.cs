@@ -56,9 +56,11 @@ internal static class FailureBreakdown
         string.Join(", ", counts.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key} {pair.Value:N0}")));
 
-    private static string Counted(long count, string what, IReadOnlyDictionary<string, long> byKind)
+    /// <summary><c>15 failed (http_404 12, http_503 3)</c>, or <c>0 failed</c> with no kinds.</summary>
+    public static string Counted(long count, string what, IEnumerable<KeyValuePair<string, long>> byKind)
     {
         var total = string.Create(CultureInfo.InvariantCulture, $"{count:N0} {what}");
-        return byKind.Count == 0 ? total : $"{total} ({Kinds(byKind)})";
+        var kinds = Kinds(byKind);
+        return kinds.Length == 0 ? total : $"{total} ({kinds})";
     }
 }
