@@ -37,7 +37,7 @@ internal static class ProgressDisplay
     public static async Task<CrawlResult> RunLiveAsync(IAnsiConsole console, string title, DisplayLoggerProvider log, Func<IProgress<CrawlProgress>, Task<CrawlResult>> crawl)
     {
         var reporter = new LiveReporter();
-        var live = console.Live(ProgressView.Live(title, null, console.Profile.Height))
+        var live = console.Live(ProgressView.Live(title, null, console.Profile.Height, console.Profile.Width))
             .AutoClear(true)
             .Overflow(VerticalOverflow.Crop)
             .Cropping(VerticalOverflowCropping.Bottom);
@@ -68,7 +68,7 @@ internal static class ProgressDisplay
             log.Detach();
         }
 
-        console.Write(ProgressView.Final(title, reporter.Latest));
+        console.Write(ProgressView.Final(title, reporter.Latest, console.Profile.Width));
         return result;
     }
 
@@ -76,7 +76,7 @@ internal static class ProgressDisplay
     {
         if (reporter.TakeChanged() is { } progress)
         {
-            context.UpdateTarget(ProgressView.Live(title, progress, console.Profile.Height));
+            context.UpdateTarget(ProgressView.Live(title, progress, console.Profile.Height, console.Profile.Width));
         }
 
         if (log.Drain() is { Count: > 0 } lines)

@@ -12,15 +12,22 @@ namespace Trawl.Cli.Hosting;
 /// </summary>
 internal static class ProgressView
 {
-    // Lines a frame needs besides the domains' rows: the figures' table (6) and its caption (1), the breakdown (up to 2),
-    // the domains' title, borders and header (5), and the line the cursor rests on (1).
-    private const int FixedLines = 15;
+    /// <summary>The narrowest console the figures fit on in one row; on a narrower one they take two.</summary>
+    public const int WideLayout = 100;
 
-    /// <summary>The frame while the crawl runs, at most <paramref name="height"/> lines (domains are left out to fit).</summary>
-    public static IRenderable Live(string title, CrawlProgress? progress, int height)
+    // Lines a frame needs besides the figures' table and the domains' rows: the figures' caption (1), the breakdown (up
+    // to 2), the domains' title, borders and header (5), and the line the cursor rests on (1).
+    private const int OtherLines = 9;
+
+    /// <summary>
+    /// The frame while the crawl runs, at most <paramref name="height"/> lines of <paramref name="width"/> (domains are
+    /// left out to fit).
+    /// </summary>
+    public static IRenderable Live(string title, CrawlProgress? progress, int height, int width)
     {
-        var parts = new List<IRenderable> { Figures(title, progress, final: false) };
-        var rows = Math.Min(progress?.Domains.Count ?? 0, height - FixedLines);
+        var figures = Figures(title, progress, final: false, width);
+        var parts = new List<IRenderable> { figures };
+        var rows = Math.Min(progress?.Domains.Count ?? 0, height - OtherLines - FiguresHeight(width));
         if (rows > 0)
         {
             parts.Add(Domains(progress!.Domains.Take(rows)));
@@ -35,9 +42,9 @@ internal static class ProgressView
     }
 
     /// <summary>The frame left on the screen when the crawl is over: the final figures, and what failed.</summary>
-    public static IRenderable Final(string title, CrawlProgress? progress)
+    public static IRenderable Final(string title, CrawlProgress? progress, int width)
     {
-        var parts = new List<IRenderable> { Figures(title, progress, final: true) };
+        var parts = new List<IRenderable> { Figures(title, progress, final: true, width) };
         if (progress is not null && Breakdown(progress.Stats) is { } breakdown)
         {
             parts.Add(breakdown);
@@ -75,33 +82,39 @@ internal static class ProgressView
         : delay < TimeSpan.FromSeconds(1) ? string.Create(CultureInfo.InvariantCulture, $"{delay.TotalMilliseconds:0}ms")
         : string.Create(CultureInfo.InvariantCulture, $"{delay.TotalSeconds:0.#}s");
 
-    private static Table Figures(string title, CrawlProgress? progress, bool final)
+    // Title, borders, header and values: 6 lines in one row, 8 in two (a second row of labels, and its values).
+    private static int FiguresHeight(int width) => width >= WideLayout ? 6 : 8;
+
+    private static Table Figures(string title, CrawlProgress? progress, bool final, int width)
     {
+        (string Label, string Value)[] cells =
+        [
+            ("Pages", N(progress?.Stats.Pages ?? 0)),
+            ("Items", N(progress?.Stats.Items ?? 0)),
+            ("Pages/s", progress is null ? "-" : progress.CurrentPagesPerSecond.ToString("N0", CultureInfo.InvariantCulture)),
+            ("Received", progress is null ? "-" : BytesPerSecond(progress.CurrentBytesPerSecond)),
+            ("Queued", progress is null ? "-" : N(progress.Queued)),
+            ("In flight", progress is null ? "-" : N(progress.InFlight)),
+            ("Failed", progress?.Stats.Failed is > 0 and var failed ? $"[red]{N(failed)}[/]" : "0"),
+            ("Retries", progress?.Stats.Retries is > 0 and var retries ? $"[yellow]{N(retries)}[/]" : "0"),
+            ("Elapsed", Duration(progress?.Stats.Elapsed ?? TimeSpan.Zero)),
+            ("ETA", !final && progress?.EstimatedTimeLeft is { } left ? Duration(left) : "-"),
+        ];
+        var perRow = width >= WideLayout ? cells.Length : cells.Length / 2;
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
-        foreach (var column in new[] { "Pages", "Items", "Pages/s", "Received", "Queued", "In flight", "Failed", "Retries", "Elapsed", "ETA" })
+        foreach (var (label, _) in cells.Take(perRow))
         {
-            table.AddColumn(new TableColumn(column).RightAligned());
+            table.AddColumn(new TableColumn(label).RightAligned());
         }
 
-        if (progress is null)
+        table.AddRow(cells.Take(perRow).Select(cell => cell.Value).ToArray());
+        if (perRow < cells.Length)
         {
-            table.AddRow("0", "0", "-", "-", "-", "-", "0", "0", "0s", "-");
-            return table;
+            table.AddRow(cells.Skip(perRow).Select(cell => $"[bold]{Markup.Escape(cell.Label)}[/]").ToArray());
+            table.AddRow(cells.Skip(perRow).Select(cell => cell.Value).ToArray());
         }
 
-        var stats = progress.Stats;
-        table.AddRow(
-            N(stats.Pages),
-            N(stats.Items),
-            progress.CurrentPagesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-            BytesPerSecond(progress.CurrentBytesPerSecond),
-            N(progress.Queued),
-            N(progress.InFlight),
-            stats.Failed == 0 ? "0" : $"[red]{N(stats.Failed)}[/]",
-            stats.Retries == 0 ? "0" : $"[yellow]{N(stats.Retries)}[/]",
-            Duration(stats.Elapsed),
-            !final && progress.EstimatedTimeLeft is { } left ? Duration(left) : "-");
-        if (progress.Stopping && !final)
+        if (progress is { Stopping: true } && !final)
         {
             table.Caption("[yellow]stopping: finishing in-flight requests (Ctrl+C again to stop at once)[/]");
         }

@@ -76,13 +76,13 @@ public sealed partial class LiveDisplayTests
         var before = Progress(pages: 10, failed: 0);
         var after = Progress(pages: 20, failed: 1);
 
-        console.Live(ProgressView.Live(Title, before, Height)).AutoClear(true).Start(context =>
+        console.Live(ProgressView.Live(Title, before, Height, Width)).AutoClear(true).Start(context =>
         {
             context.Refresh();
             console.Profile.Out.Writer.WriteLine("12:00:00 warn: Gave up on http://127.0.0.1/trap/status/404 after 1 attempt: http_404: HTTP 404");
-            context.UpdateTarget(ProgressView.Live(Title, after, Height));
+            context.UpdateTarget(ProgressView.Live(Title, after, Height, Width));
         });
-        console.Write(ProgressView.Final(Title, after));
+        console.Write(ProgressView.Final(Title, after, Width));
 
         DisplayScreen.Problems(TerminalScreen.Play(console.Output, Width, Height).Transcript, after: _ => false).ShouldNotBeEmpty();
     }
@@ -102,15 +102,43 @@ public sealed partial class LiveDisplayTests
         }).ToList();
         var progress = Progress(pages: 5, failed: 0, domains);
 
-        var tall = Render(ProgressView.Live(Title, progress, height: 40), Width);
-        var small = Render(ProgressView.Live(Title, progress, height: 18), Width);
+        var tall = Render(ProgressView.Live(Title, progress, height: 40, Width), Width);
+        var small = Render(ProgressView.Live(Title, progress, height: 18, Width), Width);
 
         tall.Count(line => line.Contains(".example", StringComparison.Ordinal)).ShouldBe(CrawlProgress.MaxDomains);
         tall.ShouldContain(line => line.Contains("site1.example", StringComparison.Ordinal) && line.Contains("250ms", StringComparison.Ordinal));
         tall.ShouldContain(line => line.Contains("site10.example", StringComparison.Ordinal) && line.Contains("2.5s", StringComparison.Ordinal));
         small.Count(line => line.Contains(".example", StringComparison.Ordinal)).ShouldBe(3);
         small.Count.ShouldBeLessThan(18);
-        Render(ProgressView.Live(Title, progress, height: 10), Width).ShouldNotContain(line => line.Contains("Busiest", StringComparison.Ordinal));
+        Render(ProgressView.Live(Title, progress, height: 10, Width), Width).ShouldNotContain(line => line.Contains("Busiest", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OnAnEightyColumnTerminal_TheFiguresTakeTwoRows_WithNoLabelCut()
+    {
+        var progress = Progress(pages: 1_234_567, failed: 12, [.. Enumerable.Range(1, 3).Select(i => new DomainProgress
+        {
+            Domain = $"docs{i}.example.com",
+            RequestsPerSecond = 12.5,
+            InFlight = 8,
+            Queued = 2048,
+            Delay = TimeSpan.FromSeconds(1),
+            Requests = 100_000,
+            Errors = 14,
+        })]);
+
+        var lines = Render(ProgressView.Live(Title, progress, height: 24, width: 80), 80);
+
+        lines.ShouldAllBe(line => line.Length <= 80);
+        lines.ShouldNotContain(line => line.Contains('…'));
+        foreach (var label in new[] { "Pages", "Items", "Pages/s", "Received", "Queued", "In flight", "Failed", "Retries", "Elapsed", "ETA" })
+        {
+            lines.ShouldContain(line => line.Contains(label, StringComparison.Ordinal), label);
+        }
+
+        lines.ShouldContain(line => line.Contains("1,234,567", StringComparison.Ordinal));
+        lines.Count(line => line.Contains(".example.com", StringComparison.Ordinal)).ShouldBe(3);
+        lines.Count.ShouldBeLessThanOrEqualTo(23);
     }
 
     [Theory]
