@@ -21,7 +21,10 @@ public sealed class DomainProgress
     /// </summary>
     public required TimeSpan Delay { get; init; }
 
-    /// <summary>Downloads to the domain that ended in this run, retries included.</summary>
+    /// <summary>
+    /// Downloads to the domain that ended in this run, retries included. In a crawl over more than a thousand domains,
+    /// one left idle may be forgotten, and counts from zero when it comes back.
+    /// </summary>
     public required long Requests { get; init; }
 
     /// <summary>Of <see cref="Requests"/>, those that ended in an error (retried or failed).</summary>
