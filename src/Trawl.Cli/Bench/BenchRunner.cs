@@ -92,6 +92,7 @@ internal static class BenchRunner
             "--pages", site.SyntheticPages.ToString(CultureInfo.InvariantCulture),
             "--concurrency", settings.Concurrency.ToString(CultureInfo.InvariantCulture),
             "--work", work,
+            .. settings.Fields.SelectMany(field => new[] { "--field", field }),
         ];
         using var child = CliChildProcess.Start(args, onErrorLine: line =>
         {

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Trawl.Cli.Bench;
 using Trawl.Sandbox;
+using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli.Commands;
 
@@ -25,9 +26,10 @@ internal static class BenchCommand
         var ceiling = new Option<bool>("--ceiling") { Description = "Also measure the fetch and fetch+parse ceilings: a plain HttpClient loop over the same pages, without and with an AngleSharp parse." };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON (every run, and the medians) instead of the table." };
         var samples = new Option<string?>("--samples") { Description = "Write each run's progress, about once a second, to FILE as CSV: mode,run,seconds,pages,rss_mib.", HelpName = "FILE" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field the crawls extract, NAME=SELECTOR (repeatable; default title=title::text).", HelpName = "NAME=SELECTOR" };
         var command = new Command("bench", "Benchmark crawling on the bundled sandbox site: pages/s, CPU and allocations per page, peak RSS, time to first page.")
         {
-            pages, concurrency, runs, mode, url, ceiling, json, samples,
+            pages, concurrency, runs, mode, url, ceiling, json, samples, fields,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,7 +41,8 @@ internal static class BenchCommand
                 Url: Url(parse.GetValue(url)),
                 Ceiling: parse.GetValue(ceiling),
                 Json: parse.GetValue(json),
-                SamplesFile: parse.GetValue(samples));
+                SamplesFile: parse.GetValue(samples),
+                Fields: Fields(parse.GetValue(fields)));
             if (settings.Url is not null && parse.GetValue(pages) is not null)
             {
                 throw new CliUsageException("--pages sets the size of the site bench serves; with --url the site's own home page says how many pages it has.");
@@ -61,7 +64,8 @@ internal static class BenchCommand
         var pages = new Option<int>("--pages") { Required = true };
         var concurrency = new Option<int>("--concurrency") { Required = true };
         var work = new Option<string>("--work") { Required = true };
-        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work };
+        var fields = new Option<string[]>("--field");
+        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work, fields };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,7 +75,7 @@ internal static class BenchCommand
             }
 
             var figures = await BenchChild.RunAsync(
-                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, error, cancellationToken).ConfigureAwait(false);
+                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, Fields(parse.GetValue(fields)), error, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(JsonSerializer.Serialize(figures, BenchFigures.Json)).ConfigureAwait(false);
             return ExitCodes.Finished;
         });
@@ -85,6 +89,26 @@ internal static class BenchCommand
             var n when n >= min && n <= max => n.Value,
             _ => throw new CliUsageException(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min:N0} and {max:N0}, not {value}.")),
         };
+
+    // Checked here, so a bad selector is one usage error before any run starts, not a failure in every run.
+    private static IReadOnlyList<string> Fields(string[]? fields)
+    {
+        if (fields is not { Length: > 0 })
+        {
+            return BenchSettings.DefaultFields;
+        }
+
+        try
+        {
+            _ = BenchChild.Spider(new Uri("http://127.0.0.1/"), fields);
+        }
+        catch (SpiderDefinitionException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+
+        return fields;
+    }
 
     private static List<BenchMode> Modes(string? text) => text?.Trim().ToLowerInvariant() switch
     {
