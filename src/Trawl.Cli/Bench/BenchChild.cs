@@ -48,9 +48,11 @@ internal static class BenchChild
     /// <param name="concurrency">Requests in flight, in all and to the site's one host (crawls only).</param>
     /// <param name="work">An empty directory for the items and the job; the caller removes it.</param>
     /// <param name="fields">The item fields of the crawls, <c>NAME=SELECTOR</c>.</param>
+    /// <param name="maxBytesInFlight">The crawls' budget of response bytes in flight.</param>
     /// <param name="progress">Where the samples go.</param>
     /// <param name="cancellationToken">Stops the run.</param>
-    public static async Task<BenchFigures> RunAsync(BenchMode mode, Uri site, int pages, int concurrency, string work, IReadOnlyList<string> fields, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<BenchFigures> RunAsync(
+        BenchMode mode, Uri site, int pages, int concurrency, string work, IReadOnlyList<string> fields, long? maxBytesInFlight, TextWriter progress, CancellationToken cancellationToken)
     {
         var clock = new FirstPageClock();
         void Report(TimeSpan elapsed, long done) => progress.WriteLine(BenchSample.Now(elapsed, done).ToString());
@@ -67,6 +69,7 @@ internal static class BenchChild
                 JobDir = mode == BenchMode.JobDir ? Path.Combine(work, "job") : null,
                 HandleSignals = false,
                 ProgressInterval = TimeSpan.FromSeconds(1),
+                MaxResponseBytesInFlight = maxBytesInFlight,
             };
             options.RobotsTxt.Obey = false;
             var crawler = new CrawlerBuilder(Spider(site, fields), options)

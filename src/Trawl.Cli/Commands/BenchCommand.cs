@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Trawl.Cli.Bench;
+using Trawl.Crawling;
 using Trawl.Sandbox;
 using Trawl.Spiders.Declarative;
 
@@ -27,9 +28,10 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON (every run, and the medians) instead of the table." };
         var samples = new Option<string?>("--samples") { Description = "Write each run's progress, about once a second, to FILE as CSV: mode,run,seconds,pages,rss_mib.", HelpName = "FILE" };
         var fields = new Option<string[]>("--field", "-f") { Description = "An item field the crawls extract, NAME=SELECTOR (repeatable; default title=title::text).", HelpName = "NAME=SELECTOR" };
+        var bytesInFlight = new Option<string?>("--max-bytes-in-flight") { Description = "The crawls' budget of response bytes in flight, as for trawl crawl (default 32M; 'none' for no limit).", HelpName = "SIZE" };
         var command = new Command("bench", "Benchmark crawling on the bundled sandbox site: pages/s, CPU and allocations per page, peak RSS, time to first page.")
         {
-            pages, concurrency, runs, mode, url, ceiling, json, samples, fields,
+            pages, concurrency, runs, mode, url, ceiling, json, samples, fields, bytesInFlight,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,7 +44,8 @@ internal static class BenchCommand
                 Ceiling: parse.GetValue(ceiling),
                 Json: parse.GetValue(json),
                 SamplesFile: parse.GetValue(samples),
-                Fields: Fields(parse.GetValue(fields)));
+                Fields: Fields(parse.GetValue(fields)),
+                MaxBytesInFlight: parse.GetValue(bytesInFlight) is { } budget ? CheckedBytesInFlight(budget) : null);
             if (settings.Url is not null && parse.GetValue(pages) is not null)
             {
                 throw new CliUsageException("--pages sets the size of the site bench serves; with --url the site's own home page says how many pages it has.");
@@ -65,7 +68,8 @@ internal static class BenchCommand
         var concurrency = new Option<int>("--concurrency") { Required = true };
         var work = new Option<string>("--work") { Required = true };
         var fields = new Option<string[]>("--field");
-        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work, fields };
+        var bytesInFlight = new Option<string?>("--max-bytes-in-flight");
+        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work, fields, bytesInFlight };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,7 +79,9 @@ internal static class BenchCommand
             }
 
             var figures = await BenchChild.RunAsync(
-                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, Fields(parse.GetValue(fields)), error, cancellationToken).ConfigureAwait(false);
+                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, Fields(parse.GetValue(fields)),
+                parse.GetValue(bytesInFlight) is { } budget ? CrawlSettingsOptions.ParseBytesInFlight(budget) : CrawlOptions.DefaultMaxResponseBytesInFlight,
+                error, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(JsonSerializer.Serialize(figures, BenchFigures.Json)).ConfigureAwait(false);
             return ExitCodes.Finished;
         });
@@ -108,6 +114,12 @@ internal static class BenchCommand
         }
 
         return fields;
+    }
+
+    private static string CheckedBytesInFlight(string text)
+    {
+        _ = CrawlSettingsOptions.ParseBytesInFlight(text);
+        return text;
     }
 
     private static List<BenchMode> Modes(string? text) => text?.Trim().ToLowerInvariant() switch
