@@ -28,7 +28,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON (every run, and the medians) instead of the table." };
         var samples = new Option<string?>("--samples") { Description = "Write each run's progress, about once a second, to FILE as CSV: mode,run,seconds,pages,rss_mib.", HelpName = "FILE" };
         var fields = new Option<string[]>("--field", "-f") { Description = "An item field the crawls extract, NAME=SELECTOR (repeatable; default title=title::text).", HelpName = "NAME=SELECTOR" };
-        var bytesInFlight = new Option<string?>("--max-bytes-in-flight") { Description = "The crawls' budget of response bytes in flight, as for trawl crawl (default 32M; 'none' for no limit).", HelpName = "SIZE" };
+        var bytesInFlight = new Option<string?>("--max-bytes-in-flight") { Description = "The crawls' budget of response bytes in flight, as for trawl crawl (default 16M; 'none' for no limit).", HelpName = "SIZE" };
         var command = new Command("bench", "Benchmark crawling on the bundled sandbox site: pages/s, CPU and allocations per page, peak RSS, time to first page.")
         {
             pages, concurrency, runs, mode, url, ceiling, json, samples, fields, bytesInFlight,

@@ -68,7 +68,7 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> Timeout { get; } = new("--timeout") { Description = "Seconds one download may take in all (default 30).", HelpName = "SECONDS" };
 
-    public Option<string?> MaxBytesInFlight { get; } = new("--max-bytes-in-flight") { Description = "Most bytes of response bodies downloaded or being parsed at once; a large page waits while they are used (default 32M; 'none' for no limit).", HelpName = "SIZE" };
+    public Option<string?> MaxBytesInFlight { get; } = new("--max-bytes-in-flight") { Description = "Most bytes of response bodies downloaded or being parsed at once; a large page waits while they are used (default 16M; 'none' for no limit).", HelpName = "SIZE" };
 
     public Option<int?> Retries { get; } = new("--retries") { Description = "Retries of a failed request: network errors, 5xx, 408, 429 (default 2).", HelpName = "N" };
 

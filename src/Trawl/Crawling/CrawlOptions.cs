@@ -149,11 +149,11 @@ public sealed class CrawlOptions
     /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
     /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
     /// </summary>
-    /// <value>The default is 32 MiB.</value>
+    /// <value>The default is 16 MiB.</value>
     public long? MaxResponseBytesInFlight { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = DefaultMaxResponseBytesInFlight;
 
-    /// <summary>The default of <see cref="MaxResponseBytesInFlight"/>: 32 MiB.</summary>
-    public const long DefaultMaxResponseBytesInFlight = 32L << 20;
+    /// <summary>The default of <see cref="MaxResponseBytesInFlight"/>: 16 MiB.</summary>
+    public const long DefaultMaxResponseBytesInFlight = 16L << 20;
 
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
