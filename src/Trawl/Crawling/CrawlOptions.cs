@@ -143,10 +143,10 @@ public sealed class CrawlOptions
 
     /// <summary>
     /// The most bytes of response bodies in flight: being downloaded, or downloaded and waiting for their callback to
-    /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced). The first 256 KiB
-    /// of each body never wait, so small pages are not held back; past them, a body that does not fit waits, its
-    /// download's timeout stopped meanwhile, until enough of the others are done with, so a few large pages cannot fill
-    /// memory however high <see cref="Concurrency"/> is. A body larger than the whole budget still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
+    /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced); a body that does
+    /// not fit waits, its download's timeout stopped meanwhile, until enough of the others are done with, so a few
+    /// large pages cannot fill memory however high <see cref="Concurrency"/> is. A body larger than the whole budget
+    /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
     /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
     /// </summary>
     /// <value>The default is 16 MiB.</value>

@@ -6,23 +6,15 @@ namespace Trawl.Downloader;
 /// arrives, waiting while the budget is used, and the share gives them back when its request is done with.
 /// </summary>
 /// <remarks>
-/// <para>The first <see cref="SmallBody"/> bytes of each body are granted at once, so small pages never wait behind
-/// a large one (the bytes in use may pass the budget by that much per request in flight). Beyond them, a reservation
-/// that fits is granted at once unless an earlier one is waiting: waiters are served in the order their requests
-/// started (the order their shares were opened), so a large body is not starved by other large ones.</para>
+/// <para>A reservation that fits is granted at once, unless an earlier one is waiting: waiters are served in the
+/// order their requests started (the order their shares were opened), so a large body is not starved by a stream of
+/// small ones.</para>
 /// <para>The budget never deadlocks. When every request holding part of it is itself waiting for more (none can give
 /// anything back), the first waiter is granted whatever the budget says, and the others wait until it is done: a body
-/// larger than the whole budget proceeds, alone. The bytes in use therefore stay within the budget, plus one body,
-/// plus the small allowance of each request in flight.</para>
+/// larger than the whole budget proceeds, alone. The bytes in use therefore stay within the budget plus one body.</para>
 /// </remarks>
 internal sealed class ResponseByteBudget
 {
-    /// <summary>
-    /// How many bytes of each body are granted without waiting (counted all the same): small pages are never held
-    /// back behind a large one, and cost at most this much each beyond the budget.
-    /// </summary>
-    public const long SmallBody = 256 * 1024;
-
     private readonly Lock _gate = new();
 
     // Waiting reservations, ordered by their share's Order.
@@ -76,7 +68,7 @@ internal sealed class ResponseByteBudget
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(share.Disposed, share);
-            if (!IsSmall(share, bytes) && (_waiting.Count > 0 || _inUse + bytes > Limit))
+            if (_waiting.Count > 0 || _inUse + bytes > Limit)
             {
                 return false;
             }
@@ -92,7 +84,7 @@ internal sealed class ResponseByteBudget
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(share.Disposed, share);
-            if (IsSmall(share, bytes) || (_waiting.Count == 0 && _inUse + bytes <= Limit))
+            if (_waiting.Count == 0 && _inUse + bytes <= Limit)
             {
                 Grant(share, bytes);
                 return null;
@@ -176,9 +168,6 @@ internal sealed class ResponseByteBudget
             Pump();
         }
     }
-
-    // A body's first SmallBody bytes never wait: small pages go on while a large one waits for room.
-    private static bool IsSmall(Share share, long bytes) => share.HeldBytes + bytes <= SmallBody;
 
     private void Grant(Share share, long bytes)
     {
