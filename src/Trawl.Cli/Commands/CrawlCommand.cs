@@ -62,13 +62,7 @@ internal static class CrawlCommand
                 definition.Name = parse.GetValue(name) ?? definition.Name;
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
-                    var equals = field.IndexOf('=', StringComparison.Ordinal);
-                    if (equals <= 0)
-                    {
-                        throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
-                    }
-
-                    definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+                    FieldArgument.AddTo(definition, field);
                 }
 
                 if (parse.GetValue(spiderArgs)?.Length > 0)

@@ -141,6 +141,20 @@ public sealed class CrawlOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan MaxParseTime { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most bytes of response bodies in flight: being downloaded, or downloaded and waiting for their callback to
+    /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced); a body that does
+    /// not fit waits, its download's timeout stopped meanwhile, until enough of the others are done with, so a few
+    /// large pages cannot fill memory however high <see cref="Concurrency"/> is. A body larger than the whole budget
+    /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
+    /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
+    /// </summary>
+    /// <value>The default is 16 MiB.</value>
+    public long? MaxResponseBytesInFlight { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = DefaultMaxResponseBytesInFlight;
+
+    /// <summary>The default of <see cref="MaxResponseBytesInFlight"/>: 16 MiB.</summary>
+    public const long DefaultMaxResponseBytesInFlight = 16L << 20;
+
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxResultItems { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = 100_000;
@@ -177,6 +191,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
         OptionChecks.Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
         OptionChecks.Require(MaxParseTime > TimeSpan.Zero, nameof(MaxParseTime), "must be positive");
+        OptionChecks.Require(MaxResponseBytesInFlight is null or > 0, nameof(MaxResponseBytesInFlight), "must be positive");
         OptionChecks.Require(MaxPagesPerDomain is null or > 0, nameof(MaxPagesPerDomain), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || RecrawlAfter > TimeSpan.Zero, nameof(RecrawlAfter), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || JobDir is not null, nameof(RecrawlAfter), "applies to a durable job: set JobDir too");

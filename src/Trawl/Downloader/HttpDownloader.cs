@@ -148,8 +148,13 @@ internal sealed class HttpDownloader : IDownloader
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
+    public ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken) => DownloadAsync(request, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Time spent waiting for the budget does not count toward the download's timeout.</remarks>
+    /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken)
+    public async ValueTask<DownloadResult> DownloadAsync(Request request, ResponseByteBudget.Share? share, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -181,6 +186,7 @@ internal sealed class HttpDownloader : IDownloader
         var disposeRegistration = _disposing.Token.UnsafeRegister(CancelSource, timeoutSource);
         timeoutSource.CancelAfter(timeout);
         var token = timeoutSource.Token;
+        var reservations = share is null ? null : new BodyReservations(share, timeoutSource, timeout, _timeProvider.GetTimestamp(), _timeProvider);
 
         var url = request.Url;
         var method = request.Method;
@@ -254,7 +260,7 @@ internal sealed class HttpDownloader : IDownloader
                         var stream = await content.ReadAsStreamAsync(token).ConfigureAwait(false);
                         await using (stream.ConfigureAwait(false))
                         {
-                            bytes = await ResponseBodyReader.ReadAsync(stream, content.Headers.ContentLength, _maxResponseSize, token).ConfigureAwait(false);
+                            bytes = await ResponseBodyReader.ReadAsync(stream, content.Headers.ContentLength, _maxResponseSize, reservations, token).ConfigureAwait(false);
                         }
                     }
 

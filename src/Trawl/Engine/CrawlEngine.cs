@@ -46,6 +46,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly bool _durable;
     private readonly JobSession? _job;
     private readonly IDownloader _downloader;
+    private readonly ResponseByteBudget? _bytesInFlight;
     private readonly ItemFeed _feed;
     private readonly StatsCollector _stats;
     private readonly CrawlLifetime _lifetime;
@@ -91,6 +92,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _durable = setup.Durable;
         _job = setup.Job;
         _downloader = setup.Downloader;
+        _bytesInFlight = options.MaxResponseBytesInFlight is { } budget ? new ResponseByteBudget(budget) : null;
         _feed = setup.Feed;
         _scope = setup.Scope;
         _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight));
@@ -606,7 +608,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         // Yield so the dispatch loop goes on starting requests while this one runs.
         await Task.Yield();
-        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsPermit = _permits is not null };
+        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsPermit = _permits is not null, Bytes = _bytesInFlight?.Open() };
         try
         {
             Completion completion;
@@ -639,6 +641,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
+            // The response is done with: its body's bytes go back to the budget.
+            attempt.Bytes?.Dispose();
             await ReleasePermitAsync(attempt).ConfigureAwait(false);
             _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status, attempt.Failed);
             Interlocked.Decrement(ref _inFlight);
@@ -664,7 +668,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _stats.Request();
         var startedAt = _time.GetTimestamp();
         _domainEvents.Started(attempt.Domain, _time.GetUtcNow(), attempt.Delay);
-        var result = await _downloader.DownloadAsync(request, abort).ConfigureAwait(false);
+        var result = await _downloader.DownloadAsync(request, attempt.Bytes, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         _stats.Downloaded(attempt.Latency);
@@ -905,5 +909,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
         public bool HoldsPermit { get; set; }
+
+        /// <summary>Its share of the budget of response bytes in flight, if the crawl has one.</summary>
+        public ResponseByteBudget.Share? Bytes { get; init; }
     }
 }

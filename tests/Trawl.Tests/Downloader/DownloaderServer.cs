@@ -46,6 +46,18 @@ public sealed class DownloaderServer : IAsyncLifetime
         }
     }
 
+    /// <summary>The body <c>/sized?size=N</c> serves.</summary>
+    public static byte[] Sized(int size)
+    {
+        var body = new byte[size];
+        for (var i = 0; i < size; i++)
+        {
+            body[i] = (byte)(i % 251);
+        }
+
+        return body;
+    }
+
     private static void Map(WebApplication app)
     {
         app.MapGet("/html", () => Results.Content(Html, "text/html; charset=utf-8"));
@@ -134,6 +146,9 @@ public sealed class DownloaderServer : IAsyncLifetime
                 await context.Response.Body.WriteAsync(chunk.AsMemory(0, Math.Min(left, chunk.Length)), context.RequestAborted);
             }
         });
+
+        // With a Content-Length: ?size=bytes, each byte its offset mod 251, so a misplaced byte shows.
+        app.MapGet("/sized", (int size) => Results.Bytes(Sized(size), "application/octet-stream"));
 
         // Announces 2 GB, sends a little, then stalls: only a client that trusts the header fails fast.
         app.MapGet("/huge-announced", async (HttpContext context) =>
