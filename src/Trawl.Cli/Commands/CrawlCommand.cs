@@ -19,8 +19,8 @@ internal static class CrawlCommand
         var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
         var allow = new Option<string[]>("--allow", "-a") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
-        var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x) (repeatable).", HelpName = "NAME=SELECTOR" };
+        var follow = new Option<string?>("--follow") { Description = "Selector of the links to follow: CSS, or XPath starting with /, ./ or ( (default a[href]).", HelpName = "SELECTOR" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x), or XPath starting with /, ./ or ( (repeatable).", HelpName = "NAME=SELECTOR" };
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
