@@ -35,6 +35,7 @@ public static class TrawlCli
             new HelpOption(),
             new VersionOption(),
             CrawlCommand.Create(catalog, output),
+            ParseCommand.Create(catalog, output, error),
             SpidersCommand.Create(catalog, output),
             DemoCommand.Create(output),
             SandboxCommand.Create(output),

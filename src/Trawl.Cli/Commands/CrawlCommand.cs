@@ -60,16 +60,7 @@ internal static class CrawlCommand
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Name = parse.GetValue(name) ?? definition.Name;
-                foreach (var field in parse.GetValue(fields) ?? [])
-                {
-                    var equals = field.IndexOf('=', StringComparison.Ordinal);
-                    if (equals <= 0)
-                    {
-                        throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
-                    }
-
-                    definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
-                }
+                AddFields(definition, parse.GetValue(fields));
 
                 if (parse.GetValue(spiderArgs)?.Length > 0)
                 {
@@ -94,10 +85,26 @@ internal static class CrawlCommand
         return command;
     }
 
-    private static bool LooksLikeFile(string value) =>
+    /// <summary>Adds <c>--field NAME=SELECTOR</c> values to a declarative spider's fields.</summary>
+    internal static void AddFields(DeclarativeSpiderDefinition definition, string[]? fields)
+    {
+        foreach (var field in fields ?? [])
+        {
+            var equals = field.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
+            }
+
+            definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+        }
+    }
+
+    /// <summary>Whether a spider argument names a spider file rather than a C# spider.</summary>
+    internal static bool LooksLikeFile(string value) =>
         value.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || value.Contains('/', StringComparison.Ordinal) || File.Exists(value);
 
-    private static DeclarativeSpiderDefinition LoadDefinition(string path)
+    internal static DeclarativeSpiderDefinition LoadDefinition(string path)
     {
         if (!File.Exists(path))
         {
@@ -114,7 +121,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
+    internal static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
     {
         try
         {
@@ -126,7 +133,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static string UnknownSpider(string name, SpiderCatalog catalog)
+    internal static string UnknownSpider(string name, SpiderCatalog catalog)
     {
         var known = catalog.Names.ToList();
         return known.Count == 0

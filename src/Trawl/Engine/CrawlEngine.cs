@@ -145,7 +145,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         var scope = CrawlScope.From(options.AllowedDomains);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
+        var downloader = CrawlDownloader.Create(crawler, logger, cookies, scope);
         var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
         return new CrawlEngine(crawler, setup);
     }
