@@ -24,12 +24,14 @@ internal static class CrawlCommand
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
+        var fetch = new FetchOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
         {
             spiderArgument, start, startFile, allow, deny, follow, fields, name, spiderArgs,
         };
         settings.AddTo(command);
+        fetch.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
             var spiderName = parse.GetValue(spiderArgument);
@@ -79,6 +81,7 @@ internal static class CrawlCommand
             }
 
             var options = settings.Build(parse);
+            fetch.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
         });

@@ -30,11 +30,13 @@ internal static class ParseCommand
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
         var settings = new CrawlSettingsOptions();
+        var fetch = new FetchOptions();
         var command = new Command("parse", "Fetch one page and print what fields or a spider's callback get from it: one JSON line per item and per follow-up request.")
         {
             url, spiderOption, callback, fields, follow, allow, deny, spiderArgs,
             settings.UserAgent, settings.Proxy, settings.Timeout, settings.AllowPrivateRedirects, settings.LogLevel, settings.LogFile,
         };
+        fetch.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var page = ParseUrl(parse.GetValue(url)!);
@@ -72,6 +74,7 @@ internal static class ParseCommand
             }
 
             var options = settings.Build(parse);
+            fetch.Apply(parse, options);
             var level = parse.GetValue(settings.LogLevel) is { } text ? CliLogging.ParseLevel(text) : LogLevel.Warning;
             using var loggerFactory = CliLogging.Create(level, level, parse.GetValue(settings.LogFile));
             var crawler = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory).Build();
