@@ -7,7 +7,7 @@ namespace Trawl.Cli.Commands;
 
 /// <summary>
 /// How pages are fetched, for <c>trawl crawl</c> and <c>trawl parse</c> alike, beside <see cref="CrawlSettingsOptions"/>:
-/// the HTTP cache.
+/// the HTTP cache and HTTP/2.
 /// </summary>
 internal sealed class FetchOptions
 {
@@ -21,9 +21,13 @@ internal sealed class FetchOptions
 
     public Option<bool> HttpCacheCredentials { get; } = new("--http-cache-credentials") { Description = "Also store responses to requests that carry an Authorization or Cookie header of their own." };
 
+    public Option<bool> NoHttp2 { get; } = new("--no-http2") { Description = "Use HTTP/1.1 only, even where a server offers HTTP/2 over TLS." };
+
+    public Option<bool> Http2PriorKnowledge { get; } = new("--http2-prior-knowledge") { Description = "Fetch http:// URLs with HTTP/2 from the first byte (h2c), for servers known to speak it." };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { HttpCache, HttpCachePolicy, HttpCacheExpire, HttpCacheStatus, HttpCacheCredentials })
+        foreach (var option in new Option[] { HttpCache, HttpCachePolicy, HttpCacheExpire, HttpCacheStatus, HttpCacheCredentials, NoHttp2, Http2PriorKnowledge })
         {
             command.Add(option);
         }
@@ -32,7 +36,18 @@ internal sealed class FetchOptions
     /// <summary>Applies the options to <paramref name="options"/>, throwing <see cref="CliUsageException"/> with one clear message.</summary>
     public void Apply(ParseResult parse, CrawlOptions options)
     {
-        var cache = options.HttpCache;
+        if (parse.GetValue(NoHttp2) && parse.GetValue(Http2PriorKnowledge))
+        {
+            throw new CliUsageException("--no-http2 and --http2-prior-knowledge contradict each other: choose one.");
+        }
+
+        options.Downloader.Http2 = !parse.GetValue(NoHttp2);
+        options.Downloader.Http2PriorKnowledge = parse.GetValue(Http2PriorKnowledge);
+        ApplyCache(parse, options.HttpCache);
+    }
+
+    private void ApplyCache(ParseResult parse, HttpCacheOptions cache)
+    {
         if (parse.GetValue(HttpCache) is not { } directory)
         {
             if (parse.GetValue(HttpCachePolicy) is not null || parse.GetValue(HttpCacheExpire) is not null || parse.GetValue(HttpCacheStatus) is not null || parse.GetValue(HttpCacheCredentials))
