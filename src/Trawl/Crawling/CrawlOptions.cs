@@ -1,4 +1,5 @@
 using Trawl.Downloader;
+using Trawl.HttpCache;
 using Trawl.Politeness;
 
 namespace Trawl.Crawling;
@@ -92,6 +93,9 @@ public sealed class CrawlOptions
 
     /// <summary>Which failures are retried, how often, and how long to wait.</summary>
     public RetryOptions Retry { get; } = new();
+
+    /// <summary>The HTTP cache: responses kept in a directory and served from it on later crawls. Off by default.</summary>
+    public HttpCacheOptions HttpCache { get; } = new();
 
     /// <summary>
     /// The job directory of a durable crawl. <see langword="null"/> for an in-memory crawl (or one on a frontier given
@@ -213,6 +217,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(JobDir is null || !string.IsNullOrWhiteSpace(JobDir), nameof(JobDir), "must not be empty");
         Downloader.Validate();
         Retry.Validate();
+        HttpCache.Validate();
     }
 
     /// <summary>Refuses every later change to these options and the settings they hold. Called when a crawl is built.</summary>
@@ -230,5 +235,6 @@ public sealed class CrawlOptions
         RobotsTxt.Freeze();
         Downloader.Freeze();
         Retry.Freeze();
+        HttpCache.Freeze();
     }
 }

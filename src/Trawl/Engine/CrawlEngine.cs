@@ -124,35 +124,45 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var logger = crawler.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
         var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
-        var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
-        var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
-        var durable = frontier is IItemLog;
-        ItemFeed feed;
+        var scope = CrawlScope.From(options.AllowedDomains);
+
+        // First, with the HTTP cache: a cache directory that cannot be used stops the crawl before its job or output is touched.
+        var downloader = CrawlDownloader.Create(crawler, logger, cookies, scope);
         try
         {
-            feed = await ItemFeed.StartAsync(
-                new ItemFeedOptions
-                {
-                    Output = options.Output,
-                    Pipelines = [.. crawler.Pipelines],
-                    MaxResultItems = options.MaxResultItems,
-                    BufferSize = options.ItemBufferSize,
-                    ItemLog = frontier as IItemLog,
-                    Logger = logger,
-                },
-                crawler.AbortToken).ConfigureAwait(false);
+            var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
+            var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
+            var durable = frontier is IItemLog;
+            ItemFeed feed;
+            try
+            {
+                feed = await ItemFeed.StartAsync(
+                    new ItemFeedOptions
+                    {
+                        Output = options.Output,
+                        Pipelines = [.. crawler.Pipelines],
+                        MaxResultItems = options.MaxResultItems,
+                        BufferSize = options.ItemBufferSize,
+                        ItemLog = frontier as IItemLog,
+                        Logger = logger,
+                    },
+                    crawler.AbortToken).ConfigureAwait(false);
+            }
+            catch when (job is not null)
+            {
+                // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
+                await job.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
+            return new CrawlEngine(crawler, setup);
         }
-        catch when (job is not null)
+        catch
         {
-            // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
-            await job.DisposeAsync().ConfigureAwait(false);
+            downloader.Dispose();
             throw;
         }
-
-        var scope = CrawlScope.From(options.AllowedDomains);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
-        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
-        return new CrawlEngine(crawler, setup);
     }
 
     public async Task<CrawlResult> RunAsync()
