@@ -5,11 +5,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Downloader;
 
@@ -32,8 +31,7 @@ public sealed class DownloaderServer : IAsyncLifetime
         var app = builder.Build();
         Map(app);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        BaseUrl = app.BaseUrl();
         _app = app;
     }
 

@@ -3,8 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -121,7 +119,7 @@ public sealed class Http2Tests
                 return context.Response.WriteAsync($"<html><body><h1>{context.Request.Path}</h1><p id=protocol>{context.Request.Protocol}</p>{links}</body></html>", context.RequestAborted);
             });
             await app.StartAsync();
-            var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+            var port = app.BaseUrl().Port;
             return new Http2Site(app, new Uri($"{(certificates is null ? "http" : "https")}://127.0.0.1:{port}/"));
         }
 

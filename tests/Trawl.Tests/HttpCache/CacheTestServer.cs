@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.HttpCache;
 
@@ -45,7 +44,7 @@ public sealed class CacheTestServer : IAsyncDisposable
         var server = new CacheTestServer(app);
         server.Map();
         await app.StartAsync();
-        server.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/') + "/");
+        server.BaseUrl = app.BaseUrl();
         return server;
     }
 
