@@ -50,7 +50,7 @@ public class TracingBenchmarks
     public async ValueTask<int> TracePage()
     {
         using var span = CrawlTracing.StartRequest("bench", _lease, "example.com");
-        var result = await CrawlTracing.DownloadAsync(_downloader, _lease.Request, "example.com", CancellationToken.None);
+        var result = await CrawlTracing.DownloadAsync(_downloader, _lease.Request, null, "example.com", CancellationToken.None);
         CrawlTracing.RequestEnded(span, _completion);
         return result.Response!.Status;
     }

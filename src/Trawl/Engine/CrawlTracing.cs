@@ -149,8 +149,8 @@ public static class CrawlTracing
     }
 
     /// <summary>Downloads <paramref name="request"/>, in a <c>trawl.download</c> span when someone listens.</summary>
-    internal static ValueTask<DownloadResult> DownloadAsync(IDownloader downloader, Request request, string domain, CancellationToken cancellationToken) =>
-        Source.HasListeners() ? TracedDownloadAsync(downloader, request, domain, cancellationToken) : downloader.DownloadAsync(request, cancellationToken);
+    internal static ValueTask<DownloadResult> DownloadAsync(IDownloader downloader, Request request, ResponseByteBudget.Share? bytes, string domain, CancellationToken cancellationToken) =>
+        Source.HasListeners() ? TracedDownloadAsync(downloader, request, bytes, domain, cancellationToken) : downloader.DownloadAsync(request, bytes, cancellationToken);
 
     /// <summary>Runs the callback on <paramref name="response"/>, in a <c>trawl.parse</c> span when someone listens.</summary>
     internal static Task<Completion> ParseAsync(CallbackRunner callbacks, Lease lease, Response response, CancellationToken cancellationToken) =>
@@ -164,7 +164,7 @@ public static class CrawlTracing
         Source.HasListeners() ? TracedCommitAsync(commit, batch, durable) : commit(batch);
 
     // Each of these is an async method of its own, so the span it makes current is current only inside it.
-    private static async ValueTask<DownloadResult> TracedDownloadAsync(IDownloader downloader, Request request, string domain, CancellationToken cancellationToken)
+    private static async ValueTask<DownloadResult> TracedDownloadAsync(IDownloader downloader, Request request, ResponseByteBudget.Share? bytes, string domain, CancellationToken cancellationToken)
     {
         using var span = Source.StartActivity(DownloadSpan, ActivityKind.Client);
         if (span is { IsAllDataRequested: true })
@@ -174,7 +174,7 @@ public static class CrawlTracing
             span.SetTag("server.address", domain);
         }
 
-        var result = await downloader.DownloadAsync(request, cancellationToken).ConfigureAwait(false);
+        var result = await downloader.DownloadAsync(request, bytes, cancellationToken).ConfigureAwait(false);
         if (span is { IsAllDataRequested: true })
         {
             if (result.Response is { } response)
