@@ -21,6 +21,13 @@ public sealed class CrawlResult
     /// <summary>The exception behind <see cref="Error"/>, for a caller that acts on its kind, or <see langword="null"/>.</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>
+    /// Whether the run went to its end but every start request it tried failed (none was done): a dead host, a name that
+    /// does not resolve, an error status. The command line exits with its own code for it. A run that tried none (a job
+    /// resuming after its start pages were done) is not such a run.
+    /// </summary>
+    public bool EveryStartRequestFailed => !Paused && Stats.StartRequestsFailed > 0 && Stats.StartRequestsDone == 0;
+
     /// <summary>Whether a page or item limit ended the run.</summary>
     public bool LimitReached { get; init; }
 

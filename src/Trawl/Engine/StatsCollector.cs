@@ -24,6 +24,8 @@ internal sealed class StatsCollector : IDisposable
     private long _failed;
     private long _skippedTotal;
     private long _robotsFetches;
+    private long _startDone;
+    private long _startFailed;
 
     /// <param name="time">The crawl's clock.</param>
     /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
@@ -78,8 +80,14 @@ internal sealed class StatsCollector : IDisposable
 
     public void Error(string kind) => _errors.AddOrUpdate(kind, 1, static (_, n) => n + 1);
 
-    public void Page()
+    /// <summary>A request completed as done; <paramref name="start"/> when it was a start request (depth 0).</summary>
+    public void Page(bool start = false)
     {
+        if (start)
+        {
+            Interlocked.Increment(ref _startDone);
+        }
+
         Interlocked.Increment(ref _pages);
         if (CrawlMetrics.PagesCompleted.Enabled)
         {
@@ -102,8 +110,14 @@ internal sealed class StatsCollector : IDisposable
         Count(CrawlMetrics.Retries, kind);
     }
 
-    public void Failed(string kind)
+    /// <summary>A request failed for good, as <paramref name="kind"/>; <paramref name="start"/> when it was a start request (depth 0).</summary>
+    public void Failed(string kind, bool start = false)
     {
+        if (start)
+        {
+            Interlocked.Increment(ref _startFailed);
+        }
+
         Interlocked.Increment(ref _failed);
         Count(CrawlMetrics.RequestsFailed, kind);
     }
@@ -135,6 +149,8 @@ internal sealed class StatsCollector : IDisposable
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
+        StartRequestsDone = Interlocked.Read(ref _startDone),
+        StartRequestsFailed = Interlocked.Read(ref _startFailed),
         ItemsFailed = itemFailures.Values.Sum(),
         ErrorsByKind = Merge(_errors, itemFailures),
         Elapsed = _time.GetElapsedTime(_started),
