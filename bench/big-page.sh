@@ -9,7 +9,8 @@
 #                      interleaved with this one, for a before/after on the same machine at the same time
 # Cases, each a fresh `trawl crawl` process under /usr/bin/time, robots.txt off:
 #   one-job     one page, --jobdir, --limit 1: the page is fetched, parsed and its links committed, then the run ends
-#   four-job    four such pages (distinct links), --jobdir, --limit 5: the four, then one page they link to
+#   four-job    four such pages at once (four URLs of the same page: a million distinct links need all the six-digit
+#               numbers, so the four hold the same links), --jobdir, --limit 5: the four, then one page they link to
 #   one-memory  one page, --no-job, --limit 1
 # Prints a Markdown table of medians (min-max); raw rows go to bench/results/big-page-*.csv.
 . "$(dirname "$0")/lib.sh"
@@ -27,8 +28,8 @@ stamp="$(date +%Y%m%d-%H%M%S)"
 csv="$results/big-page-$stamp.csv"
 echo "build,case,run,seconds,max_rss_kib,user_s,sys_s,links_truncated" >"$csv"
 
-start_sandbox "$PORT" --pages $((LINKS * 4)) --quote-pages 0
-page() { echo "http://127.0.0.1:$PORT/trap/links?n=$LINKS&compact=1&from=$(($1 * LINKS))"; }
+start_sandbox "$PORT" --pages "$LINKS" --quote-pages 0
+page() { echo "http://127.0.0.1:$PORT/trap/links?n=$LINKS&compact=1&copy=$1"; }
 
 builds=("this=$CLI")
 [[ -n $BASE ]] && builds+=("base=$BASE/src/Trawl.Cli/bin/Release/net10.0/Trawl.Cli.dll")

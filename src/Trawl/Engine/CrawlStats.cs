@@ -44,8 +44,9 @@ public sealed class CrawlStats
     public IReadOnlyDictionary<string, long> SkippedByKind { get; init; } = new Dictionary<string, long>();
 
     /// <summary>
-    /// Discovered requests dropped before they were scheduled, by kind: <c>offsite</c> (outside the allowed domains) or
-    /// <c>max_depth</c> (deeper than the depth limit). They are not recorded in the frontier.
+    /// Discovered requests dropped before they were scheduled, by kind: <c>offsite</c> (outside the allowed domains),
+    /// <c>max_depth</c> (deeper than the depth limit) or <c>links_truncated</c> (past the limit of requests taken from one
+    /// page, <c>CrawlOptions.MaxLinksPerPage</c>). They are not recorded in the frontier.
     /// </summary>
     public IReadOnlyDictionary<string, long> FilteredByKind { get; init; } = new Dictionary<string, long>();
 

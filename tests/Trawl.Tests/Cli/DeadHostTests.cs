@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Trawl.Cli;
+using Trawl.Tests.Downloader;
 using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Cli;
@@ -20,7 +19,7 @@ public sealed class DeadHostTests
     public async Task AStartUrlOnAClosedPort_FailsInSeconds_AsRefused_WithTheStartFailedExitCode()
     {
         using var temp = new TempDirectory();
-        var start = $"http://127.0.0.1:{ClosedPort()}/";
+        var start = $"http://127.0.0.1:{DownloaderServer.ClosedPort()}/";
 
         using var child = CliProcess.Start(temp.Path, "crawl", "--start", start, "--limit", "5", "--no-progress", "--log-level", "info");
         var exit = await child.WaitAsync(WellUnderAMinute);
@@ -52,19 +51,9 @@ public sealed class DeadHostTests
     {
         using var temp = new TempDirectory();
 
-        using var child = CliProcess.Start(temp.Path, "crawl", "--start", $"http://127.0.0.1:{ClosedPort()}/", "--ignore-robots", "--retries", "0", "--no-job", "--no-progress");
+        using var child = CliProcess.Start(temp.Path, "crawl", "--start", $"http://127.0.0.1:{DownloaderServer.ClosedPort()}/", "--ignore-robots", "--retries", "0", "--no-job", "--no-progress");
         var exit = await child.WaitAsync(WellUnderAMinute);
 
         exit.ShouldBe(ExitCodes.StartFailed, child.Output + child.Error);
-    }
-
-    // A port nothing listens on: bound, then closed (loopback refuses connections to it at once).
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -96,8 +96,8 @@ public sealed class DomainSchedulerTests
         wait.ShouldBe(TimeSpan.FromSeconds(1));
     }
 
-    [Fact]
-    public void WithSeveralRequestsToADomainAllowed_OneSlowToStart_StillGetsItsWholeGap()
+    // A domain with a delay of 1 s (not randomized) that allows four requests at once, and two requests to it.
+    private static (DomainScheduler Scheduler, FakeTimeProvider Time) TwoRequestsToADomainWithADelay()
     {
         var (scheduler, time) = Create(o =>
         {
@@ -107,6 +107,13 @@ public sealed class DomainSchedulerTests
         });
         scheduler.Add(LeaseOf("http://a.example/1"));
         scheduler.Add(LeaseOf("http://a.example/2"));
+        return (scheduler, time);
+    }
+
+    [Fact]
+    public void WithSeveralRequestsToADomainAllowed_OneSlowToStart_StillGetsItsWholeGap()
+    {
+        var (scheduler, time) = TwoRequestsToADomainWithADelay();
         scheduler.TryTake(time.GetUtcNow(), out _, out var delay, out _).ShouldBe(TakeKind.Start);
 
         // The delay since the take has passed, but the first download has not begun: the second waits for that start.
@@ -126,14 +133,7 @@ public sealed class DomainSchedulerTests
     [Fact]
     public void ARequestThatEndsWithoutStarting_DoesNotHoldItsDomainBack()
     {
-        var (scheduler, time) = Create(o =>
-        {
-            o.DownloadDelay = TimeSpan.FromSeconds(1);
-            o.RandomizeDownloadDelay = false;
-            o.ConcurrencyPerDomain = 4;
-        });
-        scheduler.Add(LeaseOf("http://a.example/1"));
-        scheduler.Add(LeaseOf("http://a.example/2"));
+        var (scheduler, time) = TwoRequestsToADomainWithADelay();
         scheduler.TryTake(time.GetUtcNow(), out _, out _, out _).ShouldBe(TakeKind.Start);
 
         // Skipped by middleware, say: it never reached the download.
