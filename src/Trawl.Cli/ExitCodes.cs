@@ -16,8 +16,8 @@ public static class ExitCodes
     public const int Paused = 3;
 
     /// <summary>
-    /// The crawl ran to its end, but every start request failed (a host that refuses connections, a name that does not
-    /// resolve, an error status), so nothing was crawled.
+    /// The crawl ran to its end with nothing crawled because its start requests failed (a host that refuses connections,
+    /// a name that does not resolve, an error status): see <c>CrawlResult.EveryStartRequestFailed</c>.
     /// </summary>
     public const int StartFailed = 4;
 }

@@ -53,7 +53,7 @@ internal sealed class CompletionCommitter(
             switch (batch[i].Status)
             {
                 case CompletionStatus.Done:
-                    stats.Page(start: batch[i].Lease.Request.Depth == 0);
+                    stats.Page();
                     break;
                 case CompletionStatus.Skipped:
                     stats.Skipped(batch[i].ErrorKind);

@@ -875,6 +875,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             JobDirectory = jobDirectory,
             Error = _lifetime.Fatal?.Message,
             Failure = _lifetime.Fatal,
+            EveryStartRequestFailed = !paused && stats.StartRequestsFailed > 0 && counts.Done == 0,
         };
     }
 

@@ -22,11 +22,11 @@ public sealed class CrawlResult
     public Exception? Failure { get; init; }
 
     /// <summary>
-    /// Whether the run went to its end but every start request it tried failed (none was done): a dead host, a name that
-    /// does not resolve, an error status. The command line exits with its own code for it. A run that tried none (a job
-    /// resuming after its start pages were done) is not such a run.
+    /// Whether the run went to its end with nothing crawled because its start requests failed: a start request failed
+    /// (a dead host, a name that does not resolve, an error status) and no page of the crawl is done, in this run or an
+    /// earlier one of its job or shared crawl. The command line exits with its own code for it.
     /// </summary>
-    public bool EveryStartRequestFailed => !Paused && Stats.StartRequestsFailed > 0 && Stats.StartRequestsDone == 0;
+    public bool EveryStartRequestFailed { get; init; }
 
     /// <summary>Whether a page or item limit ended the run.</summary>
     public bool LimitReached { get; init; }

@@ -50,10 +50,7 @@ public sealed class CrawlStats
     /// </summary>
     public IReadOnlyDictionary<string, long> FilteredByKind { get; init; } = new Dictionary<string, long>();
 
-    /// <summary>Start requests (depth 0: a spider's start requests, a shared crawl's seeds) completed as done in this run.</summary>
-    public long StartRequestsDone { get; init; }
-
-    /// <summary>Start requests (depth 0) that failed for good in this run.</summary>
+    /// <summary>Start requests (depth 0: a spider's start requests, a shared crawl's seeds) that failed for good in this run.</summary>
     public long StartRequestsFailed { get; init; }
 
     /// <summary>robots.txt files fetched. They are not pages: not in <see cref="Requests"/> or <see cref="Pages"/>.</summary>

@@ -24,7 +24,6 @@ internal sealed class StatsCollector : IDisposable
     private long _failed;
     private long _skippedTotal;
     private long _robotsFetches;
-    private long _startDone;
     private long _startFailed;
 
     /// <param name="time">The crawl's clock.</param>
@@ -80,14 +79,8 @@ internal sealed class StatsCollector : IDisposable
 
     public void Error(string kind) => _errors.AddOrUpdate(kind, 1, static (_, n) => n + 1);
 
-    /// <summary>A request completed as done; <paramref name="start"/> when it was a start request (depth 0).</summary>
-    public void Page(bool start = false)
+    public void Page()
     {
-        if (start)
-        {
-            Interlocked.Increment(ref _startDone);
-        }
-
         Interlocked.Increment(ref _pages);
         if (CrawlMetrics.PagesCompleted.Enabled)
         {
@@ -149,7 +142,6 @@ internal sealed class StatsCollector : IDisposable
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
-        StartRequestsDone = Interlocked.Read(ref _startDone),
         StartRequestsFailed = Interlocked.Read(ref _startFailed),
         ItemsFailed = itemFailures.Values.Sum(),
         ErrorsByKind = Merge(_errors, itemFailures),
