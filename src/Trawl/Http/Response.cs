@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
@@ -201,6 +202,31 @@ public sealed class Response
         return new SelectorList(results);
     }
 
+    /// <summary>
+    /// Evaluates a plan's fields: while tokenizing the page when the plan and the page allow it, so the page is never
+    /// parsed, and from the parsed document otherwise. Either way the values are what <c>Css(query).Get()</c> (or
+    /// <c>GetAll()</c>) gives for each field.
+    /// </summary>
+    /// <returns><see langword="false"/>, with no values, when the response is not HTML.</returns>
+    internal bool TryExtract(FieldPlan plan, [NotNullWhen(true)] out FieldValues? values)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!IsHtml)
+        {
+            values = null;
+            return false;
+        }
+
+        if (Volatile.Read(ref _document) is null && plan.CanStream && plan.TryStream(Text) is { } streamed)
+        {
+            values = streamed;
+            return true;
+        }
+
+        values = plan.Select(Document);
+        return true;
+    }
+
     /// <summary>Resolves a possibly relative link against <see cref="BaseUrl"/>; <see langword="null"/> when it is not an http(s) URL.</summary>
     /// <remarks>
     /// Leading and trailing whitespace and control characters are stripped and tabs and newlines inside are removed,
@@ -341,10 +367,9 @@ public sealed class Response
     }
 
     // The usable links among hrefs, resolved and without fragments, each once, in order. A link is known by a 64-bit
-    // hash of its URL rather than the URL itself: a million links cost 8 MB to tell apart, not 100. Two distinct links of
-    // one page share a hash with odds of about 1 in 40 million for a million links (1 in 4 billion for 100,000; the
-    // later link is then not followed), and
-    // the frontier, which tells requests apart by their full fingerprint, drops the duplicates this lets through.
+    // hash of its URL rather than the URL itself: a million links cost 8 MB to tell apart, not 100. Two distinct links
+    // of one page share a hash with odds of about 1 in 40 million for a million links (1 in 4 billion for 100,000; the
+    // later link is then not followed); the frontier tells requests apart by their full fingerprint.
     private IEnumerable<Uri> Distinct(IEnumerable<string?> hrefs)
     {
         var seen = new HashSet<ulong>();

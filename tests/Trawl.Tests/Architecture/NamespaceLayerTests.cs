@@ -14,6 +14,7 @@ public sealed class NamespaceLayerTests
     [
         ["Trawl.Logging"],
         ["Trawl", "Trawl.FileSystem"],
+        ["Trawl.Html"],
         ["Trawl.Selectors"],
         ["Trawl.Http"],
         ["Trawl.Downloader", "Trawl.Frontier"],
