@@ -54,6 +54,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<int?> MaxDepth { get; } = new("--max-depth") { Description = "Do not follow links deeper than N from a start page.", HelpName = "N" };
 
+    public Option<int?> MaxLinksPerPage { get; } = new("--max-links-per-page") { Description = "Take at most N links from one page; the rest are counted as links_truncated (default 100,000; 0 for no limit).", HelpName = "N" };
+
     public Option<string[]> UserAgent { get; } = new("--user-agent") { Description = "The User-Agent header; repeat it to rotate through several.", HelpName = "TEXT" };
 
     public Option<string?> UserAgentsFile { get; } = new("--user-agents-file") { Description = "Rotate through the user agents in FILE, one per line.", HelpName = "FILE" };
@@ -110,7 +112,7 @@ internal sealed class CrawlSettingsOptions
         {
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
-            MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, MaxBytesInFlight, Retries, RetryStatus,
+            MaxDepth, MaxLinksPerPage, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, MaxBytesInFlight, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
         })
@@ -211,6 +213,11 @@ internal sealed class CrawlSettingsOptions
         if (parse.GetValue(MaxDepth) is { } depth)
         {
             options.MaxDepth = depth >= 0 ? depth : throw new CliUsageException("--max-depth must not be negative.");
+        }
+
+        if (parse.GetValue(MaxLinksPerPage) is { } links)
+        {
+            options.MaxLinksPerPage = links > 0 ? links : links == 0 ? null : throw new CliUsageException($"--max-links-per-page must be a positive number, or 0 for no limit, not {links}.");
         }
 
         ApplyPoliteness(parse, options);
