@@ -25,7 +25,7 @@ public sealed class DeadHostTests
         var exit = await child.WaitAsync(WellUnderAMinute);
 
         exit.ShouldBe(ExitCodes.StartFailed, child.Output + child.Error);
-        child.Output.ShouldContain("refused 3");
+        child.Output.ShouldContain("1 failed (refused 1), 2 retries (refused 2)");
         child.Output.ShouldContain("1 start request failed");
         child.Error.ShouldContain("Gave up on " + start + " after 3 attempts: refused");
         child.Error.ShouldNotContain("robots_unavailable");
@@ -41,7 +41,7 @@ public sealed class DeadHostTests
         var exit = await child.WaitAsync(WellUnderAMinute);
 
         exit.ShouldBe(ExitCodes.StartFailed, child.Output + child.Error);
-        child.Output.ShouldContain("dns 3");
+        child.Output.ShouldContain("1 failed (dns 1), 2 retries (dns 2)");
         child.Error.ShouldContain("after 3 attempts: dns");
         child.Error.ShouldNotContain("robots_unavailable");
     }
