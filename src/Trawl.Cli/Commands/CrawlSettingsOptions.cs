@@ -70,6 +70,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> Timeout { get; } = new("--timeout") { Description = "Seconds one download may take in all (default 30).", HelpName = "SECONDS" };
 
+    public Option<double?> ParseTimeout { get; } = new("--parse-timeout") { Description = "Seconds parsing one page into a document may take before it fails as parse_limit (default 10).", HelpName = "SECONDS" };
+
     public Option<string?> MaxBytesInFlight { get; } = new("--max-bytes-in-flight") { Description = "Most bytes of response bodies downloaded or being parsed at once; a large page waits while they are used (default 16M; 'none' for no limit).", HelpName = "SIZE" };
 
     public Option<int?> Retries { get; } = new("--retries") { Description = "Retries of a failed request: network errors, 5xx, 408, 429 (default 2).", HelpName = "N" };
@@ -112,7 +114,7 @@ internal sealed class CrawlSettingsOptions
         {
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
-            MaxDepth, MaxLinksPerPage, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, MaxBytesInFlight, Retries, RetryStatus,
+            MaxDepth, MaxLinksPerPage, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, ParseTimeout, MaxBytesInFlight, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
         })
@@ -227,6 +229,11 @@ internal sealed class CrawlSettingsOptions
         if (parse.GetValue(Timeout) is { } timeout)
         {
             options.Downloader.Timeout = Seconds(timeout, "--timeout", allowZero: false);
+        }
+
+        if (parse.GetValue(ParseTimeout) is { } parseTimeout)
+        {
+            options.MaxParseTime = Seconds(parseTimeout, "--parse-timeout", allowZero: false);
         }
 
         if (parse.GetValue(MaxBytesInFlight) is { } budget)
