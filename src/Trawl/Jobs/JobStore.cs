@@ -607,6 +607,7 @@ internal sealed class JobStore : IAsyncDisposable
         {
             ItemsFailed = itemsFailed,
             TopItemErrors = itemErrors,
+            InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
         };
     }
 
