@@ -65,6 +65,7 @@ internal sealed class CallbackRunner(
         var offsiteCount = 0;
         var taken = 0;
         var truncated = 0;
+        var scheduled = 0;
         try
         {
             var callback = SpiderCallbacks.Resolve(spider, request.Callback);
@@ -108,6 +109,7 @@ internal sealed class CallbackRunner(
                         if (discovered.Count == ScheduleBatch)
                         {
                             await ScheduleAsync(discovered, cancellationToken).ConfigureAwait(false);
+                            scheduled += discovered.Count;
                             discovered = [];
                         }
 
@@ -156,7 +158,7 @@ internal sealed class CallbackRunner(
             Log.LinksTruncated(logger, UrlRedaction.UrlForLog(request.Url), maxLinksPerPage!.Value, truncated);
         }
 
-        return Completion.Done(lease, response.Status, discovered, items);
+        return Completion.Done(lease, response.Status, discovered, items, scheduled);
     }
 
     // A failure here is the frontier's, not the spider's: it stops the run (as a failed commit does), not the request.

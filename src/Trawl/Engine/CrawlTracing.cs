@@ -213,7 +213,7 @@ public static class CrawlTracing
                 if (completion.Status == CompletionStatus.Done)
                 {
                     span.SetTag("trawl.items", completion.Items.Count);
-                    span.SetTag("trawl.requests", completion.Discovered.Count);
+                    span.SetTag("trawl.requests", completion.Discovered.Count + completion.ScheduledEarly);
                 }
                 else
                 {

@@ -39,6 +39,12 @@ public sealed class Completion
     /// <summary>Items produced, each as UTF-8 JSON (only for <see cref="CompletionStatus.Done"/>).</summary>
     public IReadOnlyList<byte[]> Items { get; private init; } = [];
 
+    /// <summary>
+    /// Requests found while parsing that were scheduled before the completion, in batches while the callback ran (a page
+    /// with thousands of links): not in <see cref="Discovered"/>.
+    /// </summary>
+    internal int ScheduledEarly { get; private init; }
+
     /// <summary>The HTTP status of the response, when there was one.</summary>
     public int? HttpStatus { get; private init; }
 
@@ -54,6 +60,10 @@ public sealed class Completion
     /// <summary>The request was fetched and parsed.</summary>
     public static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items) =>
         new(lease, CompletionStatus.Done) { HttpStatus = httpStatus, Discovered = discovered, Items = items };
+
+    /// <summary>The request was fetched and parsed, <paramref name="scheduledEarly"/> of its requests already scheduled.</summary>
+    internal static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items, int scheduledEarly) =>
+        new(lease, CompletionStatus.Done) { HttpStatus = httpStatus, Discovered = discovered, Items = items, ScheduledEarly = scheduledEarly };
 
     /// <summary>The request failed and is retried at <paramref name="retryAt"/>.</summary>
     public static Completion Retry(Lease lease, string errorKind, string error, DateTimeOffset retryAt, int? httpStatus = null) =>

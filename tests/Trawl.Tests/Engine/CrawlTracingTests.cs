@@ -121,6 +121,45 @@ public sealed class CrawlTracingTests
         Tag(crawl, "error.type").ShouldBe(thrown.GetType().FullName);
     }
 
+    [Fact]
+    public async Task ParseSpan_OfAPageWhoseLinksAreScheduledInBatches_CountsEveryRequestItYielded()
+    {
+        await using var site = await TestSites.StartAsync(pages: 2);
+        var name = "many-links-" + Guid.NewGuid().ToString("N")[..8];
+        var links = (CallbackRunner.ScheduleBatch * 2) + 7;
+        using var spans = new SpanRecorder(sampled: true);
+
+        var result = await new CrawlerBuilder(new ManyLinksSpider(name, site.BaseUrl, links), new CrawlOptions { HandleSignals = false, Limit = 1 }).Build().RunAsync();
+
+        result.Stats.Pages.ShouldBeGreaterThanOrEqualTo(1);
+        var start = spans.Named(CrawlTracing.RequestSpan)
+            .Where(span => Tag(span, "trawl.spider") == name && Tag(span, "url.full") == site.BaseUrl.AbsoluteUri)
+            .ShouldHaveSingleItem();
+        var parse = spans.Named(CrawlTracing.ParseSpan).Where(span => span.ParentSpanId == start.SpanId).ShouldHaveSingleItem();
+        parse.GetTagItem("trawl.requests").ShouldBe(links, "the batches scheduled while the callback ran count too");
+    }
+
+    /// <summary>The start page yields <c>links</c> requests, more than one batch's worth; other pages yield nothing.</summary>
+    private sealed class ManyLinksSpider(string name, Uri site, int links) : Spider
+    {
+        public override string Name => name;
+
+        public override IEnumerable<string> StartUrls => [site.AbsoluteUri];
+
+        public override async IAsyncEnumerable<object> ParseAsync(Response response, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (response.Url == site)
+            {
+                for (var i = 0; i < links; i++)
+                {
+                    yield return new Request(new Uri(site, "/pages/1?n=" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).AbsoluteUri);
+                }
+            }
+
+            await Task.CompletedTask;
+        }
+    }
+
     private static string? Tag(Activity span, string name) => span.GetTagItem(name)?.ToString();
 
     /// <summary>Records the stopped spans of the Trawl source; samples all of them, or none.</summary>
