@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -14,6 +15,16 @@ namespace Trawl.Jobs;
 /// </summary>
 internal sealed class JobDirectoryLock : IDisposable
 {
+    /// <summary>
+    /// How long a lock held by another handle is tried again before the job is called in use. A lock just let go can
+    /// stay held for a moment by nobody: a child process this process starts shares its open files between its fork
+    /// and its exec (where they close), so a job closed and opened again while, say, a browser or any other program
+    /// is being started can find its own lock still held.
+    /// </summary>
+    internal static readonly TimeSpan HeldRetryLimit = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan HeldRetryInterval = TimeSpan.FromMilliseconds(25);
+
     private readonly SafeFileHandle? _directory;
     private readonly FileStream _file;
 
@@ -28,6 +39,22 @@ internal sealed class JobDirectoryLock : IDisposable
     /// Another process or job store holds it, the process is out of file descriptors, or it cannot be created.
     /// </exception>
     public static JobDirectoryLock Acquire(string directory)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return TryAcquire(directory);
+            }
+            catch (JobDirectoryException ex) when (ex.Problem == JobDirectoryProblem.Locked && Stopwatch.GetElapsedTime(started) < HeldRetryLimit)
+            {
+                Thread.Sleep(HeldRetryInterval);
+            }
+        }
+    }
+
+    private static JobDirectoryLock TryAcquire(string directory)
     {
         var held = DirectoryLock.IsSupported ? LockDirectory(directory) : null;
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Trawl.FileSystem;
 using Trawl.Jobs;
 
 namespace Trawl.Tests.Jobs;
@@ -196,6 +197,24 @@ public sealed class JobDirectoryTests : JobStoreTestBase
         await first.DisposeAsync();
         var second = await OpenAsync();
         (await second.Frontier.GetCountsAsync(Ct)).Pending.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ALockLetGoWithinMoments_IsWaitedFor_NotCalledInUse()
+    {
+        await CreateJobAsync();
+
+        // Held by another handle, as a child process holds it between its fork and its exec, then let go.
+        var held = DirectoryLock.TryAcquire(Path.GetFullPath(JobDir), out var error).ShouldNotBeNull($"errno {error}");
+        var letGo = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            held.Dispose();
+        });
+
+        await using var store = await OpenAsync();
+        await letGo;
+        letGo.IsCompletedSuccessfully.ShouldBeTrue();
     }
 
     [Fact]
