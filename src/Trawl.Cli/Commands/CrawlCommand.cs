@@ -89,6 +89,7 @@ internal static class CrawlCommand
 
             var options = settings.Build(parse);
             settings.ApplyJob(parse, options, spider.Name);
+            await CrawlSettingsOptions.CheckOutputAsync(options).ConfigureAwait(false);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
         });
         return command;

@@ -12,7 +12,9 @@ namespace Trawl.Cli.Commands;
 /// <summary>The options every crawling command shares, and how they map onto <see cref="CrawlOptions"/>.</summary>
 internal sealed class CrawlSettingsOptions
 {
-    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write items to FILE as they are crawled; the format follows the extension: .jsonl, .json or .csv.", HelpName = "FILE" };
+    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Append items to FILE as they are crawled (-O to overwrite it); the format follows the extension: .jsonl, .json or .csv.", HelpName = "FILE" };
+
+    public Option<string?> OverwriteOutput { get; } = new("--overwrite-output", "-O") { Description = "Write items to FILE, emptying it first (a durable job resuming into its own output continues it).", HelpName = "FILE" };
 
     public Option<long?> Limit { get; } = new("--limit") { Description = "Stop after fetching N pages (a test crawl).", HelpName = "N" };
 
@@ -106,7 +108,7 @@ internal sealed class CrawlSettingsOptions
     {
         foreach (var option in new Option[]
         {
-            Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
+            Output, OverwriteOutput, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
@@ -182,19 +184,25 @@ internal sealed class CrawlSettingsOptions
     public CrawlOptions Build(ParseResult parse)
     {
         var options = new CrawlOptions();
-        if (parse.GetValue(Output) is { } output)
+        var (append, overwrite) = (parse.GetValue(Output), parse.GetValue(OverwriteOutput));
+        if (append is not null && overwrite is not null)
+        {
+            throw new CliUsageException("-o appends to a file and -O overwrites one: give one of them.");
+        }
+
+        if ((append ?? overwrite) is { } output)
         {
             try
             {
                 ItemExporters.FormatOf(output);
-                ItemExporters.CheckWritable(output);
             }
-            catch (Exception ex) when (ex is ArgumentException or ItemExportException)
+            catch (ArgumentException ex)
             {
                 throw new CliUsageException(ex.Message);
             }
 
             options.Output = output;
+            options.OverwriteOutput = overwrite is not null;
         }
 
         options.Limit = Positive(parse.GetValue(Limit), "--limit");
@@ -479,6 +487,28 @@ internal sealed class CrawlSettingsOptions
         options.JobDir = jobDir;
         options.KeepJob = parse.GetValue(KeepJob);
         options.FreshJob = parse.GetValue(Fresh);
+    }
+
+    /// <summary>
+    /// Checks, once the job directory is known, that the output may be written by this run: it is not the output of
+    /// another unfinished job, and no other run holds it, and it can be written.
+    /// </summary>
+    public static async Task CheckOutputAsync(CrawlOptions options)
+    {
+        if (options.Output is not { } output)
+        {
+            return;
+        }
+
+        try
+        {
+            await Trawl.Jobs.JobDirectory.ThrowIfOutputOfAnotherJobAsync(output, options.JobDir).ConfigureAwait(false);
+            ItemExporters.CheckWritable(output);
+        }
+        catch (ItemExportException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
     }
 
     /// <summary>Where a spider's job lives by default: <c>$TRAWL_DATA_DIR/NAME</c>, or <c>./.trawl/jobs/NAME</c>.</summary>

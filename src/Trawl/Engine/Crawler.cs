@@ -63,9 +63,16 @@ public sealed class Crawler
     /// <see cref="CrawlerBuilder.UseAbortToken"/>.
     /// </param>
     /// <exception cref="JobDirectoryException">The job directory cannot be used (corrupt, newer, locked, full...).</exception>
-    /// <exception cref="ItemExportException">The output cannot be opened.</exception>
+    /// <exception cref="ItemExportException">
+    /// The output cannot be opened, or it belongs to an unfinished job other than this crawl's (its message names the job).
+    /// </exception>
     public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
     {
+        if (Options.Output is { } output)
+        {
+            await JobDirectory.ThrowIfOutputOfAnotherJobAsync(output, Options.JobDir, cancellationToken).ConfigureAwait(false);
+        }
+
         var engine = await CrawlEngine.CreateAsync(this, cancellationToken).ConfigureAwait(false);
         await using var disposeEngine = engine.ConfigureAwait(false);
         return await engine.RunAsync().ConfigureAwait(false);

@@ -18,6 +18,17 @@ internal static class ExportFile
     /// <summary>The outputs being written in this process, by full path.</summary>
     private static readonly ConcurrentDictionary<string, byte> Claimed = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Opens the file to append to it, creating it if it is missing, once it is this writer's alone. Nothing in it
+    /// changes yet: the exporter decides where its items go.
+    /// </summary>
+    public static FileStream OpenForAppend(string fullPath)
+    {
+        ThrowIfNotAFile(fullPath);
+        ThrowIfReadOnly(fullPath);
+        return OpenClaimed(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+    }
+
     /// <summary>Creates the file, or empties it if it exists, once it is this writer's alone.</summary>
     public static FileStream Create(string fullPath)
     {
@@ -52,11 +63,7 @@ internal static class ExportFile
         ThrowIfNotAFile(fullPath);
         if (!File.Exists(fullPath))
         {
-            throw new ItemExportException(
-                fullPath,
-                $"Cannot resume writing items to '{fullPath}': the file is missing, but the job recorded {length} bytes written to it. " +
-                $"Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
-                null);
+            throw NotAsRecorded(fullPath, $"the file is missing, but the job recorded {length} bytes written to it");
         }
 
         ThrowIfReadOnly(fullPath);
@@ -75,20 +82,46 @@ internal static class ExportFile
         if (actual < length)
         {
             stream.Dispose();
-            throw new ItemExportException(
-                fullPath,
-                $"Cannot resume writing items to '{fullPath}': the file holds {actual} bytes, but the job recorded {length} bytes written to it, " +
-                $"so it was truncated or replaced. Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
-                null);
+            throw NotAsRecorded(fullPath, $"the file holds {actual} bytes, but the job recorded {length} bytes written to it, so it was truncated or replaced");
         }
 
         return stream;
     }
 
-    /// <summary>How a message says that an output no longer holds what was written to it; a command line looks for it.</summary>
-
     /// <summary>What a run with a new output file does, for messages.</summary>
     internal const string EveryItemAgain = "the job still holds every item, and writes them all to a file it has not written before";
+
+    /// <summary>
+    /// The exception for an output a job cannot resume writing because it no longer holds what the job wrote there:
+    /// the message says what is wrong and how to have every item written again.
+    /// </summary>
+    public static ItemExportException NotAsRecorded(string fullPath, string why) =>
+        new(fullPath, $"Cannot resume writing items to '{fullPath}': {why}. Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.", null)
+        {
+            Problem = ItemExportProblem.Changed,
+        };
+
+    /// <summary>Reads the bytes between <paramref name="from"/> and <paramref name="to"/> backwards, for the last one that is not JSON whitespace; -1 when there is none.</summary>
+    public static long LastNonWhitespace(FileStream stream, string fullPath, long from, long to)
+    {
+        const int chunk = 4096;
+        for (var end = to; end > from;)
+        {
+            var start = Math.Max(from, end - chunk);
+            var bytes = ReadAt(stream, fullPath, start, (int)(end - start));
+            for (var i = bytes.Length - 1; i >= 0; i--)
+            {
+                if (bytes[i] is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                {
+                    return start + i;
+                }
+            }
+
+            end = start;
+        }
+
+        return -1;
+    }
 
     /// <summary>Whether this process is writing <paramref name="fullPath"/> now.</summary>
     public static bool IsClaimedHere(string fullPath) => Claimed.ContainsKey(fullPath);

@@ -28,4 +28,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The result keeps at most {Capacity} items; later items are not kept (set an output file to keep them all)")]
     public static partial void ResultItemsTruncated(ILogger logger, int capacity);
+
+    [LoggerMessage(EventId = 4050, Level = LogLevel.Information, Message = "Appending items to output {Output}, which holds {Items} items already (at byte {Position})")]
+    public static partial void ItemOutputAppending(ILogger logger, string output, long items, long position);
+
+    [LoggerMessage(EventId = 4051, Level = LogLevel.Warning, Message = "Cannot mark output {Output} as the job's while it is unfinished ({Reason}); another run aimed at it will not be told it belongs to this job")]
+    public static partial void OutputOwnerMarkFailed(ILogger logger, string output, string reason);
 }

@@ -500,7 +500,10 @@ internal sealed class JobStore : IAsyncDisposable
             db.GetCounts(),
             db.CountItems(),
             db.TopErrors(topErrors),
-            db.CountDoneSince(since)), cancellationToken);
+            db.CountDoneSince(since))
+        {
+            Outputs = db.ExportOutputs(),
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -510,10 +513,36 @@ internal sealed class JobStore : IAsyncDisposable
     /// create its usual <c>job.db-wal</c> and <c>job.db-shm</c> companions beside it.
     /// </summary>
     /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
-    public static async Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    public static Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
+        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+        return ReadAsync(
+            directory,
+            database => new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since))
+            {
+                Outputs = database.ExportOutputs(),
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the failed requests of the job in <paramref name="directory"/>, oldest failure first, as
+    /// <see cref="ReadStatusAsync"/> reads: without the job's lock, and never writing to it. Returns
+    /// <see langword="null"/> when the directory holds no job.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
+    public static Task<IReadOnlyList<JobFailedRequest>?> ReadFailedAsync(string directory, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        return ReadAsync<IReadOnlyList<JobFailedRequest>>(directory, database => database.FailedRequests(max), cancellationToken);
+    }
+
+    // Reads the job in a directory without its lock and without writing; null when there is no job.
+    private static async Task<T?> ReadAsync<T>(string directory, Func<JobDatabase, T> read, CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var path = Path.Combine(directory, JobSchema.DatabaseFileName);
         if (!File.Exists(path))
@@ -530,11 +559,10 @@ internal sealed class JobStore : IAsyncDisposable
         }
 
         JobDatabase.Inspect(directory, path, options);
-        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
         try
         {
             using var database = JobDatabase.OpenReadOnly(path, options);
-            return new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since));
+            return read(database);
         }
         catch (SqliteException ex)
         {
