@@ -59,4 +59,10 @@ internal static partial class Log
 
     [LoggerMessage(3016, LogLevel.Warning, "The export checkpoint {Field} in {Key} is damaged ('{Value}'); the output is written again from the first item.")]
     public static partial void CheckpointDamaged(ILogger logger, string key, string field, string value);
+
+    [LoggerMessage(3017, LogLevel.Warning, "Worker {Worker} was taken for dead (no liveness beat heard for {Timeout}): its leases went back to the others, and its completions of them are refused. It carries on.")]
+    public static partial void TakenForDead(ILogger logger, string worker, TimeSpan timeout);
+
+    [LoggerMessage(3018, LogLevel.Warning, "Worker {Worker}'s liveness beat failed: {Error}")]
+    public static partial void BeatFailed(ILogger logger, string worker, string error);
 }

@@ -87,10 +87,10 @@ internal sealed class RedisConnection : IAsyncDisposable
         // give up, so a wrong password would look like an outage.
         using var log = new StringWriter(CultureInfo.InvariantCulture);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
-        if (!multiplexer.IsConnected && log.ToString().Contains("AuthenticationFailure", StringComparison.Ordinal))
+        if (!multiplexer.IsConnected && MentionsAuthenticationFailure(log.ToString()))
         {
             multiplexer.Dispose();
-            throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the password in the URL.");
+            throw new RedisUnavailableException($"Redis at {url.RedactedUrl} refused to authenticate: check the user and password in the URL.");
         }
 
         return multiplexer;
@@ -179,8 +179,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         Multiplexer.ConnectionFailed -= OnConnectionFailed;
         Multiplexer.ConnectionRestored -= OnConnectionRestored;
 
-        // Every operation of ours has been awaited by now. Close(true) would wait up to SyncTimeout for a reply to QUIT
-        // that StackExchange.Redis 1.2.6 does not always count, so close without waiting.
+        // Every operation of ours has been awaited by now: nothing is left to wait for, not even the reply to QUIT.
         Multiplexer.Close(allowCommandsToComplete: false);
         Multiplexer.Dispose();
         return ValueTask.CompletedTask;
@@ -209,7 +208,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private bool NeverAuthenticated => Volatile.Read(ref _connected) == 0;
 
     private RedisUnavailableException AuthenticationRefused(string error) =>
-        new($"Redis at {Endpoint} refused to authenticate: check the password in the URL. ({WithoutDiagnostics(error)})");
+        new($"Redis at {Endpoint} refused to authenticate: check the user and password in the URL. ({WithoutDiagnostics(error)})");
 
     // StackExchange.Redis appends its connection diagnostics (buffers, timings, states) to the reason: useful in a log,
     // noise in the one line a command prints.
@@ -220,9 +219,13 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     private static bool IsAuthenticationFailure(RedisConnectionException ex) =>
-        ex.FailureType == ConnectionFailureType.AuthenticationFailure
-        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal) || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal)
-        || ex.Message.Contains("AuthenticationFailure", StringComparison.Ordinal);
+        ex.FailureType == ConnectionFailureType.AuthenticationFailure || MentionsAuthenticationFailure(ex.Message);
+
+    // A refused login, as the client words it: its failure type, or the server's reply to AUTH (WRONGPASS) or to the
+    // command after it (NOAUTH), which the connect log can show before the failure itself is reported.
+    private static bool MentionsAuthenticationFailure(string text) =>
+        text.Contains("AuthenticationFailure", StringComparison.Ordinal) || text.Contains("NOAUTH", StringComparison.Ordinal)
+        || text.Contains("WRONGPASS", StringComparison.Ordinal);
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
     {

@@ -103,7 +103,7 @@ public class RedisCrawlOptions
         {
             RedisUrl.Parse(Url);
         }
-        catch (Exception ex) when (ex is FormatException or NotSupportedException)
+        catch (FormatException ex)
         {
             throw new ArgumentException($"{GetType().Name}.{nameof(Url)}: {ex.Message}", nameof(Url), ex);
         }

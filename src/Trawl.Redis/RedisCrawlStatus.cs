@@ -45,6 +45,12 @@ public sealed record RedisCrawlStatus
     /// <summary>Leases that expired and were taken back from their worker.</summary>
     public long LeasesExpired { get; init; }
 
+    /// <summary>
+    /// Leases taken back at once from workers whose liveness beat lapsed (<see cref="RedisFrontierOptions.LivenessTimeout"/>),
+    /// before they expired.
+    /// </summary>
+    public long LeasesReclaimed { get; init; }
+
     /// <summary>Retries scheduled so far.</summary>
     public long Retries { get; init; }
 
@@ -137,6 +143,7 @@ public sealed record RedisCrawlStatus
             LeasesGranted = counts[6],
             LeasesExpired = counts[7],
             Retries = counts[8],
+            LeasesReclaimed = counts[10],
             SeedsWaiting = (long)misc[0]!,
             InvalidSeeds = (long)misc[1]!,
             Paused = (long)misc[2]! == 1,

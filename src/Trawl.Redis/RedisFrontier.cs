@@ -16,9 +16,14 @@ namespace Trawl.Redis;
 /// </summary>
 /// <remarks>
 /// <para><b>Leases, not pops.</b> <see cref="TryLeaseAsync(int, CancellationToken)"/> moves requests atomically into a lease set with a deadline
-/// and a token. A worker renews its leases with <see cref="RenewAsync"/> (its heartbeat). When a worker dies or stalls,
-/// its leases expire and their requests go back to pending for the others; a late completion of an expired lease is
-/// rejected, so its items are committed once.</para>
+/// and a token. A worker renews its leases with <see cref="RenewAsync"/>. When a worker dies or stalls, its leases
+/// expire and their requests go back to pending for the others; a late completion of an expired lease is rejected, so
+/// its items are committed once.</para>
+/// <para><b>Liveness.</b> Once it has registered (its first lease, wait or renewal), a worker beats every
+/// <see cref="RedisFrontierOptions.LivenessInterval"/> on a timer of its own. When a worker's beat has lapsed for
+/// <see cref="RedisFrontierOptions.LivenessTimeout"/>, the next lease or wait of any other worker takes back all its
+/// leases at once, in the same script, so a killed worker's requests come back in seconds rather than after
+/// <see cref="RedisFrontierOptions.LeaseDuration"/>, while a slow but live worker keeps its leases.</para>
 /// <para><b>One script per batch.</b> <see cref="CompleteAsync(IReadOnlyList{Completion}, CancellationToken)"/> applies a whole batch in one Lua script: outcomes,
 /// discovered requests (deduplicated), and items appended to the item stream with increasing sequences. A request's
 /// attempts count only completed attempts (done, retry, failed); a released or expired lease does not count. A
@@ -56,7 +61,12 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
     private readonly RedisDedup _configuredDedup;
     private readonly RedisBloomFilter _configuredBloom;
     private readonly string _itemShare;
+    private readonly TimeSpan _livenessInterval;
+    private readonly long _livenessMs;
+    private readonly string _info;
+    private readonly CancellationTokenSource _stopBeating = new();
     private RedisBloomFilter? _bloom;
+    private Task? _beating;
     private int _seedsWaiting = 1;
     private int _registered;
     private int _disposed;
@@ -66,6 +76,8 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         _scripts = new CrawlScripts(redis, options);
         _events = new CrawlEvents(_scripts);
         _itemShare = options.ItemShare ?? string.Empty;
+        _livenessInterval = options.LivenessInterval;
+        _livenessMs = options.LivenessTimeout == Timeout.InfiniteTimeSpan ? 0 : (long)Math.Ceiling(options.LivenessTimeout.TotalMilliseconds);
         // A share's checkpoints are its own: two workers may well write files of the same name on different machines.
         _items = new CrawlItemLog(_scripts, _itemShare, _itemShare.Length == 0 ? string.Empty : _itemShare + "|", logger);
         _time = options.TimeProvider;
@@ -77,6 +89,12 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         _configuredDedup = options.Dedup;
         _configuredBloom = RedisBloomFilter.For(options.BloomExpectedItems, options.BloomFalsePositiveRate);
         WorkerId = options.WorkerId ?? NewWorkerId();
+        _info = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["host"] = Environment.MachineName,
+            ["pid"] = Environment.ProcessId,
+            ["started"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        });
         LeaseDuration = options.LeaseDuration;
     }
 
@@ -473,9 +491,9 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         _items.SetExportCheckpointAsync(output, checkpoint, cancellationToken);
 
     /// <summary>
-    /// Leaves the crawl: stops listening for changes and, if this worker leased or waited, removes it from the live
-    /// workers. Leases still held are not released (call <see cref="ReleaseAsync"/> first to hand them over at once);
-    /// they come back to the others when they expire.
+    /// Leaves the crawl: stops its liveness beat, stops listening for changes and, if this worker leased or waited,
+    /// removes it from the live workers. Leases still held are not released (call <see cref="ReleaseAsync"/> first to
+    /// hand them over at once); they come back to the others when they expire.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -484,6 +502,8 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
             return;
         }
 
+        await StopBeatingAsync().ConfigureAwait(false);
+        _stopBeating.Dispose();
         await _events.UnsubscribeAsync().ConfigureAwait(false);
         if (Volatile.Read(ref _registered) == 1)
         {
@@ -607,6 +627,19 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
 
     private string DescribeDedup() => _bloom is null ? "exact" : $"bloom m={_bloom.Bits} k={_bloom.Hashes}";
 
+    /// <summary>
+    /// Stops the liveness beat and waits for it to end, without leaving the crawl: to the others, this worker has died.
+    /// For <see cref="DisposeAsync"/>, and for tests that play a killed worker.
+    /// </summary>
+    internal async Task StopBeatingAsync()
+    {
+        await _stopBeating.CancelAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _beating) is { } beating)
+        {
+            await beating.ConfigureAwait(false);
+        }
+    }
+
     private async ValueTask EnsureRegisteredAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _registered) == 1)
@@ -614,14 +647,48 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
             return;
         }
 
-        var info = JsonSerializer.Serialize(new Dictionary<string, object>
+        await BeatAsync(cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _registered, 1) == 0 && _livenessMs > 0)
         {
-            ["host"] = Environment.MachineName,
-            ["pid"] = Environment.ProcessId,
-            ["started"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-        });
-        await _scripts.EvalAsync(RedisScripts.Register, _scripts.Args(WorkerId).Add(info), cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _registered, 1);
+            Volatile.Write(ref _beating, BeatLoopAsync(_stopBeating.Token));
+        }
+    }
+
+    // Registers this worker and renews its liveness deadline; false when it had been taken for dead (reap_dead in
+    // common.lua) since its previous beat.
+    private async Task<bool> BeatAsync(CancellationToken cancellationToken)
+    {
+        var args = _scripts.Args(WorkerId).Add(_info).Add(_livenessMs);
+        return (long)await _scripts.EvalAsync(RedisScripts.Register, args, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    // The liveness beat: a timer of its own, so that nothing the engine waits for (slow downloads, callbacks, commits)
+    // holds it back. Redis being unreachable is retried inside BeatAsync; anything else is logged and the beat goes on,
+    // since the worker's own calls meet the same trouble and report it.
+    private async Task BeatLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(_livenessInterval, _time);
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!await BeatAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        Log.TakenForDead(_logger, WorkerId, TimeSpan.FromMilliseconds(_livenessMs));
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.BeatFailed(_logger, WorkerId, _scripts.Connection.Sanitize(ex.Message));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: the worker is leaving.
+        }
     }
 
     // Entries leased whose request does not parse: set aside with the reason, as the scripts set aside what they find damaged.

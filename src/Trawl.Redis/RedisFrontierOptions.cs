@@ -30,10 +30,29 @@ public sealed class RedisFrontierOptions : RedisCrawlOptions
 
     /// <summary>
     /// How long a lease is held unless renewed with <see cref="RedisFrontier.RenewAsync"/>. A dead worker's requests come
-    /// back to the others after at most this long; a live worker must renew (heartbeat) well within it.
+    /// back to the others after at most this long, and sooner through <see cref="LivenessTimeout"/>; a live worker must
+    /// renew its leases well within it.
     /// </summary>
     /// <value>The default is 2 minutes.</value>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How often this worker tells the crawl it is alive. The beat runs on a timer of its own, so slow downloads and
+    /// callbacks do not hold it back.
+    /// </summary>
+    /// <value>The default is 4 seconds.</value>
+    public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// How long after its last liveness beat (<see cref="LivenessInterval"/>) a worker counts as dead. Any other worker
+    /// then takes back all its leases at once, instead of waiting for each to expire after <see cref="LeaseDuration"/>;
+    /// a live worker keeps its leases however slow its downloads are, since its beat does not wait for them. A worker
+    /// stalled longer than this (Redis unreachable from it, the process frozen) is taken for dead as well: its leases are
+    /// redone by others and its late completions rejected, so nothing is committed twice. <see cref="Timeout.InfiniteTimeSpan"/>
+    /// turns liveness off: a dead worker's leases then come back only as they expire.
+    /// </summary>
+    /// <value>The default is 12 seconds: three beats.</value>
+    public TimeSpan LivenessTimeout { get; set; } = TimeSpan.FromSeconds(12);
 
     /// <summary>How requests are deduplicated. The first worker of a crawl records its choice; later workers adopt it.</summary>
     /// <value>The default is <see cref="RedisDedup.Exact"/>.</value>
@@ -69,6 +88,13 @@ public sealed class RedisFrontierOptions : RedisCrawlOptions
         base.Validate();
         Require(WorkerId is null || RedisKeys.IsValidName(WorkerId), nameof(WorkerId), "must be 1-100 letters, digits, '.', '_' or '-'");
         Require(LeaseDuration >= TimeSpan.FromSeconds(1) && LeaseDuration <= TimeSpan.FromDays(1), nameof(LeaseDuration), "must be between 1 second and 1 day");
+        if (LivenessTimeout != Timeout.InfiniteTimeSpan)
+        {
+            Require(LivenessInterval >= TimeSpan.FromMilliseconds(10) && LivenessInterval <= TimeSpan.FromHours(1), nameof(LivenessInterval), "must be between 10 ms and 1 hour");
+            Require(LivenessTimeout >= LivenessInterval * 2 && LivenessTimeout <= TimeSpan.FromDays(1), nameof(LivenessTimeout),
+                "must be at least twice LivenessInterval and at most 1 day, or infinite to turn liveness off");
+        }
+
         Require(Enum.IsDefined(Dedup), nameof(Dedup), "is not a known mode");
         Require(BloomExpectedItems >= 1000, nameof(BloomExpectedItems), "must be at least 1,000");
         Require(BloomFalsePositiveRate is > 0 and < 0.5, nameof(BloomFalsePositiveRate), "must be between 0 and 0.5");

@@ -34,7 +34,7 @@ namespace Trawl.Redis;
 /// is the crawl's identity: a worker whose epoch is no longer there stops (<see cref="RedisCrawlLostException"/>). Also <c>global_rate</c>, <c>global_burst</c>,
 /// <c>global_concurrency</c>: the <see cref="RedisDomainLimiter"/>'s limits, once a worker sets them.</description></item>
 /// <item><term><c>stats</c></term><description>hash counters <c>done</c>, <c>failed</c>, <c>skipped</c>, <c>retried</c>,
-/// <c>leased</c>, <c>expired</c>, <c>seeded</c>.</description></item>
+/// <c>leased</c>, <c>expired</c>, <c>seeded</c>, <c>reclaimed</c> (leases taken back from dead workers).</description></item>
 /// <item><term><c>rate</c></term><description>hash minute (Unix time / 60 s) → requests done in it; the last hour is kept.</description></item>
 /// <item><term><c>errors</c></term><description>hash error kind → count, over retries and failures.</description></item>
 /// <item><term><c>failed</c></term><description>hash entry id → <c>{"kind","error","status","attempts","at","worker","request"}</c>
@@ -51,7 +51,10 @@ namespace Trawl.Redis;
 /// <item><term><c>paused</c></term><description>string, present while the whole cluster is paused (value: when it was set).</description></item>
 /// <item><term><c>pause_epoch</c></term><description>string counter, advanced at every pause and resume, so workers that hear
 /// of pause states out of order keep the newest (<see cref="RedisFrontier.IsPaused"/>).</description></item>
-/// <item><term><c>workers</c></term><description>zset worker id → last heartbeat.</description></item>
+/// <item><term><c>workers</c></term><description>zset worker id → when it last made a call.</description></item>
+/// <item><term><c>alive</c></term><description>zset worker id → liveness deadline: its last beat plus
+/// <see cref="RedisFrontierOptions.LivenessTimeout"/>. A worker past its deadline is dead, and the next lease or wait of
+/// another worker takes back its leases.</description></item>
 /// <item><term><c>worker_info</c></term><description>hash worker id → <c>{"host","pid","started"}</c>.</description></item>
 /// <item><term><c>worker_done</c></term><description>hash worker id → requests it completed as done.</description></item>
 /// <item><term><c>op:{id}</c></term><description>string, expires after an hour. The result of a completion or add batch, so

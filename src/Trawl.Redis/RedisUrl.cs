@@ -12,8 +12,8 @@ namespace Trawl.Redis;
 /// <remarks>
 /// <para>The password is kept out of every string this type produces: <see cref="ToString"/> and
 /// <see cref="RedactedUrl"/> print <c>***</c> in its place, and parse errors never echo the URL.</para>
-/// <para>StackExchange.Redis 1.2.6 authenticates with <c>AUTH password</c>, which Redis applies to the <c>default</c>
-/// user. A URL naming any other ACL user is refused when parsed, rather than failing later on the server.</para>
+/// <para>A URL with a user authenticates as that ACL user (<c>AUTH user password</c>, Redis 6 and later); one with only a
+/// password (<c>redis://:password@host</c>) as the <c>default</c> user.</para>
 /// </remarks>
 public sealed class RedisUrl
 {
@@ -44,7 +44,7 @@ public sealed class RedisUrl
     /// <summary>Whether the connection uses TLS (<c>rediss://</c>).</summary>
     public bool UseTls { get; }
 
-    /// <summary>The user named in the URL, if any (only <c>default</c> is supported).</summary>
+    /// <summary>The ACL user named in the URL, if any; <see langword="null"/> for the <c>default</c> user.</summary>
     public string? User { get; }
 
     /// <summary>Whether the URL carries a password.</summary>
@@ -78,7 +78,6 @@ public sealed class RedisUrl
     /// <summary>Parses a Redis URL.</summary>
     /// <exception cref="FormatException">The URL is not a valid Redis URL. The message never contains the URL itself,
     /// since it may carry a password.</exception>
-    /// <exception cref="NotSupportedException">The URL names an ACL user other than <c>default</c>.</exception>
     public static RedisUrl Parse(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -129,10 +128,11 @@ public sealed class RedisUrl
             }
         }
 
-        if (user is not null && !string.Equals(user, "default", StringComparison.Ordinal))
+        if (user is not null && password is null)
         {
-            throw new NotSupportedException(
-                $"The Redis URL names the ACL user '{user}'. The Redis client in use (StackExchange.Redis 1.2.6) can only authenticate as the default user: use redis://:password@host or redis://default:password@host.");
+            // Sending no AUTH would log in as 'default' instead. The name is not echoed: it may be a password whose
+            // colon was forgotten (redis://secret@host).
+            throw new FormatException($"The Redis URL names a user without a password. {Usage}");
         }
 
         var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host;
@@ -144,7 +144,7 @@ public sealed class RedisUrl
 
     /// <summary>
     /// Builds StackExchange.Redis options for this URL: no abort when the server is down at start (the multiplexer keeps
-    /// reconnecting in the background), keep-alives, and TLS 1.2 or 1.3 for <c>rediss://</c>.
+    /// reconnecting in the background), keep-alives, the ACL user if any, and TLS 1.2 or 1.3 for <c>rediss://</c>.
     /// </summary>
     /// <remarks>The returned object holds the password: never log it or its <c>ToString()</c>.</remarks>
     internal ConfigurationOptions ToConfigurationOptions(string clientName)
@@ -152,14 +152,22 @@ public sealed class RedisUrl
         var options = new ConfigurationOptions
         {
             AbortOnConnectFail = false,
-            ConnectRetry = 3,
+            // One attempt before ConnectAsync returns: the multiplexer goes on reconnecting in the background anyway,
+            // and more attempts only delay the report of a refused user or password by up to ConnectTimeout each.
+            ConnectRetry = 1,
             ConnectTimeout = 5000,
             SyncTimeout = 10_000,
             KeepAlive = 15,
             DefaultDatabase = Database,
             ClientName = clientName,
+            User = User,
             Password = Password,
             AllowAdmin = false,
+
+            // One server, not a set of primaries: no tie-breaker key and no master-changed channel, which an ACL user
+            // allowed only the crawl's keys and channels (~trawl:* &trawl:*) may not touch.
+            TieBreaker = string.Empty,
+            ConfigurationChannel = string.Empty,
         };
         options.EndPoints.Add(IPAddress.TryParse(Host, out var address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port));
         if (UseTls)

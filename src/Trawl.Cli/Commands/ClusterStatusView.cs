@@ -33,6 +33,7 @@ internal static class ClusterStatusView
         status.Items,
         status.LeasesGranted,
         status.LeasesExpired,
+        status.LeasesReclaimed,
         status.Retries,
         status.DoneLast5Minutes,
         status.PagesPerSecond,
@@ -74,7 +75,7 @@ internal static class ClusterStatusView
             Invariant($"Seeds:     {status.SeedsWaiting:N0} waiting in start_urls, {status.InvalidSeeds:N0} rejected"),
             Invariant($"Items:     {status.Items:N0}"),
             Invariant($"Rate:      {status.PagesPerSecond:N1} pages/s over the last 5 minutes ({status.DoneLast5Minutes:N0} done)"),
-            Invariant($"Leases:    {status.LeasesGranted:N0} granted, {status.LeasesExpired:N0} expired; {status.Retries:N0} retries"),
+            Invariant($"Leases:    {status.LeasesGranted:N0} granted, {status.LeasesExpired:N0} expired, {status.LeasesReclaimed:N0} taken back from dead workers; {status.Retries:N0} retries"),
             $"Dedup:     {status.Dedup}",
             Invariant($"Workers:   {live.Count:N0} live"),
         };

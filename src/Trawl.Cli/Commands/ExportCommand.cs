@@ -118,6 +118,11 @@ internal static class ExportCommand
             written += string.Create(CultureInfo.InvariantCulture, $"; {feed.DroppedByError:N0} were not JSON objects and were left out");
         }
 
+        if (feed.Failed > 0)
+        {
+            written += string.Create(CultureInfo.InvariantCulture, $"; {feed.Failed:N0} could not be written and were left out (see the log)");
+        }
+
         if (follow && !finished)
         {
             await output.WriteLineAsync($"{written}. Stopped by {signals.Received}; run the same command to go on.").ConfigureAwait(false);

@@ -91,8 +91,10 @@ internal static class JobCommands
             status.Counts.Total,
         },
         status.Items,
+        status.ItemsFailed,
         DonePerMinute = status.DoneLastMinute,
         TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Message, error.Count }),
+        TopItemErrors = status.TopItemErrors.Select(error => new { error.Kind, error.Message, error.Count }),
     };
 
     private static async Task WriteTextAsync(TextWriter output, string directory, JobStatus status)
@@ -103,7 +105,7 @@ internal static class JobCommands
             $"Job:       {directory}",
             $"Spider:    {status.Metadata.SpiderName ?? "?"} ({(status.Metadata.IsFinished ? "finished" : "unfinished")})",
             Invariant($"Requests:  {counts.Total:N0} in all: {counts.Pending:N0} pending, {counts.InProgress:N0} in progress, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
-            Invariant($"Items:     {status.Items:N0}"),
+            Invariant($"Items:     {status.Items:N0}{(status.ItemsFailed > 0 ? Invariant($", {status.ItemsFailed:N0} failed (not exported)") : string.Empty)}"),
             Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
             Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
         };
@@ -111,6 +113,12 @@ internal static class JobCommands
         {
             lines.Add("Top errors:");
             lines.AddRange(status.TopErrors.Select(error => Invariant($"  {error.Count,8:N0}  {error.Kind}: {error.Message}")));
+        }
+
+        if (status.TopItemErrors.Count > 0)
+        {
+            lines.Add("Top item errors:");
+            lines.AddRange(status.TopItemErrors.Select(error => Invariant($"  {error.Count,8:N0}  {error.Kind}: {error.Message}")));
         }
 
         foreach (var line in lines)

@@ -126,7 +126,8 @@ internal static class CrawlRunner
             ? "no errors"
             : string.Join(", ", stats.ErrorsByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
         var verb = result.Paused ? "Paused" : "Finished";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {spider.Name}: {stats.Pages:N0} pages, {stats.Items:N0} items, {stats.Failed:N0} failed ({errors}) in {stats.Elapsed.TotalSeconds:0.0}s, {stats.PagesPerSecond:N0} pages/s."));
+        var itemsFailed = stats.ItemsFailed > 0 ? string.Create(CultureInfo.InvariantCulture, $", {stats.ItemsFailed:N0} items failed") : string.Empty;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {spider.Name}: {stats.Pages:N0} pages, {stats.Items:N0} items, {stats.Failed:N0} failed{itemsFailed} ({errors}) in {stats.Elapsed.TotalSeconds:0.0}s, {stats.PagesPerSecond:N0} pages/s."));
         if (stats.Skipped > 0 || stats.FilteredByKind.Count > 0)
         {
             var skipped = string.Join(", ", stats.SkippedByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));

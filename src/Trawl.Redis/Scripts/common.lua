@@ -208,6 +208,54 @@ local function reclaim(limit)
   return #expired
 end
 
+-- Takes back at once every lease held by a worker in dead (worker id -> true): back to pending, no attempt counted, as
+-- if it had expired. A holder record that does not read "token worker" is left to its lease deadline; a damaged entry
+-- is set aside. Returns how many went back to pending.
+local function reclaim_held_by(dead)
+  local holders = redis.call('HGETALL', P .. 'holders')
+  local n = 0
+  for i = 1, #holders, 2 do
+    local id = holders[i]
+    local worker = string.match(holders[i + 1], '^%d+ (.+)$')
+    if worker and dead[worker] then
+      end_lease(id)
+      if requeue(id) then
+        n = n + 1
+      end
+    end
+  end
+  return n
+end
+
+-- Worker liveness. Each worker beats on a timer of its own (register.lua), which puts its deadline in alive (worker ->
+-- NOW + liveness timeout); slow downloads do not hold the beat back, so a live worker keeps its leases. A worker whose
+-- deadline has passed is dead: its leases go back to pending at once, instead of each waiting out its lease deadline,
+-- and it leaves the live workers. The caller is never taken for dead: it is evidently running. Returns how many leases
+-- came back.
+local function reap_dead()
+  local lapsed = redis.call('ZRANGEBYSCORE', P .. 'alive', '-inf', NOW, 'LIMIT', 0, 100)
+  local dead, any = {}, false
+  for i = 1, #lapsed do
+    local worker = lapsed[i]
+    if worker ~= WORKER then
+      dead[worker] = true
+      any = true
+      redis.call('ZREM', P .. 'alive', worker)
+      redis.call('ZREM', P .. 'workers', worker)
+      redis.call('HDEL', P .. 'worker_info', worker)
+    end
+  end
+  if not any then
+    return 0
+  end
+  local n = reclaim_held_by(dead)
+  if n > 0 then
+    hincr('stats', 'reclaimed', n)
+    notify()
+  end
+  return n
+end
+
 -- Deduplication. key '' = DontFilter (always new, marks nothing); 'x' .. 20 fingerprint bytes = exact set;
 -- 'b' .. ' pos1 pos2 …' = the Bloom filter's bit positions: BITFIELD SET returns the old bits, so the check and the
 -- set are one command, and the request was seen when every old bit was already 1.

@@ -52,6 +52,7 @@ if pause % 2 == 1 then
   return { pause, seeds, 0, 0, SET_ASIDE }
 end
 promote(1000)
+reap_dead()
 reclaim(1000)
 local popped = redis.call('ZPOPMIN', P .. 'pending', max)
 local ready = {}

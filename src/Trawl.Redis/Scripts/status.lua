@@ -1,8 +1,8 @@
--- The crawl's status in one consistent read. Returns, as nested arrays: counts[10], {seeds, invalid seeds, paused,
+-- The crawl's status in one consistent read. Returns, as nested arrays: counts[11], {seeds, invalid seeds, paused,
 -- items, now, corrupt}, workers (id, last seen)*, worker_info*, lease holders, worker_done*, rate*, errors*, config,
 -- the newest corrupt records. Damaged counts read as 0 and are left out of the lists; rate buckets older than an hour
 -- are dropped.
-local s = redis.call('HMGET', P .. 'stats', 'done', 'failed', 'skipped', 'leased', 'expired', 'retried', 'seeded')
+local s = redis.call('HMGET', P .. 'stats', 'done', 'failed', 'skipped', 'leased', 'expired', 'retried', 'seeded', 'reclaimed')
 local counts = { redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'delayed'), redis.call('ZCARD', P .. 'leases') }
 for i = 1, #s do
   counts[#counts + 1] = count_of(s[i])

@@ -144,6 +144,15 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool RandomizeDownloadDelay { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = true;
 
+    /// <summary>
+    /// The longest parsing one page's HTML into a document may take. A page past it (thousands of nested elements cost
+    /// time quadratic in the depth) is not parsed: its request fails as <c>parse_limit</c>, counting an attempt, and the
+    /// crawl goes on. A pause lets a parse under way go on for at most two seconds more; a parse still running then
+    /// stops, and that request goes back to pending, its attempt not counted.
+    /// </summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan MaxParseTime { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxResultItems { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = 100_000;
@@ -179,6 +188,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
         OptionChecks.Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
         OptionChecks.Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
+        OptionChecks.Require(MaxParseTime > TimeSpan.Zero, nameof(MaxParseTime), "must be positive");
         OptionChecks.Require(MaxPagesPerDomain is null or > 0, nameof(MaxPagesPerDomain), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || RecrawlAfter > TimeSpan.Zero, nameof(RecrawlAfter), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || JobDir is not null, nameof(RecrawlAfter), "applies to a durable job: set JobDir too");

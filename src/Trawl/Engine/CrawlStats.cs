@@ -21,6 +21,13 @@ public sealed class CrawlStats
     /// <summary>Items dropped by a pipeline.</summary>
     public long ItemsDropped { get; init; }
 
+    /// <summary>
+    /// Items that failed on their way out: a pipeline threw on them (<c>pipeline_error</c>) or the exporter could not
+    /// write them (<c>exporter_error</c>); <see cref="ErrorsByKind"/> counts them by kind. They are not exported, and a
+    /// durable job records them (<c>trawl status</c> shows them) and never exports them later.
+    /// </summary>
+    public long ItemsFailed { get; init; }
+
     /// <summary>Requests retried.</summary>
     public long Retries { get; init; }
 
@@ -45,7 +52,11 @@ public sealed class CrawlStats
     /// <summary>robots.txt files fetched. They are not pages: not in <see cref="Requests"/> or <see cref="Pages"/>.</summary>
     public long RobotsTxtFetches { get; init; }
 
-    /// <summary>Errors by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>. Retried attempts count too.</summary>
+    /// <summary>
+    /// Errors by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>. Retried attempts count
+    /// too, and so do failed items (<c>pipeline_error</c>, <c>exporter_error</c>) and faults of the spider's hooks
+    /// (<c>on_start_error</c>, <c>start_requests_error</c>, <c>on_close_error</c>), which fail no request.
+    /// </summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Wall-clock time of the run.</summary>

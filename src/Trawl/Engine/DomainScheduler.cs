@@ -203,6 +203,9 @@ internal sealed class DomainScheduler
     /// <summary>The page limit of a domain, if it has one.</summary>
     public long? MaxPagesOf(string domain) => SlotOf(domain).MaxPages;
 
+    /// <summary>When the next request to the domain may start, for tests.</summary>
+    internal DateTimeOffset NextStartOf(string domain) => SlotOf(domain).NextStart;
+
     /// <summary>Removes and returns every lease held here, for release on pause.</summary>
     public List<Lease> Drain()
     {

@@ -120,7 +120,8 @@ internal sealed class StatsCollector : IDisposable
 
     public void RobotsFetch() => Interlocked.Increment(ref _robotsFetches);
 
-    public CrawlStats Snapshot(long exported, long dropped) => new()
+    /// <summary>The counters now, with the item feed's: items exported, dropped, and failed by kind (also counted as errors).</summary>
+    public CrawlStats Snapshot(long exported, long dropped, IReadOnlyDictionary<string, long> itemFailures) => new()
     {
         Requests = Requests,
         ResponsesByStatus = new SortedDictionary<int, long>(_statuses),
@@ -134,9 +135,21 @@ internal sealed class StatsCollector : IDisposable
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
-        ErrorsByKind = new SortedDictionary<string, long>(_errors, StringComparer.Ordinal),
+        ItemsFailed = itemFailures.Values.Sum(),
+        ErrorsByKind = Merge(_errors, itemFailures),
         Elapsed = _time.GetElapsedTime(_started),
     };
+
+    private static SortedDictionary<string, long> Merge(ConcurrentDictionary<string, long> errors, IReadOnlyDictionary<string, long> more)
+    {
+        var merged = new SortedDictionary<string, long>(errors, StringComparer.Ordinal);
+        foreach (var (kind, count) in more)
+        {
+            merged[kind] = merged.GetValueOrDefault(kind) + count;
+        }
+
+        return merged;
+    }
 
     /// <summary>Stops reporting this crawl's gauges; its counters stay with whoever listened.</summary>
     public void Dispose() => CrawlMetrics.Untrack(this);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
@@ -146,6 +147,12 @@ public sealed class Response
     /// <summary>The number of times this response parsed its HTML: 0 or 1.</summary>
     internal int ParseCount { get; private set; }
 
+    /// <summary>
+    /// How long parsing this response's HTML may take, and what stops it early; the engine sets it before the callback
+    /// runs. A parse past it throws <see cref="HtmlParseLimitException"/>, and the document stays unparsed.
+    /// </summary>
+    internal HtmlParseBudget ParseBudget { get; set; }
+
     /// <summary>The parsed HTML document, parsed on first use.</summary>
     /// <exception cref="NotSupportedException">The response is not HTML (<see cref="IsHtml"/>).</exception>
     internal IHtmlDocument Document
@@ -171,7 +178,7 @@ public sealed class Response
                 if (_document is null)
                 {
                     ParseCount++;
-                    Volatile.Write(ref _document, HtmlParsing.Parse(text));
+                    Volatile.Write(ref _document, HtmlParsing.Parse(text, ParseBudget));
                 }
 
                 return _document;
@@ -193,6 +200,31 @@ public sealed class Response
         var results = new List<Selector>();
         query.Select(Document, results);
         return new SelectorList(results);
+    }
+
+    /// <summary>
+    /// Evaluates a plan's fields: while tokenizing the page when the plan and the page allow it, so the page is never
+    /// parsed, and from the parsed document otherwise. Either way the values are what <c>Css(query).Get()</c> (or
+    /// <c>GetAll()</c>) gives for each field.
+    /// </summary>
+    /// <returns><see langword="false"/>, with no values, when the response is not HTML.</returns>
+    internal bool TryExtract(FieldPlan plan, [NotNullWhen(true)] out FieldValues? values)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!IsHtml)
+        {
+            values = null;
+            return false;
+        }
+
+        if (Volatile.Read(ref _document) is null && plan.CanStream && plan.TryStream(Text) is { } streamed)
+        {
+            values = streamed;
+            return true;
+        }
+
+        values = plan.Select(Document);
+        return true;
     }
 
     /// <summary>Resolves a possibly relative link against <see cref="BaseUrl"/>; <see langword="null"/> when it is not an http(s) URL.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,14 +23,33 @@ namespace Trawl.Items;
 /// <see cref="WriteAsync"/> must not be called concurrently. An item at or below the last sequence is skipped.</para>
 /// <para>Replayed items pass through the pipelines again, so a pipeline's own side effects (a database insert, say)
 /// happen at least once, not exactly once.</para>
-/// <para>A pipeline that throws drops that batch (logged, counted in <see cref="Dropped"/> and
-/// <see cref="DroppedByError"/>) and the feed carries on. A failure of the output (a write, or recording the
-/// checkpoint) is fatal: the feed stops and <see cref="Fault"/> holds the error, which <see cref="WriteAsync"/> and
-/// <see cref="CompleteAsync"/> then throw.</para>
+/// <para>Faults stay with their item. A pipeline that throws on a batch is run again on halves of it, each item afresh
+/// from its committed JSON, down to the single items it throws on; those fail as <see cref="PipelineError"/> and the rest
+/// go on (so a pipeline may see an item more than once, as on a replay). An item the exporter cannot write (it throws
+/// something other than an I/O failure) is found the same way and fails as <see cref="ExporterError"/>. A failed item
+/// is logged once with its exception, counted (<see cref="Failed"/>, <see cref="FailuresByKind"/>), not exported, and,
+/// when the item log is an <see cref="IItemFailureLog"/> (a job's), recorded there, so it is never exported later.</para>
+/// <para>A failure of the output itself (a write, or recording the checkpoint or the failures) is fatal: the feed stops
+/// and <see cref="Fault"/> holds the error, which <see cref="WriteAsync"/> and <see cref="CompleteAsync"/> then throw.</para>
 /// </remarks>
 public sealed class ItemFeed : IAsyncDisposable
 {
+    /// <summary>The error kind of an item a pipeline threw on.</summary>
+    public const string PipelineError = "pipeline_error";
+
+    /// <summary>The error kind of an item the exporter could not write.</summary>
+    public const string ExporterError = "exporter_error";
+
     private readonly Channel<CommittedItem> _channel;
+    private readonly IItemFailureLog? _failureLog;
+    private readonly ConcurrentDictionary<string, long> _failuresByKind = new(StringComparer.Ordinal);
+
+    // The batch being processed (one at a time, on the single consumer): its parsed items, the committed item behind
+    // each (index for index), the items parsed again while finding a pipeline's failures, and the failures found.
+    private readonly List<CommittedItem> _sources = [];
+    private readonly List<(JsonObject Item, long Sequence)> _reparsed = [];
+    private readonly List<ItemFailure> _batchFailures = [];
+    private List<JsonObject> _batchObjects = [];
     private readonly ItemPipeline[] _pipelines;
     private readonly IItemLog? _itemLog;
     private readonly string? _outputKey;
@@ -49,6 +69,7 @@ public sealed class ItemFeed : IAsyncDisposable
     private long _droppedByError;
     private long _replayed;
     private long _outputItems;
+    private long _failed;
     private ItemExportException? _fault;
     private int _completing;
     private bool _finished;
@@ -67,6 +88,7 @@ public sealed class ItemFeed : IAsyncDisposable
         _itemLog = options.Output is null ? null : options.ItemLog;
         _overwrite = options.Overwrite;
         _owner = options.Owner;
+        _failureLog = options.ItemLog as IItemFailureLog;
         _logger = options.Logger;
         _batchSize = options.BatchSize;
         _replayPageSize = options.ReplayPageSize;
@@ -76,11 +98,17 @@ public sealed class ItemFeed : IAsyncDisposable
     /// <summary>Items written to the output (replayed ones included), or kept in <see cref="Items"/> when there is no output.</summary>
     public long Exported => Interlocked.Read(ref _exported);
 
-    /// <summary>Items dropped: by a pipeline returning <see langword="null"/>, by a pipeline that threw, or because they were not JSON objects.</summary>
+    /// <summary>Items dropped: by a pipeline returning <see langword="null"/>, or because they were not JSON objects.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>The part of <see cref="Dropped"/> dropped by an error: a pipeline that threw, or an item that was not a JSON object.</summary>
+    /// <summary>The part of <see cref="Dropped"/> dropped because the item was not a JSON object. (Items a pipeline threw on are <see cref="Failed"/>.)</summary>
     public long DroppedByError => Interlocked.Read(ref _droppedByError);
+
+    /// <summary>Items that failed: a pipeline threw on them, or the exporter could not write them.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary><see cref="Failed"/> by kind: <see cref="PipelineError"/> and <see cref="ExporterError"/>.</summary>
+    public IReadOnlyDictionary<string, long> FailuresByKind => _failuresByKind;
 
     /// <summary>Committed items replayed from the item log when the feed started.</summary>
     public long Replayed => Interlocked.Read(ref _replayed);
@@ -314,6 +342,10 @@ public sealed class ItemFeed : IAsyncDisposable
     private async ValueTask<int> ProcessAsync(IReadOnlyList<CommittedItem> batch, CancellationToken cancellationToken)
     {
         var objects = new List<JsonObject>(batch.Count);
+        _batchObjects = objects;
+        _sources.Clear();
+        _reparsed.Clear();
+        _batchFailures.Clear();
         var last = _lastSequence;
         var accepted = 0;
         var invalid = 0;
@@ -337,6 +369,7 @@ public sealed class ItemFeed : IAsyncDisposable
             if (Parse(item) is { } parsed)
             {
                 objects.Add(parsed);
+                _sources.Add(item);
             }
             else
             {
@@ -349,16 +382,20 @@ public sealed class ItemFeed : IAsyncDisposable
             return 0;
         }
 
-        var (survivors, failed) = await RunPipelinesAsync(objects, cancellationToken).ConfigureAwait(false);
-        var kept = survivors.Count;
+        var survivors = objects.Count == 0 ? objects : await RunPipelinesAsync(objects, cancellationToken).ConfigureAwait(false);
+        var pipelineFailures = _batchFailures.Count;
+        int kept;
         if (_exporter is not null)
         {
             if (survivors.Count > 0)
             {
                 await ExportAsync(_exporter, survivors, cancellationToken).ConfigureAwait(false);
-                _outputItems += survivors.Count;
             }
 
+            // Those the exporter failed on were not written.
+            kept = survivors.Count - (_batchFailures.Count - pipelineFailures);
+            _outputItems += kept;
+            await RecordFailuresAsync(cancellationToken).ConfigureAwait(false);
             if (_itemLog is not null)
             {
                 await CheckpointAsync(_itemLog, new ExportCheckpoint(last, _exporter.Position) { Items = _outputItems }, cancellationToken).ConfigureAwait(false);
@@ -367,12 +404,13 @@ public sealed class ItemFeed : IAsyncDisposable
         else
         {
             kept = KeepInResult(survivors);
+            await RecordFailuresAsync(cancellationToken).ConfigureAwait(false);
         }
 
         Volatile.Write(ref _lastSequence, last);
         Interlocked.Add(ref _exported, kept);
-        Interlocked.Add(ref _dropped, Math.Max(0, accepted - survivors.Count));
-        Interlocked.Add(ref _droppedByError, invalid + failed);
+        Interlocked.Add(ref _dropped, Math.Max(0, accepted - pipelineFailures - survivors.Count));
+        Interlocked.Add(ref _droppedByError, invalid);
         return accepted;
     }
 
@@ -395,10 +433,66 @@ public sealed class ItemFeed : IAsyncDisposable
         return null;
     }
 
-    private async ValueTask<(IReadOnlyList<JsonObject> Survivors, int Failed)> RunPipelinesAsync(
-        List<JsonObject> items, CancellationToken cancellationToken)
+    // Runs the batch through every pipeline. When one throws, the items it threw on are found by running the
+    // pipelines again on halves of the batch, down to single items; the rest go on.
+    private async ValueTask<IReadOnlyList<JsonObject>> RunPipelinesAsync(List<JsonObject> objects, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonObject> current = items;
+        if (_pipelines.Length == 0)
+        {
+            return objects;
+        }
+
+        try
+        {
+            return await RunChainAsync(objects, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PipelineFault fault)
+        {
+            if (objects.Count == 1)
+            {
+                FailItem(_sources[0].Sequence, PipelineError, fault.Pipeline, fault.InnerException!);
+                return [];
+            }
+
+            Log.ItemPipelineBatchFailed(_logger, fault.Pipeline, objects.Count, fault.InnerException!.Message);
+            var survivors = new List<JsonObject>();
+            await IsolatePipelineFaultsAsync(0, objects.Count, survivors, cancellationToken).ConfigureAwait(false);
+            return survivors;
+        }
+    }
+
+    // Each item afresh from its committed JSON: the pipelines may have changed it before one threw.
+    private async ValueTask IsolatePipelineFaultsAsync(int start, int count, List<JsonObject> survivors, CancellationToken cancellationToken)
+    {
+        var items = new List<JsonObject>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            var item = Parse(_sources[i])!;
+            items.Add(item);
+            _reparsed.Add((item, _sources[i].Sequence));
+        }
+
+        try
+        {
+            survivors.AddRange(await RunChainAsync(items, cancellationToken).ConfigureAwait(false));
+        }
+        catch (PipelineFault fault)
+        {
+            if (count == 1)
+            {
+                FailItem(_sources[start].Sequence, PipelineError, fault.Pipeline, fault.InnerException!);
+                return;
+            }
+
+            var half = count / 2;
+            await IsolatePipelineFaultsAsync(start, half, survivors, cancellationToken).ConfigureAwait(false);
+            await IsolatePipelineFaultsAsync(start + half, count - half, survivors, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<JsonObject>> RunChainAsync(IReadOnlyList<JsonObject> items, CancellationToken cancellationToken)
+    {
+        var current = items;
         foreach (var pipeline in _pipelines)
         {
             if (current.Count == 0)
@@ -417,25 +511,90 @@ public sealed class ItemFeed : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                // One bad batch should not end the crawl: drop it and carry on.
-                Log.ItemPipelineFailed(_logger, pipeline.GetType().FullName ?? pipeline.GetType().Name, current.Count, ex);
-                return ([], current.Count);
+                throw new PipelineFault(pipeline.GetType().FullName ?? pipeline.GetType().Name, ex);
             }
         }
 
         // A batch override may hand back null entries; treat them as dropped.
-        return (current.Contains(null!) ? [.. current.Where(static item => item is not null)] : current, 0);
+        return current.Contains(null!) ? [.. current.Where(static item => item is not null)] : current;
     }
 
+    // Writes the items; when the exporter throws on them (not an I/O failure: it has cut the file back), the items it
+    // cannot write are found by writing halves, down to single items; the rest are written, in order.
     private async ValueTask ExportAsync(IItemExporter exporter, IReadOnlyList<JsonObject> items, CancellationToken cancellationToken)
     {
         try
         {
             await exporter.WriteAsync(items, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex) when (IsItemFault(ex, cancellationToken))
+        {
+            if (items.Count == 1)
+            {
+                FailItem(SequenceOf(items[0]), ExporterError, exporter.GetType().Name, ex);
+                return;
+            }
+
+            var half = items.Count / 2;
+            await ExportAsync(exporter, [.. items.Take(half)], cancellationToken).ConfigureAwait(false);
+            await ExportAsync(exporter, [.. items.Skip(half)], cancellationToken).ConfigureAwait(false);
+        }
         catch (Exception ex) when (ex is not ItemExportException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             throw new ItemExportException(_outputKey!, $"Cannot write items to '{_outputKey}': {ex.Message.TrimEnd('.')}.", ex);
+        }
+    }
+
+    // What an item brings on itself, as opposed to a failure of the output (I/O, a broken or closed exporter) or a stop.
+    private static bool IsItemFault(Exception ex, CancellationToken cancellationToken) =>
+        ex is not (ItemExportException or ObjectDisposedException)
+        && !ExportFile.IsIoFailure(ex)
+        && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    // The sequence of an item in the batch: found by identity, since pipelines hand items on (or new ones in their place).
+    private long? SequenceOf(JsonObject item)
+    {
+        for (var i = 0; i < _batchObjects.Count; i++)
+        {
+            if (ReferenceEquals(_batchObjects[i], item))
+            {
+                return _sources[i].Sequence;
+            }
+        }
+
+        foreach (var (reparsed, sequence) in _reparsed)
+        {
+            if (ReferenceEquals(reparsed, item))
+            {
+                return sequence;
+            }
+        }
+
+        return null;
+    }
+
+    private void FailItem(long? sequence, string kind, string where, Exception exception)
+    {
+        Log.ItemFailed(_logger, exception, sequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?", where, kind);
+        _batchFailures.Add(new ItemFailure(sequence, kind, $"{where}: {exception.GetType().Name}: {exception.Message}"));
+        _failuresByKind.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+        Interlocked.Increment(ref _failed);
+    }
+
+    private async ValueTask RecordFailuresAsync(CancellationToken cancellationToken)
+    {
+        if (_failureLog is null || _batchFailures.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _failureLog.RecordItemFailuresAsync([.. _batchFailures], cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw new ItemExportException(_outputKey ?? string.Empty, $"Cannot record failed items in the job: {ex.Message.TrimEnd('.')}.", ex);
         }
     }
 
@@ -556,6 +715,12 @@ public sealed class ItemFeed : IAsyncDisposable
             // Writers waiting on a full buffer wake up and see the fault; buffered items are abandoned (a durable job replays them).
             _channel.Writer.TryComplete(fault);
         }
+    }
+
+    /// <summary>A pipeline threw; carries its name to where the item is failed.</summary>
+    private sealed class PipelineFault(string pipeline, Exception inner) : Exception(inner.Message, inner)
+    {
+        public string Pipeline { get; } = pipeline;
     }
 
     private void Abort()

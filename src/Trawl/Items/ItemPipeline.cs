@@ -9,9 +9,11 @@ namespace Trawl.Items;
 /// many items and never blocks downloads beyond it.
 /// </summary>
 /// <remarks>
-/// A stage that throws drops the batch it was given (the error is logged and counted) and the crawl carries on.
-/// When a durable crawl resumes, the items committed after the output's last checkpoint pass through the stages
-/// again, so a stage's own side effects (a database insert, say) happen at least once rather than exactly once.
+/// A stage that throws fails only the items it threw on (kind <c>pipeline_error</c>, logged and counted; a job records
+/// them and never exports them) and the crawl carries on: to find them, the batch is run again through the stages in
+/// halves, each item afresh from its committed JSON. So, as when a durable crawl resumes and the items committed after
+/// the output's last checkpoint pass through the stages again, a stage's own side effects (a database insert, say)
+/// happen at least once rather than exactly once.
 /// </remarks>
 public abstract class ItemPipeline
 {

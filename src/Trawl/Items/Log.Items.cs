@@ -11,8 +11,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Replayed {Count} committed items into output {Output}, up to item {Sequence}")]
     public static partial void ItemsReplayed(ILogger logger, long count, string output, long sequence);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "Item pipeline {Pipeline} failed on a batch of {Count} items; they are dropped")]
-    public static partial void ItemPipelineFailed(ILogger logger, string pipeline, int count, Exception exception);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Item pipeline {Pipeline} failed to close")]
     public static partial void ItemPipelineCloseFailed(ILogger logger, string pipeline, Exception exception);
@@ -28,6 +26,12 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The result keeps at most {Capacity} items; later items are not kept (set an output file to keep them all)")]
     public static partial void ResultItemsTruncated(ILogger logger, int capacity);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "Item {Sequence} failed in {Where} ({Kind}); it is not exported")]
+    public static partial void ItemFailed(ILogger logger, Exception exception, string sequence, string where, string kind);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Item pipeline {Pipeline} failed on a batch of {Count} items ({Reason}); running them again in smaller batches to find the items it fails on")]
+    public static partial void ItemPipelineBatchFailed(ILogger logger, string pipeline, int count, string reason);
 
     [LoggerMessage(EventId = 4050, Level = LogLevel.Information, Message = "Appending items to output {Output}, which holds {Items} items already (at byte {Position})")]
     public static partial void ItemOutputAppending(ILogger logger, string output, long items, long position);

@@ -11,6 +11,9 @@ namespace Trawl.Jobs;
 /// </summary>
 internal sealed class JobDatabase : IDisposable
 {
+    /// <summary>The error kind of a stored request that cannot be read.</summary>
+    public const string InvalidRequestKind = "invalid_request";
+
     private const int SqliteFull = 13;
 
     /// <summary>SQLITE_IOERR_SHMSIZE: the log's index could not grow, which in practice means the disk is full.</summary>
@@ -234,6 +237,9 @@ internal sealed class JobDatabase : IDisposable
                 RETURNING CAST(value AS INTEGER)
                 """);
             var leaseEpoch = (long)epoch.ExecuteScalar()!;
+
+            // Jobs made before failed items were recorded get the table now (format 1 either way: older trawls ignore it).
+            Command(JobSchema.CreateItemFailures).ExecuteNonQuery();
             return ((long)count, leaseEpoch);
         });
     }
@@ -257,7 +263,11 @@ internal sealed class JobDatabase : IDisposable
         return added;
     });
 
-    public List<Lease> Lease(int max, long now, long token, long? expiresAt)
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due requests. A stored request that cannot be read fails there and then as
+    /// <c>invalid_request</c> instead of blocking every lease; each is added to <paramref name="unreadable"/>.
+    /// </summary>
+    public List<Lease> Lease(int max, long now, long token, long? expiresAt, List<LeaseFailure> unreadable)
     {
         // Leases need not survive a crash (the next open puts in-progress requests back), so their commits skip the fsync;
         // the next durable commit flushes them along with its own.
@@ -272,7 +282,7 @@ internal sealed class JobDatabase : IDisposable
             lease.Parameters[3].Value = max;
             var expiry = expiresAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.MaxValue;
             var leased = new List<(int Priority, Lease Lease)>();
-            List<(long Id, string Error)>? unreadable = null;
+            var failedBefore = unreadable.Count;
             using (var reader = lease.ExecuteReader())
             {
                 while (reader.Read())
@@ -287,19 +297,19 @@ internal sealed class JobDatabase : IDisposable
                     }
                     catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException)
                     {
-                        (unreadable ??= []).Add((id, ex.Message));
+                        unreadable.Add(new LeaseFailure(id, InvalidRequestKind, "The stored request cannot be read: " + ex.Message));
                     }
                 }
             }
 
             // A row edited by hand into something that is not a request fails on its own instead of blocking every lease.
-            if (unreadable is not null)
+            if (unreadable.Count > failedBefore)
             {
                 var fail = Command(Sql.FailUnreadable, ("$id", SqliteType.Integer), ("$error", SqliteType.Text), ("$now", SqliteType.Integer));
-                foreach (var (id, error) in unreadable)
+                for (var i = failedBefore; i < unreadable.Count; i++)
                 {
-                    fail.Parameters[0].Value = id;
-                    fail.Parameters[1].Value = "The stored request cannot be read: " + error;
+                    fail.Parameters[0].Value = unreadable[i].EntryId;
+                    fail.Parameters[1].Value = unreadable[i].Error;
                     fail.Parameters[2].Value = now;
                     fail.ExecuteNonQuery();
                 }
@@ -468,7 +478,11 @@ internal sealed class JobDatabase : IDisposable
 
     public List<CommittedItem> ReadItems(long afterSequence, int max)
     {
-        var read = Command("SELECT seq, json FROM items WHERE seq > $after ORDER BY seq LIMIT $max", ("$after", SqliteType.Integer), ("$max", SqliteType.Integer));
+        // Failed items are never exported: a replay leaves them out.
+        var read = Command(
+            "SELECT seq, json FROM items WHERE seq > $after AND NOT EXISTS (SELECT 1 FROM item_failures f WHERE f.seq = items.seq) ORDER BY seq LIMIT $max",
+            ("$after", SqliteType.Integer),
+            ("$max", SqliteType.Integer));
         read.Parameters[0].Value = afterSequence;
         read.Parameters[1].Value = max;
         var items = new List<CommittedItem>();
@@ -481,12 +495,55 @@ internal sealed class JobDatabase : IDisposable
         return items;
     }
 
-    /// <summary>How many committed items have a sequence greater than <paramref name="afterSequence"/>.</summary>
+    /// <summary>How many committed items that can be exported (not failed) have a sequence greater than <paramref name="afterSequence"/>.</summary>
     public long CountItemsAfter(long afterSequence)
     {
-        var count = Command("SELECT count(*) FROM items WHERE seq > $after", ("$after", SqliteType.Integer));
+        var count = Command(
+            "SELECT count(*) FROM items WHERE seq > $after AND NOT EXISTS (SELECT 1 FROM item_failures f WHERE f.seq = items.seq)",
+            ("$after", SqliteType.Integer));
         count.Parameters[0].Value = afterSequence;
         return (long)count.ExecuteScalar()!;
+    }
+
+    /// <summary>Records failed items; an item recorded already keeps its first record.</summary>
+    public void RecordItemFailures(IReadOnlyList<Items.ItemFailure> failures, long now) => Write(durable: true, () =>
+    {
+        var insert = Command(
+            "INSERT OR IGNORE INTO item_failures (seq, kind, error, failed_at) VALUES ($seq, $kind, $error, $now)",
+            ("$seq", SqliteType.Integer), ("$kind", SqliteType.Text), ("$error", SqliteType.Text), ("$now", SqliteType.Integer));
+        foreach (var failure in failures)
+        {
+            insert.Parameters[0].Value = failure.Sequence is { } seq ? seq : DBNull.Value;
+            insert.Parameters[1].Value = failure.Kind;
+            insert.Parameters[2].Value = failure.Error;
+            insert.Parameters[3].Value = now;
+            insert.ExecuteNonQuery();
+        }
+
+        return 0;
+    });
+
+    /// <summary>How many items failed, and the most common of their errors; none for a job older than the record.</summary>
+    public (long Count, List<JobErrorCount> Top) ItemFailures(int max)
+    {
+        var top = new List<JobErrorCount>();
+        if ((long)Command("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'item_failures'").ExecuteScalar()! == 0)
+        {
+            return (0, top);
+        }
+
+        var count = (long)Command("SELECT count(*) FROM item_failures").ExecuteScalar()!;
+        var read = Command(
+            "SELECT kind, error, count(*) AS n FROM item_failures GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT $max",
+            ("$max", SqliteType.Integer));
+        read.Parameters[0].Value = max;
+        using var reader = read.ExecuteReader();
+        while (reader.Read())
+        {
+            top.Add(new JobErrorCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return (count, top);
     }
 
     public ExportCheckpoint GetExportCheckpoint(string output)

@@ -20,6 +20,10 @@ namespace Trawl.Jobs;
 /// milliseconds too.</item>
 /// <item><c>counts(status, n)</c>: requests per status, kept by triggers so counting never scans.</item>
 /// <item><c>items(seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id, json BLOB)</c>: the item log.</item>
+/// <item><c>item_failures(seq INTEGER UNIQUE, kind, error, failed_at)</c>: committed items a pipeline or the exporter
+/// failed on (<c>pipeline_error</c>, <c>exporter_error</c>), which are never exported (a replay leaves them out). The item
+/// is kept in <c>items</c>: its request was done, and it is counted there. <c>seq</c> is null when the item could not be
+/// told. Added after format 1 first shipped: opening a job creates it when missing, and an older trawl ignores it.</item>
 /// <item><c>exports(output TEXT PRIMARY KEY, seq, position, items)</c>: each exporter's checkpoint; <c>items</c> (the items in
 /// the file up to <c>position</c>) is null in jobs written before it was recorded.</item>
 /// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c> and <c>cookies</c>, each JSON, and <c>proxy_setup</c>.</item>
@@ -50,6 +54,16 @@ internal static class JobSchema
     public const int Done = 2;
     public const int Failed = 3;
     public const int Skipped = 4;
+
+    /// <summary>The table of failed items, for a job made before it existed.</summary>
+    public const string CreateItemFailures = """
+        CREATE TABLE IF NOT EXISTS item_failures (
+            seq INTEGER UNIQUE,
+            kind TEXT NOT NULL,
+            error TEXT NOT NULL,
+            failed_at INTEGER NOT NULL
+        )
+        """;
 
     /// <summary>The schema of format 1. Status values appear as literals so the partial indexes can be used.</summary>
     public const string CreateScript = """
@@ -102,6 +116,12 @@ internal static class JobSchema
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             request_id INTEGER NOT NULL,
             json BLOB NOT NULL
+        );
+        CREATE TABLE item_failures (
+            seq INTEGER UNIQUE,
+            kind TEXT NOT NULL,
+            error TEXT NOT NULL,
+            failed_at INTEGER NOT NULL
         );
         CREATE TABLE exports (
             output TEXT PRIMARY KEY,

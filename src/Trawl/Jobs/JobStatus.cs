@@ -15,6 +15,15 @@ public sealed record JobStatus(
     IReadOnlyList<JobErrorCount> TopErrors,
     long DoneLastMinute)
 {
+    /// <summary>
+    /// Committed items that failed on their way out (a pipeline threw on them, or the exporter could not write them);
+    /// they are counted in <see cref="Items"/> and never exported.
+    /// </summary>
+    public long ItemsFailed { get; init; }
+
+    /// <summary>The most common errors of failed items, most frequent first.</summary>
+    public IReadOnlyList<JobErrorCount> TopItemErrors { get; init; } = [];
+
     /// <summary>When requests were last added or completed, or the job's metadata last changed.</summary>
     public DateTimeOffset LastActivity => Metadata.UpdatedAt;
 

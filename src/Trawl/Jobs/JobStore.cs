@@ -495,15 +495,7 @@ internal sealed class JobStore : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
         var since = TimeProvider.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
-        return RunAsync(db => new JobStatus(
-            ReadMetadata(db),
-            db.GetCounts(),
-            db.CountItems(),
-            db.TopErrors(topErrors),
-            db.CountDoneSince(since))
-        {
-            Outputs = db.ExportOutputs(),
-        }, cancellationToken);
+        return RunAsync(db => ReadStatus(db, topErrors, since), cancellationToken);
     }
 
     /// <summary>
@@ -519,10 +511,7 @@ internal sealed class JobStore : IAsyncDisposable
         var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
         return ReadAsync(
             directory,
-            database => new JobStatus(ReadMetadata(database), database.GetCounts(), database.CountItems(), database.TopErrors(topErrors), database.CountDoneSince(since))
-            {
-                Outputs = database.ExportOutputs(),
-            },
+            database => ReadStatus(database, topErrors, since),
             cancellationToken);
     }
 
@@ -631,6 +620,17 @@ internal sealed class JobStore : IAsyncDisposable
             db.SetMeta(key, value, now);
             return 0;
         }, cancellationToken).AsNonGeneric();
+    }
+
+    private static JobStatus ReadStatus(JobDatabase db, int topErrors, long doneSince)
+    {
+        var (itemsFailed, itemErrors) = db.ItemFailures(topErrors);
+        return new JobStatus(ReadMetadata(db), db.GetCounts(), db.CountItems(), db.TopErrors(topErrors), db.CountDoneSince(doneSince))
+        {
+            ItemsFailed = itemsFailed,
+            TopItemErrors = itemErrors,
+            Outputs = db.ExportOutputs(),
+        };
     }
 
     private static JobMetadata ReadMetadata(JobDatabase db)

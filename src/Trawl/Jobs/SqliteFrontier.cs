@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using Trawl.Frontier;
 using Trawl.Http;
+using Trawl.Items;
 
 namespace Trawl.Jobs;
 
@@ -17,8 +19,9 @@ namespace Trawl.Jobs;
 /// <see cref="Request.DontFilter"/> request is always scheduled and does not mark its fingerprint as seen.</para>
 /// <para>Disposing the frontier disposes its <see cref="JobStore"/>, and the other way round.</para>
 /// </remarks>
-internal sealed class SqliteFrontier : IFrontier, IItemLog
+internal sealed class SqliteFrontier : IFrontier, IItemLog, IReportsLeaseFailures, IItemFailureLog
 {
+    private readonly ConcurrentQueue<LeaseFailure> _leaseFailures = new();
     private readonly JobStore _store;
     private readonly TimeProvider _time;
     private readonly TimeSpan _leaseDuration;
@@ -68,13 +71,38 @@ internal sealed class SqliteFrontier : IFrontier, IItemLog
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         var token = _tokenBase + Interlocked.Increment(ref _leaseBatches);
-        return await _store.RunAsync(
+        var unreadable = new List<LeaseFailure>();
+        var leases = await _store.RunAsync(
             db =>
             {
+                unreadable.Clear();
                 var now = _time.GetUtcNow();
-                return db.Lease(max, now.ToUnixTimeMilliseconds(), token, ExpiryMs(now));
+                return db.Lease(max, now.ToUnixTimeMilliseconds(), token, ExpiryMs(now), unreadable);
             },
             cancellationToken).ConfigureAwait(false);
+        foreach (var failure in unreadable)
+        {
+            _leaseFailures.Enqueue(failure);
+        }
+
+        return leases;
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<LeaseFailure>? IReportsLeaseFailures.TakeLeaseFailures()
+    {
+        if (_leaseFailures.IsEmpty)
+        {
+            return null;
+        }
+
+        var taken = new List<LeaseFailure>();
+        while (_leaseFailures.TryDequeue(out var failure))
+        {
+            taken.Add(failure);
+        }
+
+        return taken;
     }
 
     /// <inheritdoc />
@@ -246,6 +274,19 @@ internal sealed class SqliteFrontier : IFrontier, IItemLog
             db =>
             {
                 db.SetExportCheckpoint(output, checkpoint);
+                return 0;
+            },
+            cancellationToken).AsNonGeneric();
+    }
+
+    /// <inheritdoc />
+    ValueTask IItemFailureLog.RecordItemFailuresAsync(IReadOnlyList<ItemFailure> failures, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failures);
+        return _store.RunAsync(
+            db =>
+            {
+                db.RecordItemFailures(failures, NowMs());
                 return 0;
             },
             cancellationToken).AsNonGeneric();

@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(1000, LogLevel.Information, "Spider {Spider} started ({Mode}).")]
     public static partial void CrawlStarted(ILogger logger, string spider, string mode);
 
-    [LoggerMessage(1001, LogLevel.Information, "Spider {Spider} finished: {Pages} pages, {Items} items, {Failed} failed in {Elapsed}.")]
-    public static partial void CrawlFinished(ILogger logger, string spider, long pages, long items, long failed, TimeSpan elapsed);
+    [LoggerMessage(1001, LogLevel.Information, "Spider {Spider} finished: {Pages} pages, {Items} items ({ItemsFailed} failed), {Failed} failed in {Elapsed}.")]
+    public static partial void CrawlFinished(ILogger logger, string spider, long pages, long items, long itemsFailed, long failed, TimeSpan elapsed);
 
     [LoggerMessage(1002, LogLevel.Warning, "Spider {Spider} paused ({Reason}) after {Pages} pages and {Items} items.")]
     public static partial void CrawlPaused(ILogger logger, string spider, string reason, long pages, long items);
@@ -32,20 +32,23 @@ internal static partial class Log
     [LoggerMessage(1007, LogLevel.Warning, "The shared crawl was resumed; going on.")]
     public static partial void FrontierResumed(ILogger logger);
 
+    [LoggerMessage(1008, LogLevel.Warning, "The frontier could not be counted for the progress report; trying again at the next one.")]
+    public static partial void ProgressCountFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1101, LogLevel.Information, "Retrying {Url} (attempt {Attempt} failed: {Kind}: {Error}); next try in {Wait}.")]
     public static partial void Retrying(ILogger logger, string url, int attempt, string kind, string error, TimeSpan wait);
 
     [LoggerMessage(1102, LogLevel.Warning, "Gave up on {Url} after {Attempts} attempts: {Kind}: {Error}")]
     public static partial void RequestFailed(ILogger logger, string url, int attempts, string kind, string error);
 
-    [LoggerMessage(1103, LogLevel.Error, "Callback {Callback} failed on {Url}")]
-    public static partial void CallbackFailed(ILogger logger, Exception exception, string callback, string url);
+    [LoggerMessage(1103, LogLevel.Error, "{Where} failed on {Url}; the request fails as {Kind}.")]
+    public static partial void RequestFaulted(ILogger logger, Exception exception, string where, string url, string kind);
 
-    [LoggerMessage(1104, LogLevel.Information, "Skipped {Url}: {Reason}")]
-    public static partial void RequestSkipped(ILogger logger, string url, string reason);
+    [LoggerMessage(1105, LogLevel.Error, "Spider {Spider}: {Hook} failed ({Kind}); the crawl goes on.")]
+    public static partial void SpiderHookFailed(ILogger logger, Exception exception, string spider, string hook, string kind);
 
-    [LoggerMessage(1200, LogLevel.Error, "Item pipeline {Pipeline} failed; dropping {Count} items.")]
-    public static partial void PipelineFailed(ILogger logger, Exception exception, string pipeline, int count);
+    [LoggerMessage(1106, LogLevel.Warning, "Stored request {EntryId} failed as {Kind}: {Error}")]
+    public static partial void StoredRequestFailed(ILogger logger, long entryId, string kind, string error);
 
     [LoggerMessage(1300, LogLevel.Error, "The crawl cannot continue and is pausing: {Reason}")]
     public static partial void Fatal(ILogger logger, Exception? exception, string reason);

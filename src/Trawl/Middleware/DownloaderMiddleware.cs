@@ -7,6 +7,10 @@ namespace Trawl.Middleware;
 /// A hook around every download: add headers, rotate user agents, inspect or replace responses, and handle errors.
 /// Middleware runs in order on requests and in reverse order on responses and errors.
 /// </summary>
+/// <remarks>
+/// A hook that throws fails that request as <c>middleware_error</c> (logged with the exception, not retried) and the
+/// crawl goes on.
+/// </remarks>
 public abstract class DownloaderMiddleware
 {
     /// <summary>

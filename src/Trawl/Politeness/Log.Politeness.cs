@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(1512, LogLevel.Debug, "The domain gate holds {Domain} back for {Wait}.")]
     public static partial void DomainGateRefused(ILogger logger, string domain, TimeSpan wait);
+
+    [LoggerMessage(1513, LogLevel.Error, "robots.txt of {Origin} could not be fetched; it counts as unavailable, and the requests waiting for it are retried.")]
+    public static partial void RobotsFetchFailed(ILogger logger, Exception exception, string origin);
 }

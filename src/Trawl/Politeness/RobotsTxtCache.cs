@@ -31,9 +31,17 @@ internal sealed class RobotsTxtCache
     /// <summary>The product token the rules are matched with.</summary>
     public string UserAgentToken { get; }
 
-    /// <summary>The origin of a URL: <c>scheme://host:port</c>, lower-case; robots.txt is per origin.</summary>
-    public static string OriginOf(Uri url) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{url.Scheme}://{url.IdnHost.ToLowerInvariant()}:{url.Port}");
+    /// <summary>
+    /// The origin of a URL: <c>scheme://host:port</c>, lower-case, an IPv6 address in brackets (<c>http://[::1]:80</c>);
+    /// robots.txt is per origin.
+    /// </summary>
+    public static string OriginOf(Uri url)
+    {
+        var host = url.IdnHost.ToLowerInvariant();
+        return url.HostNameType == UriHostNameType.IPv6
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{url.Scheme}://[{host}]:{url.Port}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{url.Scheme}://{host}:{url.Port}");
+    }
 
     /// <summary>The origin's entry, when there is one that has not expired.</summary>
     public bool TryGet(string origin, DateTimeOffset now, out RobotsEntry entry) =>
@@ -111,7 +119,8 @@ internal sealed class RobotsTxtCache
         return entry;
     }
 
-    private RobotsEntry Unavailable(DateTimeOffset now, string why)
+    /// <summary>An entry for robots.txt that could not be had: everything disallowed until it is asked for again.</summary>
+    public RobotsEntry Unavailable(DateTimeOffset now, string why)
     {
         var until = now + _options.UnavailableRetryDelay;
         return new RobotsEntry(RobotsTxt.DisallowAll, until, until, TimeSpan.Zero, why);

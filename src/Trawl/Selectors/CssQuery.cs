@@ -56,6 +56,9 @@ public sealed class CssQuery
     /// <summary>The query as it was given.</summary>
     public string Text { get; }
 
+    /// <summary>The comma-separated selectors of the query, in order.</summary>
+    internal IReadOnlyList<Group> Groups => _groups;
+
     /// <summary>Whether the query selects elements; <see langword="false"/> when a group ends with <c>::text</c> or <c>::attr(name)</c>.</summary>
     public bool SelectsElements => _elementsOnly is not null;
 
@@ -588,14 +591,16 @@ public sealed class CssQuery
         return parts;
     }
 
-    private enum PseudoElement
+    /// <summary>What a group of a query ends with.</summary>
+    internal enum PseudoElement
     {
         None,
         Text,
         Attribute,
     }
 
-    private sealed class Group
+    /// <summary>One selector of a comma-separated query, with what it ends with.</summary>
+    internal sealed class Group
     {
         private readonly string? _attribute;
 
@@ -613,6 +618,13 @@ public sealed class CssQuery
         }
 
         public ISelector? Elements { get; }
+
+        /// <summary>The attribute <c>::attr(name)</c> reads, as written.</summary>
+        public string? Attribute => _attribute;
+
+        /// <summary>Whether each match stands for itself and its descendants (<c>div ::text</c>); a query that is only
+        /// a pseudo-element (<c>::text</c>) stands for the whole context and has no <see cref="Elements"/>.</summary>
+        public bool Subtree => _subtree;
 
         public string SelectorText { get; }
 

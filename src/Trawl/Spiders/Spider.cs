@@ -67,7 +67,10 @@ public abstract class Spider
     /// <summary>
     /// Returns the first requests of a crawl. Not called when a durable job resumes.
     /// </summary>
-    /// <remarks>The default makes one request from each of <see cref="StartUrls"/>.</remarks>
+    /// <remarks>
+    /// The default makes one request from each of <see cref="StartUrls"/>. If it throws, the requests yielded before are
+    /// crawled and the error is logged and counted (<c>start_requests_error</c>).
+    /// </remarks>
     public virtual IEnumerable<Request> StartRequests()
     {
         foreach (var url in StartUrls)
@@ -89,9 +92,15 @@ public abstract class Spider
     {
     }
 
-    /// <summary>Called once before the first request. <paramref name="resuming"/> is true when a durable job resumes.</summary>
+    /// <summary>
+    /// Called once before the first request. <paramref name="resuming"/> is true when a durable job resumes. If it throws,
+    /// the error is logged and counted (<c>on_start_error</c>) and the crawl runs anyway.
+    /// </summary>
     public virtual ValueTask OnStartAsync(bool resuming, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>Called once when the crawl ends, whether it finished or paused.</summary>
+    /// <summary>
+    /// Called once when the crawl ends, whether it finished or paused. If it throws, the error is logged and counted
+    /// (<c>on_close_error</c>) and the run's result stands.
+    /// </summary>
     public virtual ValueTask OnCloseAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -13,6 +13,7 @@ public sealed class NamespaceLayerTests
     private static readonly string[][] Layers =
     [
         ["Trawl", "Trawl.Logging", "Trawl.FileSystem"],
+        ["Trawl.Html"],
         ["Trawl.Selectors"],
         ["Trawl.Http"],
         ["Trawl.Downloader", "Trawl.Frontier"],

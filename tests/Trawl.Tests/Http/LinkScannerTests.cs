@@ -24,6 +24,7 @@ public sealed class LinkScannerTests
     [InlineData("<a href=/q?a=1&b=2&amp;c=3&not=4&copy=5>x</a>")]
     [InlineData("<a href='/amp&amp;x'>x</a><a href='/lone&'>y</a><a href='/lone & space'>z</a>")]
     [InlineData("<a href='&#x2F;pages&#47;1&lt;&gt;&quot;&apos;'>x</a>")]
+    [InlineData("<a href='/tab&#9;x'>x</a><a href='/c1&#128;'>y</a><a href='/named&colon;'>w</a><a href='/n&nbsp;b&NotEqualTilde;'>v</a>")]
     [InlineData("<!-- <a href=/commented> --><a href=/after-comment>x</a><!--><a href=/after-empty>y</a><!---><a href=/after-dash>z</a>")]
     [InlineData("<!-- a --!><a href=/bang-close>x</a><!-- unterminated <a href=/never>")]
     [InlineData("<!doctype html><?xml version='1.0'?><a href=/after-pi>x</a><![CDATA[<a href=/cdata>]]><a href=/after-cdata>y</a>")]

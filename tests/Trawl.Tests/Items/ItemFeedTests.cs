@@ -108,7 +108,7 @@ public sealed class ItemFeedTests : IDisposable
     }
 
     [Fact]
-    public async Task Pipelines_StageThrows_DropsThatBatchAndCarriesOn()
+    public async Task Pipelines_StageThrows_FailsThatItemAndCarriesOn()
     {
         var after = new RecordingPipeline();
         var options = new ItemFeedOptions
@@ -126,8 +126,10 @@ public sealed class ItemFeedTests : IDisposable
         await feed.CompleteAsync(finished: true, CancellationToken.None);
 
         TestItems.Numbers(feed.Items).ShouldBe([1, 2, 4, 5]);
-        feed.Dropped.ShouldBe(1);
-        feed.DroppedByError.ShouldBe(1);
+        feed.Failed.ShouldBe(1);
+        feed.FailuresByKind.ShouldBe(new Dictionary<string, long> { [ItemFeed.PipelineError] = 1 });
+        feed.Dropped.ShouldBe(0);
+        feed.DroppedByError.ShouldBe(0);
         feed.Fault.ShouldBeNull();
         after.Batches.ShouldBe([1, 1, 1, 1]);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Items;
 using Trawl.Tests.Support;

@@ -395,7 +395,7 @@ public sealed class ClusterCommandsTests(RedisServerFixture fixture) : IClassFix
         var run = await CliRunner.RunAsync("seed", "--frontier", url, "--name", _name, "http://example.com/");
 
         run.ExitCode.ShouldBe(ExitCodes.Error);
-        run.ErrorLines.ShouldHaveSingleItem().ShouldContain("check the password");
+        run.ErrorLines.ShouldHaveSingleItem().ShouldContain("check the user and password");
         (run.Output + run.Error).ShouldNotContain("wr0ng-pw");
     }
 

@@ -17,6 +17,15 @@ public sealed record RedisServerOptions
 
     /// <summary>Serve TLS only, with a certificate for <c>localhost</c> signed by a CA made for the test.</summary>
     public bool Tls { get; init; }
+
+    /// <summary>
+    /// With <see cref="Password"/>: turn the <c>default</c> user off and have only this ACL user, allowed what the
+    /// Redis README asks of a crawler's user (the crawl's keys and channels, no dangerous commands); the URL names it.
+    /// </summary>
+    public string? AclUser { get; init; }
+
+    /// <summary>The ACL rules of <see cref="AclUser"/>, after its password: as src/Trawl.Redis/README.md documents them.</summary>
+    public static readonly string[] CrawlerAclRules = ["~trawl:*", "&trawl:*", "+@all", "-@dangerous"];
 }
 
 /// <summary>
@@ -50,7 +59,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    private string Auth => _options.Password is null ? string.Empty : $":{Uri.EscapeDataString(_options.Password)}@";
+    private string Auth => _options.Password is null ? string.Empty : $"{Uri.EscapeDataString(_options.AclUser ?? string.Empty)}:{Uri.EscapeDataString(_options.Password)}@";
 
     public static async Task<RedisServer> StartAsync(RedisServerOptions? options = null)
     {
@@ -195,7 +204,21 @@ public sealed class RedisServer : IAsyncDisposable
             yield return "no";
         }
 
-        if (_options.Password is { } password)
+        if (_options is { Password: { } acl, AclUser: { } user })
+        {
+            yield return "--user";
+            yield return "default";
+            yield return "off";
+            yield return "--user";
+            yield return user;
+            yield return "on";
+            yield return ">" + acl;
+            foreach (var rule in RedisServerOptions.CrawlerAclRules)
+            {
+                yield return rule;
+            }
+        }
+        else if (_options.Password is { } password)
         {
             yield return "--requirepass";
             yield return password;

@@ -52,12 +52,35 @@ public sealed class RedisUrlTests
     }
 
     [Fact]
-    public void AnAclUserOtherThanDefault_IsRefused_WithoutShowingThePassword()
+    public void AnAclUser_IsSentWithItsPassword_AndOnlyThePasswordIsHidden()
     {
-        var ex = Should.Throw<NotSupportedException>(() => RedisUrl.Parse("redis://crawler:hunter2@host/0"));
+        var url = RedisUrl.Parse("redis://crawler:hunter2@host/0");
+        var options = url.ToConfigurationOptions("test");
 
-        ex.Message.ShouldContain("default user");
+        url.User.ShouldBe("crawler");
+        options.User.ShouldBe("crawler");
+        options.Password.ShouldBe("hunter2");
+        url.RedactedUrl.ShouldBe("redis://crawler:***@host:6379/0");
+        url.ToString().ShouldNotContain("hunter2");
+    }
+
+    [Fact]
+    public void AUserWithoutAPassword_IsRefused_WithoutEchoingIt()
+    {
+        // Most likely a password whose colon was forgotten: the message must not print it.
+        var ex = Should.Throw<FormatException>(() => RedisUrl.Parse("redis://hunter2@host/0"));
+
+        ex.Message.ShouldContain("without a password");
         ex.Message.ShouldNotContain("hunter2");
+    }
+
+    [Fact]
+    public void ASingleServer_NeedsNoKeyOrChannelOutsideTheCrawls()
+    {
+        var options = RedisUrl.Parse("redis://crawler:pw@host/0").ToConfigurationOptions("test");
+
+        options.TieBreaker.ShouldBeEmpty();
+        options.ConfigurationChannel.ShouldBeEmpty();
     }
 
     [Theory]

@@ -19,6 +19,7 @@ public sealed class DeclarativeSpider : Spider
     private readonly HashSet<string> _startHosts;
     private readonly string[] _startUrls;
     private readonly KeyValuePair<string, string>[] _fields;
+    private readonly FieldPlan _fieldPlan;
     private readonly CssQuery _followQuery;
 
     /// <summary>Validates a definition and builds the spider.</summary>
@@ -37,6 +38,7 @@ public sealed class DeclarativeSpider : Spider
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
         _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
+        _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
             : _startUrls.Length > 0 ? StableName(_startUrls[0], definition.Allow)
             : throw new SpiderDefinitionException("A spider without start URLs needs a name (--name NAME, \"name\" in a spider file).");
@@ -58,11 +60,13 @@ public sealed class DeclarativeSpider : Spider
     private IEnumerable<object> Parse(Response response, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var isHtml = response.IsHtml;
         var item = new JsonObject { ["url"] = response.Url.AbsoluteUri };
-        foreach (var (name, selector) in _fields)
+
+        // Fields are evaluated while tokenizing the page when they and the page allow it, else on the parsed page.
+        var isHtml = response.TryExtract(_fieldPlan, out var values);
+        for (var i = 0; i < _fields.Length; i++)
         {
-            item[name] = isHtml ? response.Css(selector).Get()?.Trim() : null;
+            item[_fields[i].Key] = values?[i]?.Trim();
         }
 
         yield return item;

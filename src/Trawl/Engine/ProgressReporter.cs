@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Logging;
+using Trawl.Frontier;
+
+namespace Trawl.Engine;
+
+/// <summary>
+/// Tells the progress handler (<see cref="CrawlerBuilder.ReportProgress"/>) about the crawl every <see cref="Crawling.CrawlOptions.ProgressInterval"/>, and once
+/// at the end: the counters, the frontier's pending count, the requests in flight and the recent rate. The frontier's
+/// counts it takes are also what the frontier gauges report (<see cref="StatsCollector.Frontier"/>), so metrics cost no
+/// frontier query of their own.
+/// </summary>
+/// <remarks>
+/// A frontier that cannot be counted (a Redis outage) costs that report only: it is logged and the next one is tried;
+/// the dispatch loop, which needs the frontier, is what decides whether the crawl can go on.
+/// </remarks>
+internal sealed class ProgressReporter : IAsyncDisposable
+{
+    private readonly IProgress<CrawlProgress>? _progress;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly IFrontier _frontier;
+    private readonly StatsCollector _stats;
+    private readonly Func<CrawlStats> _snapshot;
+    private readonly Func<bool> _stopping;
+    private readonly ILogger _logger;
+    private readonly BackgroundLoop _loop = new();
+    private bool _countFailureLogged;
+
+    /// <param name="progress">Who is told; <see langword="null"/> for nobody (then there is no loop).</param>
+    /// <param name="interval">How often.</param>
+    /// <param name="time">The crawl's clock.</param>
+    /// <param name="frontier">Counted for the pending requests.</param>
+    /// <param name="stats">The run's counters: requests in flight, and where the frontier counts are kept.</param>
+    /// <param name="snapshot">Takes the counters' snapshot.</param>
+    /// <param name="stopping">Whether the run is stopping (pausing, or at a limit).</param>
+    /// <param name="logger">Where a failed count is logged.</param>
+    public ProgressReporter(
+        IProgress<CrawlProgress>? progress,
+        TimeSpan interval,
+        TimeProvider time,
+        IFrontier frontier,
+        StatsCollector stats,
+        Func<CrawlStats> snapshot,
+        Func<bool> stopping,
+        ILogger logger)
+    {
+        _progress = progress;
+        _interval = interval;
+        _time = time;
+        _frontier = frontier;
+        _stats = stats;
+        _snapshot = snapshot;
+        _stopping = stopping;
+        _logger = logger;
+    }
+
+    /// <summary>Starts reporting every interval, once; does nothing without anyone to tell.</summary>
+    public void Start()
+    {
+        if (_progress is { } progress)
+        {
+            _loop.Start(cancellationToken => RunAsync(progress, cancellationToken));
+        }
+    }
+
+    /// <summary>The last report: the run is over, nothing is in flight.</summary>
+    public void ReportFinal(CrawlStats stats, FrontierCounts counts)
+    {
+        _stats.Frontier = counts;
+        _progress?.Report(new CrawlProgress
+        {
+            Stats = stats,
+            Queued = counts.Pending,
+            InFlight = 0,
+            CurrentPagesPerSecond = stats.PagesPerSecond,
+            Stopping = false,
+        });
+    }
+
+    /// <summary>Stops reporting and waits for a report under way. Calling it again does nothing.</summary>
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
+
+    private async Task RunAsync(IProgress<CrawlProgress> progress, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_interval, _time);
+        var lastPages = 0L;
+        var lastTime = _time.GetTimestamp();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var stats = _snapshot();
+                var now = _time.GetTimestamp();
+                var seconds = _time.GetElapsedTime(lastTime, now).TotalSeconds;
+                var rate = seconds > 0 ? (stats.Pages - lastPages) / seconds : 0;
+                lastPages = stats.Pages;
+                lastTime = now;
+                if (await CountAsync(cancellationToken).ConfigureAwait(false) is not { } counts)
+                {
+                    continue;
+                }
+
+                _stats.Frontier = counts;
+                progress.Report(new CrawlProgress
+                {
+                    Stats = stats,
+                    Queued = counts.Pending,
+                    InFlight = _stats.InFlight,
+                    CurrentPagesPerSecond = rate,
+                    Stopping = _stopping(),
+                });
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask<FrontierCounts?> CountAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (!_countFailureLogged)
+            {
+                _countFailureLogged = true;
+                Log.ProgressCountFailed(_logger, ex);
+            }
+
+            return null;
+        }
+    }
+}
