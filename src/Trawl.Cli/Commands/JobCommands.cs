@@ -92,6 +92,7 @@ internal static class JobCommands
         },
         status.Items,
         status.ItemsFailed,
+        Outputs = status.Outputs.Select(o => new { o.Path, o.Items, Bytes = o.Position, o.LastItem }),
         DonePerMinute = status.DoneLastMinute,
         TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Message, error.Count }),
         TopItemErrors = status.TopItemErrors.Select(error => new { error.Kind, error.Message, error.Count }),
@@ -109,6 +110,7 @@ internal static class JobCommands
             Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
             Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
         };
+        lines.AddRange(status.Outputs.Select(o => Invariant($"Output:    {o.Path} ({(o.Items is { } items ? Invariant($"{items:N0} items, ") : string.Empty)}{o.Position:N0} bytes written)")));
         if (status.TopErrors.Count > 0)
         {
             lines.Add("Top errors:");

@@ -166,19 +166,9 @@ internal static class ExportFile
         if (File.Exists(fullPath))
         {
             ThrowIfReadOnly(fullPath);
-            if (IsClaimedHere(fullPath))
-            {
-                throw InUse(fullPath, inThisProcess: true, null);
-            }
+            ThrowIfHeld(fullPath);
 
-            // Opening for writing without truncating changes neither the contents nor the modification time. The room
-            // left is probed beside it, so the file itself stays untouched.
-            using (var writable = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-            {
-                // A run writing the file holds its lock; this one lets go of its own as it closes.
-                LockOrThrow(writable, fullPath);
-            }
-
+            // The room left is probed beside the file, so the file itself stays untouched.
             var directory = Path.GetDirectoryName(fullPath) ?? ".";
             var sibling = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.trawl-probe");
             using var roomProbe = Open(sibling, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
@@ -189,6 +179,31 @@ internal static class ExportFile
         // The probe is the target itself, so it meets the same permissions, and it is gone when closed.
         using var probe = Open(fullPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
         ProbeRoom(probe, fullPath);
+    }
+
+    /// <summary>
+    /// Throws when a run is writing <paramref name="fullPath"/> now: a crawl in this process, or (on Linux) a process
+    /// holding its lock. The file is left as it is.
+    /// </summary>
+    /// <param name="fullPath">The output file.</param>
+    /// <param name="writer">What the run writing it is, for the message (the job it runs, say), or <see langword="null"/>.</param>
+    /// <exception cref="ItemExportException">The file is being written (<see cref="ItemExportProblem.InUse"/>).</exception>
+    public static void ThrowIfHeld(string fullPath, string? writer = null)
+    {
+        if (IsClaimedHere(fullPath))
+        {
+            throw InUse(fullPath, inThisProcess: true, null, writer);
+        }
+
+        if (!File.Exists(fullPath))
+        {
+            return;
+        }
+
+        // Opening for writing without truncating changes neither the contents nor the modification time. A run writing
+        // the file holds its lock; this one lets go of its own as it closes.
+        using var writable = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        LockOrThrow(writable, fullPath, writer);
     }
 
     // Creating an empty file needs no free space; one byte, flushed to the disk, does.
@@ -277,7 +292,7 @@ internal static class ExportFile
 
     // A write lock over the whole file (length 0 means "to the end, however far it grows"), released when the handle
     // closes. Linux only: macOS has no FileStream.Lock, and on Windows the sharing mode keeps other writers out.
-    private static void LockOrThrow(FileStream stream, string fullPath)
+    private static void LockOrThrow(FileStream stream, string fullPath, string? writer = null)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -290,7 +305,7 @@ internal static class ExportFile
         }
         catch (IOException ex) when (FileErrors.IsHeldByAnother(ex))
         {
-            throw InUse(fullPath, inThisProcess: false, ex);
+            throw InUse(fullPath, inThisProcess: false, ex, writer);
         }
         catch (Exception ex) when (IsIoFailure(ex))
         {
@@ -298,13 +313,18 @@ internal static class ExportFile
         }
     }
 
-    private static ItemExportException InUse(string fullPath, bool inThisProcess, Exception? inner)
+    private static ItemExportException InUse(string fullPath, bool inThisProcess, Exception? inner, string? writer = null)
     {
         var who = inThisProcess
             ? "another crawl in this process is writing it"
             : OpenFiles.FindHolder(fullPath, writersOnly: true, excludeSelf: true) is { } pid
                 ? $"another trawl run (pid {pid}) is writing it"
                 : "another trawl run is writing it";
+        if (writer is not null)
+        {
+            who += $" ({writer})";
+        }
+
         return new ItemExportException(
             fullPath,
             $"Cannot write items to '{fullPath}': {who}. An output file belongs to one run at a time: give this crawl another -o, " +

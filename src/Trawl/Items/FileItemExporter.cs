@@ -114,23 +114,9 @@ internal abstract class FileItemExporter : IItemExporter
             return;
         }
 
-        _pendingOffset = Position;
-        try
-        {
-            await WriteEndAsync(cancellationToken).ConfigureAwait(false);
-            _completedLength = _pendingOffset;
-            _completed = true;
-        }
-        catch (Exception ex)
-        {
-            RollBack(Position);
-            if (ExportFile.IsIoFailure(ex))
-            {
-                throw ExportFile.Failure(FullPath, ex);
-            }
-
-            throw;
-        }
+        await WriteEndAsync(cancellationToken).ConfigureAwait(false);
+        _completedLength = _pendingOffset;
+        _completed = true;
     }
 
     /// <summary>
@@ -146,21 +132,7 @@ internal abstract class FileItemExporter : IItemExporter
             return;
         }
 
-        _pendingOffset = Position;
-        try
-        {
-            await WriteEndAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            RollBack(Position);
-            if (ExportFile.IsIoFailure(ex))
-            {
-                throw ExportFile.Failure(FullPath, ex);
-            }
-
-            throw;
-        }
+        await WriteEndAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -271,13 +243,28 @@ internal abstract class FileItemExporter : IItemExporter
         _buffer.Advance(System.Text.Encoding.UTF8.GetBytes(text, span));
     }
 
+    // Writes the end of the file after Position, which does not count it; on failure the file is cut back to Position.
     private async ValueTask WriteEndAsync(CancellationToken cancellationToken)
     {
-        AppendEnd(Position);
-        if (_buffer.WrittenCount > 0)
+        _pendingOffset = Position;
+        try
         {
-            await WriteBufferAsync(cancellationToken).ConfigureAwait(false);
-            _stream.Flush(flushToDisk: true);
+            AppendEnd(Position);
+            if (_buffer.WrittenCount > 0)
+            {
+                await WriteBufferAsync(cancellationToken).ConfigureAwait(false);
+                _stream.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception ex)
+        {
+            RollBack(Position);
+            if (ExportFile.IsIoFailure(ex))
+            {
+                throw ExportFile.Failure(FullPath, ex);
+            }
+
+            throw;
         }
     }
 

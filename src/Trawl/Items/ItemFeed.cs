@@ -238,7 +238,7 @@ public sealed class ItemFeed : IAsyncDisposable
                 // A checkpoint at sequence 0 records where this output's writing began (the end of what the file held
                 // before): resuming there drops what a crash left of the first batch, and nothing that was there.
                 var checkpoint = await _itemLog.GetExportCheckpointAsync(_outputKey!, cancellationToken).ConfigureAwait(false);
-                if (checkpoint.Sequence > 0 || checkpoint.Position > 0 || checkpoint.Items is not null)
+                if (checkpoint.IsRecorded)
                 {
                     resumeAt = checkpoint.Position;
                     recordedItems = checkpoint.Items;
@@ -646,10 +646,6 @@ public sealed class ItemFeed : IAsyncDisposable
 
                 // A finished crawl's job is removed after this: only once the file is verified to hold what was written.
                 (_exporter as FileItemExporter)?.VerifyComplete(_outputItems);
-                if (_owner is not null)
-                {
-                    OutputOwner.Remove(_outputKey!, _owner);
-                }
             }
             else if (!aborted && Fault is null)
             {

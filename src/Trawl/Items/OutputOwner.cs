@@ -9,7 +9,8 @@ namespace Trawl.Items;
 /// <remarks>
 /// The mark is <c>.NAME.trawl-job</c> in the output's directory (for <c>pages.jsonl</c>, <c>.pages.jsonl.trawl-job</c>):
 /// a JSON object, <c>{"job":"/full/path/of/the/job"}</c>. It is written once the output is open for the job, and
-/// removed once the finished output is verified. A mark whose job is gone or finished means nothing.
+/// removed when the job is marked finished (after its output is verified); a job stopped at a limit is unfinished and
+/// keeps it. A mark whose job is gone or finished, or whose job has no record of writing the file, means nothing.
 /// </remarks>
 internal static class OutputOwner
 {

@@ -33,7 +33,14 @@ internal static class JobOutputCheck
         }
 
         // A checkpoint at sequence 0 is where the job began writing the file (what was there before is not the job's).
+        // Without one, the job has not written the file, unless its mark says it has (the job lost the checkpoint with
+        // other commits): a file the job never wrote is appended to, never cut, so nothing in it is at risk.
         var checkpoint = await store.Frontier.GetExportCheckpointAsync(fullPath, cancellationToken).ConfigureAwait(false);
+        if (!checkpoint.IsRecorded && !string.Equals(OutputOwner.Read(fullPath) is { } owner ? Normalize(owner) : null, Normalize(store.Directory), StringComparison.Ordinal))
+        {
+            return;
+        }
+
         var recorded = checkpoint.Position;
         if (file.Length <= recorded)
         {
@@ -60,7 +67,7 @@ internal static class JobOutputCheck
         var inJob = await store.RunAsync(db => db.CountItemsAfter(checkpoint.Sequence), cancellationToken).ConfigureAwait(false);
         if (inFile > inJob)
         {
-            throw JobDirectoryException.OutputAhead(store.Directory, fullPath, inFile, inJob, recorded, checkpoint.Sequence > 0);
+            throw JobDirectoryException.OutputAhead(store.Directory, fullPath, inFile, inJob, recorded, checkpoint.IsRecorded);
         }
     }
 
@@ -96,10 +103,11 @@ internal static class JobOutputCheck
         }
 
         var counts = status.Counts;
-        throw AnotherJobs(
-            fullPath,
-            owner,
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spider '{status.Metadata.SpiderName ?? "?"}', {counts.Done:N0} pages done, {counts.Pending + counts.InProgress:N0} to go, {status.Items:N0} items"));
+        var what = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spider '{status.Metadata.SpiderName ?? "?"}', {counts.Done:N0} pages done, {counts.Pending + counts.InProgress:N0} to go, {status.Items:N0} items");
+
+        // A job running now is named as the writer; a paused or killed one as the job that resumes writing the file.
+        ExportFile.ThrowIfHeld(fullPath, $"the job in {owner}: {what}");
+        throw AnotherJobs(fullPath, owner, what);
     }
 
     private static string Normalize(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
