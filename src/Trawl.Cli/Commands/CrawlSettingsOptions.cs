@@ -102,13 +102,15 @@ internal sealed class CrawlSettingsOptions
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
 
+    public Option<string[]> Set { get; } = SettingArguments.Create();
+
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "No live progress display; log a progress line every few seconds instead." };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
         {
-            Output, OverwriteOutput, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
+            Set, Output, OverwriteOutput, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
             MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
@@ -184,6 +186,12 @@ internal sealed class CrawlSettingsOptions
     public CrawlOptions Build(ParseResult parse)
     {
         var options = new CrawlOptions();
+        if (parse.GetValue(Set) is [var unexpanded, ..])
+        {
+            // TrawlCli turns every -s NAME=VALUE into its flag before parsing; one written otherwise (-sNAME=VALUE) is left.
+            throw new CliUsageException($"Write a setting as -s NAME=VALUE, with a space after -s (not '{unexpanded}').");
+        }
+
         var (append, overwrite) = (parse.GetValue(Output), parse.GetValue(OverwriteOutput));
         if (append is not null && overwrite is not null)
         {
