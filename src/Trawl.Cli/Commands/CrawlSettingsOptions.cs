@@ -520,11 +520,11 @@ internal sealed class CrawlSettingsOptions
     }
 
     /// <summary>Where a spider's job lives by default: <c>$TRAWL_DATA_DIR/NAME</c>, or <c>./.trawl/jobs/NAME</c>.</summary>
-    public static string DefaultJobDirectory(string spiderName)
-    {
-        var root = Environment.GetEnvironmentVariable("TRAWL_DATA_DIR");
-        return Path.Combine(string.IsNullOrWhiteSpace(root) ? Path.Combine(".trawl", "jobs") : root, spiderName);
-    }
+    public static string DefaultJobDirectory(string spiderName) => Path.Combine(DefaultJobsRoot(), spiderName);
+
+    /// <summary>Where jobs live by default: <c>$TRAWL_DATA_DIR</c>, or <c>./.trawl/jobs</c>.</summary>
+    public static string DefaultJobsRoot() =>
+        Environment.GetEnvironmentVariable("TRAWL_DATA_DIR") is { } root && !string.IsNullOrWhiteSpace(root) ? root : Path.Combine(".trawl", "jobs");
 
     private static long? Positive(long? value, string name) =>
         value is null or > 0 ? value : throw new CliUsageException($"{name} must be a positive number, not {value}.");

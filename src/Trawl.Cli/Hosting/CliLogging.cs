@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Trawl.Cli.Hosting;
 
-/// <summary>Builds the CLI's logger factory: console (standard error) and, with --log-file, a file.</summary>
+/// <summary>
+/// Builds the CLI's logger factory: console (standard error, one line a message, see <see cref="CliLogFormatter"/>) and,
+/// with --log-file, a file (with whole exceptions).
+/// </summary>
 internal static class CliLogging
 {
     public static LogLevel ParseLevel(string? text) => text?.Trim().ToLowerInvariant() switch
@@ -40,14 +43,13 @@ internal static class CliLogging
         return LoggerFactory.Create(builder =>
         {
             builder.SetMinimumLevel(level);
-            builder.AddSimpleConsole(options =>
+            builder.AddConsole(options =>
             {
-                options.SingleLine = true;
-                options.TimestampFormat = "HH:mm:ss ";
-                options.ColorBehavior = LoggerColorBehavior.Default;
+                options.LogToStandardErrorThreshold = LogLevel.Trace;
+                options.FormatterName = CliLogFormatter.FormatterName;
             });
+            builder.AddConsoleFormatter<CliLogFormatter, ConsoleFormatterOptions>();
             builder.AddFilter<ConsoleLoggerProvider>(null, Max(level, consoleLevel));
-            builder.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
             if (file is not null)
             {
                 builder.AddProvider(file);

@@ -46,7 +46,8 @@ internal sealed class FileLoggerProvider : ILoggerProvider
         }
     }
 
-    private static string Short(LogLevel level) => level switch
+    /// <summary>A level's four-letter label, as the console logger writes it.</summary>
+    internal static string Short(LogLevel level) => level switch
     {
         LogLevel.Trace => "trce",
         LogLevel.Debug => "dbug",

@@ -242,8 +242,8 @@ internal sealed class CsvItemExporter : FileItemExporter
 /// </summary>
 internal sealed class UnknownColumnException(string fullPath, string field, IReadOnlyList<string> columns)
     : InvalidOperationException(
-        $"An item has the field '{field}', which is not a column of '{fullPath}' (its header row holds {string.Join(", ", columns.Select(static c => $"'{c}'"))}; " +
-        "a CSV file's columns are those of its first item). Write JSON Lines (.jsonl) or JSON (.json) to keep every field, " +
+        $"An item has the field '{field}', which is not a column of '{fullPath}' (its header row holds {string.Join(", ", columns.Select(static c => $"'{c}'"))}: " +
+        "a CSV file's columns are fixed by its header row, written with its first item). Write JSON Lines (.jsonl) or JSON (.json) to keep every field, " +
         "or give every item the same fields (null for a missing value).")
 {
     /// <summary>The field the header lacks.</summary>
