@@ -20,7 +20,7 @@ internal static class CrawlCommand
         var allow = new Option<string[]>("--allow") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
         var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x) (repeatable).", HelpName = "NAME=SELECTOR" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS ending in ::text or ::attr(x); without either, the element's HTML, as Scrapy's .get() (repeatable).", HelpName = "NAME=SELECTOR" };
         var spiderArgs = new Option<string[]>("--arg", "-a") { Description = "A spider argument, as in Scrapy: NAME=VALUE sets the C# spider's public property NAME (repeatable).", HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();

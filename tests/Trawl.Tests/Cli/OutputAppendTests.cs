@@ -166,6 +166,36 @@ public sealed class OutputAppendTests
         urls.Select(url => new Uri(url).AbsolutePath).ShouldBe(Pages, ignoreOrder: true);
     }
 
+    [Fact]
+    public async Task PausedJob_LeavesItsJsonArrayValid_AndTheResumeCarriesItOn()
+    {
+        var siteOptions = OutputOwnershipTests.Site(seed: 31);
+        await using var site = await Trawl.Sandbox.SandboxServer.StartAsync(siteOptions);
+        using var temp = new TempDirectory();
+        var output = temp.File("items.json");
+        var args = OutputOwnershipTests.CrawlArgs(site, "job", "items.json");
+
+        using (var crawl = CliProcess.Start(temp.Path, args))
+        {
+            await Waiting.UntilAsync(() => site.TotalRequests >= 300 || crawl.HasExited, TimeSpan.FromMinutes(5));
+            crawl.HasExited.ShouldBeFalse(crawl.Output + crawl.Error);
+            crawl.Interrupt();
+            (await crawl.WaitAsync(TimeSpan.FromMinutes(5))).ShouldBe(ExitCodes.Paused, crawl.Output + crawl.Error);
+        }
+
+        var paused = JsonNode.Parse(await File.ReadAllTextAsync(output))!.AsArray();
+        paused.Count.ShouldBeGreaterThan(0);
+
+        using (var resumed = CliProcess.Start(temp.Path, args))
+        {
+            (await resumed.WaitAsync(TimeSpan.FromMinutes(5))).ShouldBe(ExitCodes.Finished, resumed.Output + resumed.Error);
+        }
+
+        var urls = JsonNode.Parse(await File.ReadAllTextAsync(output))!.AsArray().Select(item => new Uri(item!["url"]!.GetValue<string>()).AbsolutePath).ToList();
+        urls.ShouldBe(Trawl.Sandbox.SandboxSite.ReachablePaths(siteOptions), ignoreOrder: true);
+        urls.Take(paused.Count).ShouldBe(paused.Select(item => new Uri(item!["url"]!.GetValue<string>()).AbsolutePath), "the resume carries on after what the paused file held");
+    }
+
     private static string[] Crawl(Trawl.Sandbox.SandboxServer site, params string[] args) =>
     [
         "crawl", "--start", site.BaseUrl.AbsoluteUri, "--allow", "/pages/\\d+$", "--field", "title=h1::text",

@@ -67,6 +67,23 @@ public sealed class ScrapyHabitsTests
     }
 
     [Fact]
+    public async Task Field_WithoutTextOrAttr_IsTheElementsOuterHtml_AsScrapysGet()
+    {
+        await using var site = await TestSites.StartAsync(pages: 5);
+        using var temp = new TempDirectory();
+        var output = temp.File("items.jsonl");
+
+        var run = await CliRunner.RunAsync(
+            "crawl", "--start", new Uri(site.BaseUrl, "/pages/1").AbsoluteUri, "--limit", "1", "--field", "title=h1", "--field", "text=h1::text",
+            "-o", output, "--no-job", "--no-progress", "--log-level", "warning");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
+        var item = JsonNode.Parse(File.ReadAllLines(output).ShouldHaveSingleItem())!;
+        item["title"]!.GetValue<string>().ShouldBe("<h1>Page 1</h1>");
+        item["text"]!.GetValue<string>().ShouldBe("Page 1");
+    }
+
+    [Fact]
     public async Task MistypedFlag_IsNamed_WithASuggestion_NotTheWordAfterIt()
     {
         var run = await CliRunner.RunAsync("crawl", "--start", "http://127.0.0.1:1/", "--limt", "3", "--no-progress");

@@ -41,7 +41,10 @@ public sealed class DeclarativeSpiderDefinition
     /// <value>The default is <c>a[href]</c>.</value>
     public string Follow { get; set; } = "a[href]";
 
-    /// <summary>Fields of each item: name to selector (CSS with <c>::text</c> or <c>::attr(name)</c>).</summary>
+    /// <summary>
+    /// Fields of each item: name to selector, CSS ending in <c>::text</c> or <c>::attr(name)</c>; a selector with
+    /// neither gives the first matching element's outer HTML, as Scrapy's <c>.get()</c> does.
+    /// </summary>
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
