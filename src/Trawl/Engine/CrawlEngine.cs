@@ -738,7 +738,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         if (_lifetime.IsPausing && _inFlight > 0 && !_lifetime.IsAborting)
         {
-            Log.Pausing(_logger, _inFlight);
+            if (_options.HandleSignals)
+            {
+                Log.Pausing(_logger, _inFlight);
+            }
+            else
+            {
+                Log.PausingWithoutSignals(_logger, _inFlight);
+            }
         }
 
         var robotsFetches = _robots?.StopAsync() ?? Task.CompletedTask;
