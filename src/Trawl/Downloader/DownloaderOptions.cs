@@ -75,7 +75,7 @@ public sealed class DownloaderOptions
     /// to another host); through a proxy they are not, and only IP literals and <c>localhost</c> are judged.
     /// </summary>
     /// <value>The default is <see langword="false"/>.</value>
-    public bool AllowPrivateRedirects { get; set; }
+    public bool AllowPrivateRedirects { get; set => field = OptionChecks.Set(_frozen, value, Prefix); }
 
     /// <summary>Whether cookies that sites set are kept and sent back, as a browser does. A durable job saves them, so a resumed crawl keeps its session.</summary>
     /// <value>The default is <see langword="true"/>.</value>

@@ -75,6 +75,6 @@ internal static partial class Log
     [LoggerMessage(1405, LogLevel.Information, "Moved the old job directory {Directory} aside to {Aside}.")]
     public static partial void JobMovedAside(ILogger logger, string directory, string aside);
 
-    [LoggerMessage(1406, LogLevel.Information, "The job finished; removed its directory {Directory} (use --keep-job to keep it).")]
+    [LoggerMessage(1406, LogLevel.Information, "The job finished; removed its directory {Directory} (CrawlOptions.KeepJob, or --keep-job, keeps it).")]
     public static partial void JobRemoved(ILogger logger, string directory);
 }
