@@ -43,7 +43,9 @@ internal static class CommandLineErrors
     {
         var command = parse.CommandResult.Command;
         var values = new HashSet<Token>(parse.CommandResult.Children.OfType<OptionResult>().SelectMany(option => option.Tokens));
-        var unknown = parse.Tokens.FirstOrDefault(token => token.Type == TokenType.Argument && LooksLikeAFlag(token.Value) && !values.Contains(token));
+        var unknown = parse.Tokens
+            .TakeWhile(token => token.Type != TokenType.DoubleDash)
+            .FirstOrDefault(token => token.Type == TokenType.Argument && LooksLikeAFlag(token.Value) && !values.Contains(token));
         if (unknown is null)
         {
             return null;
