@@ -19,17 +19,19 @@ internal static class CrawlCommand
         var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
         var allow = new Option<string[]>("--allow") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
-        var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS ending in ::text or ::attr(x); without either, the element's HTML, as Scrapy's .get() (repeatable).", HelpName = "NAME=SELECTOR" };
-        var spiderArgs = new Option<string[]>("--arg", "-a") { Description = "A spider argument, as in Scrapy: NAME=VALUE sets the C# spider's public property NAME (repeatable).", HelpName = "NAME=VALUE" };
+        var follow = new Option<string?>("--follow") { Description = "Selector of the links to follow: CSS, or XPath starting with /, ./ or ( (default a[href]).", HelpName = "SELECTOR" };
+        var fields = new Option<string[]>("--field", "-f") { Description = FieldArgument.Description, HelpName = "NAME=SELECTOR" };
+        var spiderArgs = new Option<string[]>("--arg", "-a") { Description = SpiderArguments.Description, HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
+        var fetch = new FetchOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
         {
             spiderArgument, start, startFile, allow, deny, follow, fields, name, spiderArgs,
         };
         settings.AddTo(command);
+        fetch.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
             var spiderName = parse.GetValue(spiderArgument);
@@ -58,13 +60,7 @@ internal static class CrawlCommand
                 definition.Name = parse.GetValue(name) ?? definition.Name;
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
-                    var equals = field.IndexOf('=', StringComparison.Ordinal);
-                    if (equals <= 0)
-                    {
-                        throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
-                    }
-
-                    definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+                    FieldArgument.AddTo(definition, field);
                 }
 
                 if (parse.GetValue(spiderArgs) is [var argument, ..])
@@ -87,6 +83,7 @@ internal static class CrawlCommand
             }
 
             var options = settings.Build(parse);
+            fetch.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
             await CrawlSettingsOptions.CheckOutputAsync(options).ConfigureAwait(false);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
@@ -94,10 +91,11 @@ internal static class CrawlCommand
         return command;
     }
 
-    private static bool LooksLikeFile(string value) =>
+    /// <summary>Whether a spider argument names a spider file rather than a C# spider.</summary>
+    internal static bool LooksLikeFile(string value) =>
         value.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || value.Contains('/', StringComparison.Ordinal) || File.Exists(value);
 
-    private static DeclarativeSpiderDefinition LoadDefinition(string path)
+    internal static DeclarativeSpiderDefinition LoadDefinition(string path)
     {
         if (!File.Exists(path))
         {
@@ -114,7 +112,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
+    internal static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
     {
         try
         {
@@ -126,7 +124,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static string UnknownSpider(string name, SpiderCatalog catalog)
+    internal static string UnknownSpider(string name, SpiderCatalog catalog)
     {
         var known = catalog.Names.ToList();
         return known.Count == 0

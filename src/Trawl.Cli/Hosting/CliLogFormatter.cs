@@ -37,7 +37,7 @@ internal sealed class CliLogFormatter : ConsoleFormatter
         }
 
         textWriter.Write(TimeProvider.System.GetLocalNow().ToString("HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture));
-        var label = FileLoggerProvider.Short(logEntry.LogLevel);
+        var label = CallbackLogger.ShortName(logEntry.LogLevel);
         textWriter.Write(_colors && Color(logEntry.LogLevel) is { } color ? $"\u001b[{color}m{label}\u001b[39m\u001b[22m" : label);
         textWriter.Write($": {logEntry.Category}[{logEntry.EventId.Id}] ");
         textWriter.Write(OneLine(message));
@@ -50,8 +50,8 @@ internal sealed class CliLogFormatter : ConsoleFormatter
         textWriter.Write(Environment.NewLine);
     }
 
-    // "(Type: message; Inner: message)", without stack traces.
-    private static string Describe(Exception exception)
+    /// <summary>"(Type: message; Inner: message)", without stack traces: an exception as the console shows it.</summary>
+    internal static string Describe(Exception exception)
     {
         var parts = new List<string>();
         for (Exception? current = exception; current is not null && parts.Count < 4; current = current.InnerException)

@@ -7,6 +7,9 @@ namespace Trawl.Cli.Hosting;
 /// <summary>Sets public properties of a C# spider from <c>--arg NAME=VALUE</c>, like Scrapy's <c>-a</c>.</summary>
 internal static class SpiderArguments
 {
+    /// <summary>The help text of <c>--arg</c> / <c>-a</c>.</summary>
+    public const string Description = "A spider argument, as in Scrapy: NAME=VALUE sets the C# spider's public property NAME (repeatable).";
+
     public static void Apply(Spider spider, IEnumerable<string> arguments)
     {
         foreach (var argument in arguments)

@@ -20,7 +20,7 @@ public sealed class DeclarativeSpider : Spider
     private readonly string[] _startUrls;
     private readonly KeyValuePair<string, string>[] _fields;
     private readonly FieldPlan _fieldPlan;
-    private readonly CssQuery _followQuery;
+    private readonly INodeQuery _followQuery;
 
     /// <summary>Validates a definition and builds the spider.</summary>
     /// <exception cref="SpiderDefinitionException">Something in the definition is invalid; the message says what.</exception>
@@ -36,7 +36,7 @@ public sealed class DeclarativeSpider : Spider
         _startHosts = new HashSet<string>(_startUrls.Select(url => new Uri(url).IdnHost), StringComparer.OrdinalIgnoreCase);
         _allow = [.. definition.Allow.Select(pattern => Compile(pattern, "allow"))];
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
-        _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
+        _followQuery = FieldSelectors.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
@@ -192,7 +192,7 @@ public sealed class DeclarativeSpider : Spider
 
         try
         {
-            CssQuery.Validate(selector);
+            FieldSelectors.Parse(selector);
             return selector;
         }
         catch (SelectorSyntaxException ex)
