@@ -65,10 +65,7 @@ internal static class CrawlCommand
 
                 if (parse.GetValue(spiderArgs) is [var argument, ..])
                 {
-                    // Before Scrapy's meaning, -a was --allow.
-                    throw new CliUsageException(
-                        "-a/--arg passes an argument to a C# spider, as Scrapy's -a does; a declarative spider takes --start, --allow, --field and the like." +
-                        (argument.Contains('=', StringComparison.Ordinal) ? string.Empty : $" To follow links matching '{argument}', write --allow '{argument}'."));
+                    throw SpiderArguments.NotForDeclarative(argument, "--start, --allow, --field");
                 }
 
                 if (parse.GetValue(settings.Frontier) is not null)

@@ -68,9 +68,9 @@ internal static class ParseCommand
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Allow.AddRange(parse.GetValue(allow) ?? []);
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
-                if (parse.GetValue(spiderArgs)?.Length > 0)
+                if (parse.GetValue(spiderArgs) is [var argument, ..])
                 {
-                    throw new CliUsageException("-a/--arg passes an argument to a C# spider (--spider NAME), as Scrapy's -a does; a declarative spider takes --field, --follow, --allow and the like.");
+                    throw SpiderArguments.NotForDeclarative(argument, "--field, --follow, --allow");
                 }
 
                 spider = CrawlCommand.NewDeclarative(definition);
