@@ -90,6 +90,30 @@ public sealed class OutputAppendTests
     }
 
     [Fact]
+    public async Task Csv_AnItemWithAFieldTheHeaderLacks_IsRefusedNamingTheField_NeverWrittenWithoutIt()
+    {
+        // The quotes spider yields quotes (Text, Author, Tags), then authors (Name, Born, Bio): the header is the first item's.
+        var siteOptions = new Trawl.Sandbox.SandboxOptions { Pages = 5, QuotePages = 1, QuotesPerPage = 3, Seed = 3 };
+        await using var server = await Trawl.Sandbox.SandboxServer.StartAsync(siteOptions);
+        using var temp = new TempDirectory();
+        var output = temp.File("quotes.csv");
+        var log = temp.File("crawl.log");
+
+        var run = await CliRunner.RunAsync(
+            "crawl", "quotes", "-a", $"StartUrl={new Uri(server.BaseUrl, "/quotes/")}", "-o", output, "--no-job", "--no-progress", "--concurrency", "1",
+            "--log-level", "warning", "--log-file", log);
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
+        var lines = await File.ReadAllLinesAsync(output);
+        lines[0].ShouldBe("Text,Author,Tags");
+        lines.Length.ShouldBe(1 + 3, "every quote, and no author row without its fields");
+        run.Output.ShouldContain("3 items failed (exporter_error 3)");
+        var logged = await File.ReadAllTextAsync(log);
+        logged.ShouldContain("'Name', which is not a column");
+        logged.ShouldContain(".jsonl");
+    }
+
+    [Fact]
     public async Task BothLowerAndUpperO_IsAUsageError()
     {
         using var temp = new TempDirectory();
