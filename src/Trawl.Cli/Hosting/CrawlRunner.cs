@@ -4,6 +4,7 @@ using Trawl.Cli.Commands;
 using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Items;
+using Trawl.Logging;
 using Trawl.Redis;
 using Trawl.Spiders;
 
@@ -44,7 +45,10 @@ internal static class CrawlRunner
             : await ProgressDisplay.RunLiveAsync(console, $"trawl: {spider.Name}", display!, Crawl).ConfigureAwait(false);
 
         WriteSummary(output, spider, options, clustered: redis is not null, result);
-        return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
+        return result.Error is not null ? ExitCodes.Error
+            : result.Paused ? ExitCodes.Paused
+            : result.EveryStartRequestFailed ? ExitCodes.StartFailed
+            : ExitCodes.Finished;
     }
 
     private static async Task<MetricsServer> ServeMetricsAsync(MetricsAddress address, ILogger logger, TextWriter output, CancellationToken cancellationToken)
@@ -149,6 +153,10 @@ internal static class CrawlRunner
         if (result.Error is not null)
         {
             output.WriteLine($"Stopped by an error: {result.Error}");
+        }
+        else if (result.EveryStartRequestFailed)
+        {
+            output.WriteLine(Wording.Count(stats.StartRequestsFailed, "start request") + " failed, and none was fetched: nothing was crawled (the log says why).");
         }
 
         if (result.Failure is ItemExportException { Problem: ItemExportProblem.Changed })

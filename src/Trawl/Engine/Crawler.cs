@@ -66,6 +66,7 @@ public sealed class Crawler
     /// <exception cref="ItemExportException">
     /// The output cannot be opened, or it belongs to an unfinished job other than this crawl's (its message names the job).
     /// </exception>
+    /// <exception cref="IOException">Without a logger factory: the spider's <see cref="Spider.LogFile"/> cannot be opened.</exception>
     public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Options.Output is { } output)

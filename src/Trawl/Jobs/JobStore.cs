@@ -630,6 +630,7 @@ internal sealed class JobStore : IAsyncDisposable
             ItemsFailed = itemsFailed,
             TopItemErrors = itemErrors,
             Outputs = db.ExportOutputs(),
+            InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
         };
     }
 
