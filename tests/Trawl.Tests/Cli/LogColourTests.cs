@@ -18,7 +18,8 @@ public sealed class LogColourTests
     {
         await using var site = await TestSites.StartAsync(pages: 5);
         using var temp = new TempDirectory();
-        var crawl = $"crawl --start {new Uri(site.BaseUrl, "/no/such/page").AbsoluteUri} --no-job --no-progress -O {temp.File("items.jsonl")}";
+        // One start page that fails (its failure is a warning) beside one that works (a crawl whose every start failed exits 4).
+        var crawl = $"crawl --start {site.BaseUrl.AbsoluteUri} --start {new Uri(site.BaseUrl, "/no/such/page").AbsoluteUri} --no-job --no-progress -O {temp.File("items.jsonl")}";
 
         var (redirectedExit, _) = await RunOnATerminalAsync(temp, $"{crawl} 2>{temp.File("stderr.txt")}");
         var (terminalExit, terminal) = await RunOnATerminalAsync(temp, $"{crawl} 2>&1");
