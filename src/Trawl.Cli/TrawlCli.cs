@@ -51,10 +51,26 @@ public static class TrawlCli
         };
 
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        string? problem;
+        try
         {
-            await error.WriteLineAsync($"trawl: {parse.Errors[0].Message}").ConfigureAwait(false);
-            await error.WriteLineAsync("Run 'trawl --help' or 'trawl COMMAND --help' for usage.").ConfigureAwait(false);
+            // -s NAME=VALUE stands for a flag: parsed again with the flags, so each setting is checked as its flag is.
+            var expanded = SettingArguments.Expand(parse.CommandResult.Command, args);
+            if (!ReferenceEquals(expanded, args))
+            {
+                parse = root.Parse(expanded);
+            }
+
+            problem = CommandLineErrors.Describe(parse);
+        }
+        catch (CliUsageException ex)
+        {
+            problem = ex.Message;
+        }
+
+        if (problem is not null)
+        {
+            await error.WriteLineAsync($"trawl: {problem}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

@@ -66,13 +66,18 @@ internal sealed class CrawlItemLog : IItemLog
             return default;
         }
 
+        // "sequence position", then " items" when the count was recorded.
         var text = (string)value!;
         var parts = text.Split(' ');
-        if (parts.Length == 2
+        if (parts.Length is 2 or 3
             && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
             && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var position))
         {
-            return new ExportCheckpoint(sequence, position);
+            long? items = parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : null;
+            if (parts.Length == 2 || items is not null)
+            {
+                return new ExportCheckpoint(sequence, position) { Items = items };
+            }
         }
 
         Log.CheckpointDamaged(_logger, _scripts.Keys.Exports, field, text.Length > 100 ? text[..100] : text);
@@ -84,7 +89,9 @@ internal sealed class CrawlItemLog : IItemLog
         ArgumentNullException.ThrowIfNull(output);
         var args = _scripts.Args()
             .Add(_checkpointPrefix + output)
-            .Add(string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}"));
+            .Add(checkpoint.Items is { } items
+                ? string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position} {items}")
+                : string.Create(CultureInfo.InvariantCulture, $"{checkpoint.Sequence} {checkpoint.Position}"));
         await _scripts.EvalAsync(RedisScripts.Checkpoint, args, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -15,13 +15,13 @@ internal static class CrawlCommand
             Description = "A spider name (see 'trawl spiders') or a spider JSON file. Leave out to describe the spider with flags.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var start = new Option<string[]>("--start", "-s") { Description = "A start URL (repeatable).", HelpName = "URL" };
+        var start = new Option<string[]>("--start") { Description = "A start URL (repeatable).", HelpName = "URL" };
         var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
-        var allow = new Option<string[]>("--allow", "-a") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
+        var allow = new Option<string[]>("--allow") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
         var follow = new Option<string?>("--follow") { Description = "Selector of the links to follow: CSS, or XPath starting with /, ./ or ( (default a[href]).", HelpName = "SELECTOR" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x), or XPath starting with /, ./ or ( (repeatable).", HelpName = "NAME=SELECTOR" };
-        var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
+        var fields = new Option<string[]>("--field", "-f") { Description = FieldArgument.Description, HelpName = "NAME=SELECTOR" };
+        var spiderArgs = new Option<string[]>("--arg", "-a") { Description = SpiderArguments.Description, HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
         var fetch = new FetchOptions();
@@ -38,11 +38,6 @@ internal static class CrawlCommand
             var declarativeFlags = parse.GetValue(start)?.Length > 0 || parse.GetValue(startFile) is not null || parse.GetValue(allow)?.Length > 0
                 || parse.GetValue(deny)?.Length > 0 || parse.GetValue(follow) is not null || parse.GetValue(fields)?.Length > 0 || parse.GetValue(name) is not null;
 
-            if (spiderName is not null && spiderName.StartsWith('-'))
-            {
-                throw new CliUsageException($"Unknown option '{spiderName}'. Run 'trawl crawl --help' for the options.");
-            }
-
             Spider spider;
             if (spiderName is not null && !LooksLikeFile(spiderName))
             {
@@ -52,7 +47,8 @@ internal static class CrawlCommand
                     throw new CliUsageException($"--start, --allow, --deny, --follow, --field and --name describe a declarative spider; '{spiderName}' is a C# spider and takes none of them.");
                 }
 
-                SpiderArguments.Apply(spider, parse.GetValue(spiderArgs) ?? []);            }
+                SpiderArguments.Apply(spider, parse.GetValue(spiderArgs) ?? []);
+            }
             else
             {
                 var definition = spiderName is null ? new DeclarativeSpiderDefinition() : LoadDefinition(spiderName);
@@ -67,9 +63,9 @@ internal static class CrawlCommand
                     FieldArgument.AddTo(definition, field);
                 }
 
-                if (parse.GetValue(spiderArgs)?.Length > 0)
+                if (parse.GetValue(spiderArgs) is [var argument, ..])
                 {
-                    throw new CliUsageException("--arg sets properties of a C# spider; a declarative spider takes --start, --allow, --field and the like.");
+                    throw SpiderArguments.NotForDeclarative(argument, "--start, --allow, --field");
                 }
 
                 if (parse.GetValue(settings.Frontier) is not null)
@@ -86,6 +82,7 @@ internal static class CrawlCommand
             var options = settings.Build(parse);
             fetch.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
+            await CrawlSettingsOptions.CheckOutputAsync(options).ConfigureAwait(false);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
         });
         return command;

@@ -12,7 +12,9 @@ namespace Trawl.Cli.Commands;
 /// <summary>The options every crawling command shares, and how they map onto <see cref="CrawlOptions"/>.</summary>
 internal sealed class CrawlSettingsOptions
 {
-    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write items to FILE as they are crawled; the format follows the extension: .jsonl, .json or .csv.", HelpName = "FILE" };
+    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Append items to FILE as they are crawled (-O to overwrite it); the format follows the extension: .jsonl, .json or .csv.", HelpName = "FILE" };
+
+    public Option<string?> OverwriteOutput { get; } = new("--overwrite-output", "-O") { Description = "Write items to FILE, emptying it first (a durable job resuming into its own output continues it).", HelpName = "FILE" };
 
     public Option<long?> Limit { get; } = new("--limit") { Description = "Stop after fetching N pages (a test crawl).", HelpName = "N" };
 
@@ -106,13 +108,15 @@ internal sealed class CrawlSettingsOptions
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to FILE.", HelpName = "FILE" };
 
+    public Option<string[]> Set { get; } = SettingArguments.Create();
+
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "No live progress display; log a progress line every few seconds instead." };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
         {
-            Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
+            Set, Output, OverwriteOutput, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
             MaxDepth, MaxLinksPerPage, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, ParseTimeout, MaxBytesInFlight, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
@@ -188,19 +192,31 @@ internal sealed class CrawlSettingsOptions
     public CrawlOptions Build(ParseResult parse)
     {
         var options = new CrawlOptions();
-        if (parse.GetValue(Output) is { } output)
+        if (parse.GetValue(Set) is [var unexpanded, ..])
+        {
+            // TrawlCli turns every -s NAME=VALUE into its flag before parsing; one written otherwise (-sNAME=VALUE) is left.
+            throw new CliUsageException($"Write a setting as -s NAME=VALUE, with a space after -s (not '{unexpanded}').");
+        }
+
+        var (append, overwrite) = (parse.GetValue(Output), parse.GetValue(OverwriteOutput));
+        if (append is not null && overwrite is not null)
+        {
+            throw new CliUsageException("-o appends to a file and -O overwrites one: give one of them.");
+        }
+
+        if ((append ?? overwrite) is { } output)
         {
             try
             {
                 ItemExporters.FormatOf(output);
-                ItemExporters.CheckWritable(output);
             }
-            catch (Exception ex) when (ex is ArgumentException or ItemExportException)
+            catch (ArgumentException ex)
             {
                 throw new CliUsageException(ex.Message);
             }
 
             options.Output = output;
+            options.OverwriteOutput = overwrite is not null;
         }
 
         options.Limit = Positive(parse.GetValue(Limit), "--limit");
@@ -502,12 +518,34 @@ internal sealed class CrawlSettingsOptions
         options.FreshJob = parse.GetValue(Fresh);
     }
 
-    /// <summary>Where a spider's job lives by default: <c>$TRAWL_DATA_DIR/NAME</c>, or <c>./.trawl/jobs/NAME</c>.</summary>
-    public static string DefaultJobDirectory(string spiderName)
+    /// <summary>
+    /// Checks, once the job directory is known, that the output may be written by this run: it is not the output of
+    /// another unfinished job, and no other run holds it, and it can be written.
+    /// </summary>
+    public static async Task CheckOutputAsync(CrawlOptions options)
     {
-        var root = Environment.GetEnvironmentVariable("TRAWL_DATA_DIR");
-        return Path.Combine(string.IsNullOrWhiteSpace(root) ? Path.Combine(".trawl", "jobs") : root, spiderName);
+        if (options.Output is not { } output)
+        {
+            return;
+        }
+
+        try
+        {
+            await Trawl.Jobs.JobDirectory.ThrowIfOutputOfAnotherJobAsync(output, options.JobDir).ConfigureAwait(false);
+            ItemExporters.CheckWritable(output);
+        }
+        catch (ItemExportException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
     }
+
+    /// <summary>Where a spider's job lives by default: <c>$TRAWL_DATA_DIR/NAME</c>, or <c>./.trawl/jobs/NAME</c>.</summary>
+    public static string DefaultJobDirectory(string spiderName) => Path.Combine(DefaultJobsRoot(), spiderName);
+
+    /// <summary>Where jobs live by default: <c>$TRAWL_DATA_DIR</c>, or <c>./.trawl/jobs</c>.</summary>
+    public static string DefaultJobsRoot() =>
+        Environment.GetEnvironmentVariable("TRAWL_DATA_DIR") is { } root && !string.IsNullOrWhiteSpace(root) ? root : Path.Combine(".trawl", "jobs");
 
     private static long? Positive(long? value, string name) =>
         value is null or > 0 ? value : throw new CliUsageException($"{name} must be a positive number, not {value}.");

@@ -20,8 +20,15 @@ internal static class DemoCommand
         {
             var siteOptions = site.Build(parse);
             var options = settings.Build(parse);
-            options.Output ??= Path.Combine(".trawl", "demo", "items.jsonl");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Output))!);
+            if (options.Output is null)
+            {
+                // The demo's own file holds the last demo's items: its site's port differs from run to run.
+                options.Output = Path.Combine(".trawl", "demo", "items.jsonl");
+                options.OverwriteOutput = true;
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Output))!);
+            }
+
+            await CrawlSettingsOptions.CheckOutputAsync(options).ConfigureAwait(false);
             await using var server = await SandboxServer.StartAsync(siteOptions, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"Sandbox site: {siteOptions.Pages:N0} pages and a quotes section at {server.BaseUrl}").ConfigureAwait(false);
             var spider = new DeclarativeSpider(new DeclarativeSpiderDefinition

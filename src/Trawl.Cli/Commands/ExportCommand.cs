@@ -31,6 +31,7 @@ internal static class ExportCommand
             var itemFormat = FormatOf(path, parse.GetValue(format));
             try
             {
+                await Trawl.Jobs.JobDirectory.ThrowIfOutputOfAnotherJobAsync(path, jobDirectory: null, cancellationToken).ConfigureAwait(false);
                 ItemExporters.CheckWritable(path);
             }
             catch (ItemExportException ex)
@@ -75,7 +76,7 @@ internal static class ExportCommand
     {
         var name = crawl.Keys.SpiderName;
         var checkpoint = await crawl.Items.GetExportCheckpointAsync(path, cancellationToken).ConfigureAwait(false);
-        if (checkpoint.Sequence > 0 && !File.Exists(path))
+        if (checkpoint.IsRecorded && !File.Exists(path))
         {
             // The file this checkpoint describes is gone (deleted, or another run wrote it elsewhere): start it over.
             await crawl.Items.SetExportCheckpointAsync(path, default, cancellationToken).ConfigureAwait(false);

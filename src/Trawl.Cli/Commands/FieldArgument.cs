@@ -2,9 +2,12 @@ using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli.Commands;
 
-/// <summary>A <c>--field NAME=SELECTOR</c> argument, as <c>trawl crawl</c> and <c>trawl bench</c> take it.</summary>
+/// <summary>A <c>--field NAME=SELECTOR</c> argument, as <c>trawl crawl</c>, <c>trawl parse</c> and <c>trawl bench</c> take it.</summary>
 internal static class FieldArgument
 {
+    /// <summary>The help text of <c>--field</c> / <c>-f</c>.</summary>
+    public const string Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x), or XPath starting with /, ./ or (; a selector that ends on an element gives its HTML, as Scrapy's .get() (repeatable).";
+
     /// <summary>Adds the field to <paramref name="definition"/> (a field of the same name is replaced).</summary>
     /// <exception cref="CliUsageException">It has no <c>=</c>, or an empty name.</exception>
     public static void AddTo(DeclarativeSpiderDefinition definition, string field)

@@ -24,11 +24,11 @@ internal static class ParseCommand
         var url = new Argument<string>("url") { Description = "The page to fetch (http:// or https://)." };
         var spiderOption = new Option<string?>("--spider") { Description = "A C# spider by name (see 'trawl spiders') or a spider JSON file. Without it, --field and --follow describe the spider.", HelpName = "NAME|FILE" };
         var callback = new Option<string?>("--callback") { Description = "The spider method to parse the page with (default ParseAsync).", HelpName = "NAME" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x), or XPath starting with /, ./ or ( (repeatable).", HelpName = "NAME=SELECTOR" };
+        var fields = new Option<string[]>("--field", "-f") { Description = FieldArgument.Description, HelpName = "NAME=SELECTOR" };
         var follow = new Option<string?>("--follow") { Description = "Selector of the links a declarative spider follows (default a[href]); they are printed, not fetched.", HelpName = "SELECTOR" };
-        var allow = new Option<string[]>("--allow", "-a") { Description = "Follow links whose absolute URL matches REGEX (repeatable; default: the page's host).", HelpName = "REGEX" };
+        var allow = new Option<string[]>("--allow") { Description = "Follow links whose absolute URL matches REGEX (repeatable; default: the page's host).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
-        var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
+        var spiderArgs = new Option<string[]>("--arg", "-a") { Description = SpiderArguments.Description, HelpName = "NAME=VALUE" };
         var settings = new CrawlSettingsOptions();
         var fetch = new FetchOptions();
         var command = new Command("parse", "Fetch one page and print what fields or a spider's callback get from it: one JSON line per item and per follow-up request.")
@@ -68,9 +68,9 @@ internal static class ParseCommand
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Allow.AddRange(parse.GetValue(allow) ?? []);
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
-                if (parse.GetValue(spiderArgs)?.Length > 0)
+                if (parse.GetValue(spiderArgs) is [var argument, ..])
                 {
-                    throw new CliUsageException("--arg sets properties of a C# spider (--spider NAME); a declarative spider takes --field, --follow and the like.");
+                    throw SpiderArguments.NotForDeclarative(argument, "--field, --follow, --allow");
                 }
 
                 spider = CrawlCommand.NewDeclarative(definition);

@@ -5,8 +5,8 @@ using Trawl.Logging;
 namespace Trawl.Cli.Hosting;
 
 /// <summary>
-/// Builds the CLI's logger factory: the console (standard error), or a live display drawn there, and, with --log-file, a
-/// file that gets every message either way.
+/// Builds the CLI's logger factory: the console (standard error, one line a message, see <see cref="CliLogFormatter"/>),
+/// or a live display drawn there, and, with --log-file, a file that gets every message either way (with whole exceptions).
 /// </summary>
 internal static class CliLogging
 {
@@ -55,15 +55,13 @@ internal static class CliLogging
             }
             else
             {
-                builder.AddSimpleConsole(options =>
+                builder.AddConsole(options =>
                 {
-                    options.SingleLine = true;
-                    options.TimestampFormat = "HH:mm:ss ";
-                    // The console logger judges colour by standard output; it writes to standard error.
-                    options.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+                    options.LogToStandardErrorThreshold = LogLevel.Trace;
+                    options.FormatterName = CliLogFormatter.FormatterName;
                 });
+                builder.AddConsoleFormatter<CliLogFormatter, ConsoleFormatterOptions>();
                 builder.AddFilter<ConsoleLoggerProvider>(null, Max(level, consoleLevel));
-                builder.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
             }
 
             if (file is not null)

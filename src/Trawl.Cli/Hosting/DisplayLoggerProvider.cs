@@ -72,7 +72,7 @@ internal sealed class DisplayLoggerProvider(TextWriter console, TimeProvider tim
         var text = $"{time.GetLocalNow():HH:mm:ss} {CallbackLogger.ShortName(level)}: {message}";
         if (exception is not null)
         {
-            text += $" ({exception.GetType().Name}: {exception.Message})";
+            text += " " + CliLogFormatter.Describe(exception);
         }
 
         Action? changed;

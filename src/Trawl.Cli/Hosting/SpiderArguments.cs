@@ -7,6 +7,22 @@ namespace Trawl.Cli.Hosting;
 /// <summary>Sets public properties of a C# spider from <c>--arg NAME=VALUE</c>, like Scrapy's <c>-a</c>.</summary>
 internal static class SpiderArguments
 {
+    /// <summary>The help text of <c>--arg</c> / <c>-a</c>.</summary>
+    public const string Description = "A spider argument, as in Scrapy: NAME=VALUE sets the C# spider's public property NAME (repeatable).";
+
+    /// <summary>
+    /// The usage error for <c>-a</c> given to a declarative spider, which has no properties to set. An argument without
+    /// <c>=</c> is taken for the pattern of an old habit (<c>-a</c> was once <c>--allow</c>), and the message says to
+    /// write <c>--allow</c>.
+    /// </summary>
+    /// <param name="argument">The first <c>-a</c> value.</param>
+    /// <param name="spiderFlags">What a declarative spider takes instead, for the message.</param>
+    public static CliUsageException NotForDeclarative(string argument, string spiderFlags) => new(
+        $"-a/--arg passes an argument to a C# spider, as Scrapy's -a does; a declarative spider takes {spiderFlags} and the like." +
+        (argument.Contains('=', StringComparison.Ordinal) ? string.Empty : $" To follow links matching '{argument}', write --allow '{argument}'."));
+
+    /// <summary>Sets the spider's public properties named by <paramref name="arguments"/> (<c>NAME=VALUE</c> each).</summary>
+    /// <exception cref="CliUsageException">An argument is not NAME=VALUE, names no settable property, or has a value of the wrong type.</exception>
     public static void Apply(Spider spider, IEnumerable<string> arguments)
     {
         foreach (var argument in arguments)

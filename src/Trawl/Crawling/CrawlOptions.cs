@@ -93,9 +93,21 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="null"/>.</value>
     public int? MaxDepth { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); }
 
-    /// <summary>The output file. The format comes from its extension: <c>.jsonl</c>, <c>.json</c> or <c>.csv</c>.</summary>
+    /// <summary>
+    /// The output file. The format comes from its extension: <c>.jsonl</c>, <c>.json</c> or <c>.csv</c>. Items are
+    /// appended to what the file holds (Scrapy's <c>-o</c>) unless <see cref="OverwriteOutput"/>: JSON Lines after its
+    /// last line, a JSON array's items inside the array, CSV rows under its header. A file that belongs to an unfinished
+    /// durable job is refused to any run but that job's.
+    /// </summary>
     /// <value>The default is <see langword="null"/>: items are kept in the result (<c>CrawlResult.Items</c>).</value>
     public string? Output { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); }
+
+    /// <summary>
+    /// Whether <see cref="Output"/> is emptied when a crawl starts writing it (Scrapy's <c>-O</c>) rather than appended
+    /// to. A durable job resuming into an output it has written continues it either way.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: items are appended, and nothing the file held is lost.</value>
+    public bool OverwriteOutput { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); }
 
     /// <summary>The downloader's settings.</summary>
     public DownloaderOptions Downloader { get; } = new();

@@ -162,6 +162,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                     new ItemFeedOptions
                     {
                         Output = options.Output,
+                        Overwrite = options.OverwriteOutput,
+                        Owner = job?.Directory,
                         Pipelines = [.. crawler.Pipelines],
                         MaxResultItems = options.MaxResultItems,
                         BufferSize = options.ItemBufferSize,

@@ -63,10 +63,17 @@ public sealed class Crawler
     /// <see cref="CrawlerBuilder.UseAbortToken"/>.
     /// </param>
     /// <exception cref="JobDirectoryException">The job directory cannot be used (corrupt, newer, locked, full...).</exception>
-    /// <exception cref="ItemExportException">The output cannot be opened.</exception>
+    /// <exception cref="ItemExportException">
+    /// The output cannot be opened, or it belongs to an unfinished job other than this crawl's (its message names the job).
+    /// </exception>
     /// <exception cref="IOException">Without a logger factory: the spider's <see cref="Spider.LogFile"/> cannot be opened.</exception>
     public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
     {
+        if (Options.Output is { } output)
+        {
+            await JobDirectory.ThrowIfOutputOfAnotherJobAsync(output, Options.JobDir, cancellationToken).ConfigureAwait(false);
+        }
+
         // Started first, so the engine's loops (the commit loop starts with the engine) run with it as the current span.
         using var span = CrawlTracing.StartCrawl(Spider.Name);
         try

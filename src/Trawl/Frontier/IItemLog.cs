@@ -26,4 +26,10 @@ public readonly record struct ExportCheckpoint(long Sequence, long Position)
     /// <see langword="null"/> when the item log does not record it. A finished output is checked against it.
     /// </summary>
     public long? Items { get; init; }
+
+    /// <summary>
+    /// Whether this checkpoint was recorded, rather than the default an item log gives for an output it has none of. An
+    /// output's writer records one (at sequence 0, where it began writing) as soon as it opens the file.
+    /// </summary>
+    public bool IsRecorded => Sequence > 0 || Position > 0 || Items is not null;
 }

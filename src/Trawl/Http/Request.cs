@@ -20,7 +20,10 @@ public sealed class Request
     private Dictionary<string, object?>? _meta;
 
     /// <summary>Creates a GET request for an absolute URL, parsed by the spider's default callback (<c>ParseAsync</c>).</summary>
-    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute http or https URL.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="url"/> is not an absolute http or https URL. A relative one (<c>/page/2</c>) is refused with a
+    /// message saying so: resolve links found on a page with <c>response.Follow(href)</c> or <c>response.UrlJoin(href)</c>.
+    /// </exception>
     public Request(string url)
         : this(ParseAbsolute(url))
     {
@@ -93,6 +96,15 @@ public sealed class Request
     /// </summary>
     public string? Callback { get; init; }
 
+    /// <summary>
+    /// Arguments for the callback, as JSON (Scrapy's <c>cb_kwargs</c>): a callback with a third parameter,
+    /// <c>ParseDetail(Response response, DetailArgs args, CancellationToken cancellationToken)</c>, receives them read as
+    /// that parameter's type. They are stored with the request, so they survive a pause, a crash and a resume. A spider's
+    /// <c>response.Follow(href, ParseDetail, args)</c> sets them; <see langword="null"/> for none.
+    /// </summary>
+    /// <remarks>They are not part of the <see cref="Fingerprint"/>: two requests for the same URL are duplicates whatever their arguments.</remarks>
+    public JsonElement? CallbackArgs { get; init; }
+
     /// <summary>Whether the request has any headers, without creating the dictionary.</summary>
     internal bool HasHeaders => _headers is { Count: > 0 };
 
@@ -140,16 +152,37 @@ public sealed class Request
     /// <summary>Returns a copy of this request that is scheduled even when its fingerprint was seen.</summary>
     internal Request WithDontFilter() => Copy(Url, dontFilter: true);
 
-    private Request Copy(Uri url, bool dontFilter) => new(url)
+    /// <summary>
+    /// Returns a copy with another priority, more meta (added to this request's, winning on a shared key), the given
+    /// <see cref="DontFilter"/> and callback arguments (<see langword="null"/> keeps this request's).
+    /// </summary>
+    internal Request With(int priority, IReadOnlyDictionary<string, object?>? meta, bool dontFilter, JsonElement? callbackArgs)
+    {
+        var copy = Copy(Url, dontFilter, priority, callbackArgs ?? CallbackArgs);
+        if (meta is not null)
+        {
+            foreach (var (key, value) in meta)
+            {
+                copy.Meta[key] = value;
+            }
+        }
+
+        return copy;
+    }
+
+    private Request Copy(Uri url, bool dontFilter) => Copy(url, dontFilter, Priority, CallbackArgs);
+
+    private Request Copy(Uri url, bool dontFilter, int priority, JsonElement? callbackArgs) => new(url)
     {
         Method = Method,
         Headers = HasHeaders ? new Dictionary<string, string>(_headers!, StringComparer.OrdinalIgnoreCase) : null!,
         Body = Body,
-        Priority = Priority,
+        Priority = priority,
         Depth = Depth,
         Meta = HasMeta ? new Dictionary<string, object?>(_meta!, StringComparer.Ordinal) : null!,
         DontFilter = dontFilter,
         Callback = Callback,
+        CallbackArgs = callbackArgs,
     };
 
     /// <inheritdoc />
@@ -158,11 +191,42 @@ public sealed class Request
     private static Uri ParseAbsolute(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
+        var trimmed = url.Trim();
+
+        // Checked before parsing: on Unix, .NET reads "/page/2" as the absolute URL file:///page/2.
+        if (!HasScheme(trimmed))
+        {
+            throw new ArgumentException(
+                $"'{url}' is a relative URL: a request needs an absolute http or https URL. In a callback, resolve a link " +
+                "against its page with response.Follow(href) (or response.Follow(href, callback)), or response.UrlJoin(href).",
+                nameof(url));
+        }
+
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri))
         {
             throw new ArgumentException($"'{url}' is not an absolute URL.", nameof(url));
         }
 
         return uri;
+    }
+
+    // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.
+    private static bool HasScheme(string url)
+    {
+        for (var i = 0; i < url.Length; i++)
+        {
+            var c = url[i];
+            if (c == ':')
+            {
+                return i > 0;
+            }
+
+            if (!(char.IsAsciiLetter(c) || (i > 0 && (char.IsAsciiDigit(c) || c is '+' or '-' or '.'))))
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 }

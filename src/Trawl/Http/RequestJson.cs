@@ -8,7 +8,7 @@ namespace Trawl.Http;
 /// .NET type, so a tampered job file can at worst yield a bad request, never run code.
 /// </summary>
 /// <remarks>
-/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem"}</c>.
+/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem","args":{…}}</c>.
 /// Members at their defaults are left out.
 /// </remarks>
 public static class RequestJson
@@ -80,6 +80,12 @@ public static class RequestJson
         if (request.Callback is not null)
         {
             writer.WriteString("callback", request.Callback);
+        }
+
+        if (request.CallbackArgs is { } args)
+        {
+            writer.WritePropertyName("args");
+            args.WriteTo(writer);
         }
 
         writer.WriteEndObject();
@@ -154,6 +160,7 @@ public static class RequestJson
             Meta = meta!,
             DontFilter = element.TryGetProperty("dontFilter", out var dontFilter) && dontFilter.ValueKind == JsonValueKind.True,
             Callback = element.TryGetProperty("callback", out var callback) ? callback.GetString() : null,
+            CallbackArgs = element.TryGetProperty("args", out var args) && args.ValueKind != JsonValueKind.Null ? args.Clone() : null,
         };
     }
 

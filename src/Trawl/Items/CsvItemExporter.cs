@@ -5,10 +5,11 @@ using System.Text.Json.Nodes;
 namespace Trawl.Items;
 
 /// <summary>
-/// CSV (RFC 4180 quoting, <c>\n</c> line endings). The header row holds the first item's top-level keys, in order.
-/// Later items are written in those columns: a missing key gives an empty field, and a key the first item did not
-/// have is left out. Strings, numbers and booleans are written as plain text, <c>null</c> as an empty field, and
-/// objects and arrays as compact JSON. A field is quoted when it holds a comma, a quote, CR or LF.
+/// CSV (RFC 4180 quoting, <c>\n</c> line endings). The header row holds the first item's top-level keys, in order
+/// (or, appending to a file that has one, that file's header). Later items are written in those columns: a missing
+/// key gives an empty field, and an item with a key the header lacks is refused (<see cref="UnknownColumnException"/>)
+/// rather than written without it. Strings, numbers and booleans are written as plain text, <c>null</c> as an empty
+/// field, and objects and arrays as compact JSON. A field is quoted when it holds a comma, a quote, CR or LF.
 /// </summary>
 internal sealed class CsvItemExporter : FileItemExporter
 {
@@ -38,6 +39,20 @@ internal sealed class CsvItemExporter : FileItemExporter
             ExportFile.Truncate(stream, fullPath, resumeAt);
         }
 
+        return new CsvItemExporter(fullPath, stream, columns);
+    }
+
+    /// <summary>
+    /// Wraps a file opened to append to: rows go after its last one, in the columns of its header row (an empty file
+    /// gets the first item's). A last row without its line feed gets one first.
+    /// </summary>
+    /// <exception cref="ItemExportException">The file does not start with a header row.</exception>
+    public static CsvItemExporter OpenAppend(string fullPath, FileStream stream)
+    {
+        JsonLinesItemExporter.EndWithLineFeed(stream, fullPath);
+        var end = stream.CanSeek ? stream.Position : 0;
+        var columns = end > 0 ? ReadHeader(stream, fullPath, end, appending: true) : null;
+        stream.Position = end;
         return new CsvItemExporter(fullPath, stream, columns);
     }
 
@@ -102,9 +117,23 @@ internal sealed class CsvItemExporter : FileItemExporter
         }
 
         var fields = new string[_columns.Length];
+        var found = 0;
         for (var i = 0; i < fields.Length; i++)
         {
-            fields[i] = item.TryGetPropertyValue(_columns[i], out var value) ? Render(value) : string.Empty;
+            if (item.TryGetPropertyValue(_columns[i], out var value))
+            {
+                fields[i] = Render(value);
+                found++;
+            }
+            else
+            {
+                fields[i] = string.Empty;
+            }
+        }
+
+        if (found < item.Count)
+        {
+            throw new UnknownColumnException(FullPath, item.Select(static property => property.Key).First(key => !_columns.Contains(key, StringComparer.Ordinal)), _columns);
         }
 
         AppendRecord(fields);
@@ -142,7 +171,7 @@ internal sealed class CsvItemExporter : FileItemExporter
         }
     }
 
-    private static string[] ReadHeader(FileStream stream, string fullPath, long limit)
+    private static string[] ReadHeader(FileStream stream, string fullPath, long limit, bool appending = false)
     {
         // Find the end of the first record: the first LF outside quotes. Quotes and LF are ASCII, so scanning the
         // UTF-8 bytes is safe.
@@ -174,11 +203,9 @@ internal sealed class CsvItemExporter : FileItemExporter
             }
         }
 
-        throw new ItemExportException(
-            fullPath,
-            $"Cannot resume writing items to '{fullPath}': its first {limit} bytes do not hold a complete CSV header row. " +
-            "Restore the file, or start the job again.",
-            null);
+        throw appending
+            ? new ItemExportException(fullPath, $"Cannot append items to '{fullPath}': it does not start with a CSV header row. Give another -o, or -O to overwrite the file.", null)
+            : ExportFile.NotAsRecorded(fullPath, $"its first {limit} bytes do not hold a complete CSV header row");
     }
 
     private void AppendRecord(IReadOnlyList<string> fields)
@@ -207,4 +234,18 @@ internal sealed class CsvItemExporter : FileItemExporter
         // Encoded as one string: a chunk boundary of the builder could split a surrogate pair.
         AppendText(_record.ToString());
     }
+}
+
+/// <summary>
+/// An item has a field that is not a column of the CSV file it goes to. CSV has one header row, written before the
+/// rows, so the item is refused rather than written without that field.
+/// </summary>
+internal sealed class UnknownColumnException(string fullPath, string field, IReadOnlyList<string> columns)
+    : InvalidOperationException(
+        $"An item has the field '{field}', which is not a column of '{fullPath}' (its header row holds {string.Join(", ", columns.Select(static c => $"'{c}'"))}: " +
+        "a CSV file's columns are fixed by its header row, written with its first item). Write JSON Lines (.jsonl) or JSON (.json) to keep every field, " +
+        "or give every item the same fields (null for a missing value).")
+{
+    /// <summary>The field the header lacks.</summary>
+    public string Field { get; } = field;
 }

@@ -18,6 +18,17 @@ internal static class ExportFile
     /// <summary>The outputs being written in this process, by full path.</summary>
     private static readonly ConcurrentDictionary<string, byte> Claimed = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Opens the file to append to it, creating it if it is missing, once it is this writer's alone. Nothing in it
+    /// changes yet: the exporter decides where its items go.
+    /// </summary>
+    public static FileStream OpenForAppend(string fullPath)
+    {
+        ThrowIfNotAFile(fullPath);
+        ThrowIfReadOnly(fullPath);
+        return OpenClaimed(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+    }
+
     /// <summary>Creates the file, or empties it if it exists, once it is this writer's alone.</summary>
     public static FileStream Create(string fullPath)
     {
@@ -52,11 +63,7 @@ internal static class ExportFile
         ThrowIfNotAFile(fullPath);
         if (!File.Exists(fullPath))
         {
-            throw new ItemExportException(
-                fullPath,
-                $"Cannot resume writing items to '{fullPath}': the file is missing, but the job recorded {length} bytes written to it. " +
-                $"Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
-                null);
+            throw NotAsRecorded(fullPath, $"the file is missing, but the job recorded {length} bytes written to it");
         }
 
         ThrowIfReadOnly(fullPath);
@@ -75,20 +82,46 @@ internal static class ExportFile
         if (actual < length)
         {
             stream.Dispose();
-            throw new ItemExportException(
-                fullPath,
-                $"Cannot resume writing items to '{fullPath}': the file holds {actual} bytes, but the job recorded {length} bytes written to it, " +
-                $"so it was truncated or replaced. Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.",
-                null);
+            throw NotAsRecorded(fullPath, $"the file holds {actual} bytes, but the job recorded {length} bytes written to it, so it was truncated or replaced");
         }
 
         return stream;
     }
 
-    /// <summary>How a message says that an output no longer holds what was written to it; a command line looks for it.</summary>
-
     /// <summary>What a run with a new output file does, for messages.</summary>
     internal const string EveryItemAgain = "the job still holds every item, and writes them all to a file it has not written before";
+
+    /// <summary>
+    /// The exception for an output a job cannot resume writing because it no longer holds what the job wrote there:
+    /// the message says what is wrong and how to have every item written again.
+    /// </summary>
+    public static ItemExportException NotAsRecorded(string fullPath, string why) =>
+        new(fullPath, $"Cannot resume writing items to '{fullPath}': {why}. Restore the file, or run the same command with -o naming a new file: {EveryItemAgain}.", null)
+        {
+            Problem = ItemExportProblem.Changed,
+        };
+
+    /// <summary>Reads the bytes between <paramref name="from"/> and <paramref name="to"/> backwards, for the last one that is not JSON whitespace; -1 when there is none.</summary>
+    public static long LastNonWhitespace(FileStream stream, string fullPath, long from, long to)
+    {
+        const int chunk = 4096;
+        for (var end = to; end > from;)
+        {
+            var start = Math.Max(from, end - chunk);
+            var bytes = ReadAt(stream, fullPath, start, (int)(end - start));
+            for (var i = bytes.Length - 1; i >= 0; i--)
+            {
+                if (bytes[i] is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                {
+                    return start + i;
+                }
+            }
+
+            end = start;
+        }
+
+        return -1;
+    }
 
     /// <summary>Whether this process is writing <paramref name="fullPath"/> now.</summary>
     public static bool IsClaimedHere(string fullPath) => Claimed.ContainsKey(fullPath);
@@ -133,19 +166,9 @@ internal static class ExportFile
         if (File.Exists(fullPath))
         {
             ThrowIfReadOnly(fullPath);
-            if (IsClaimedHere(fullPath))
-            {
-                throw InUse(fullPath, inThisProcess: true, null);
-            }
+            ThrowIfHeld(fullPath);
 
-            // Opening for writing without truncating changes neither the contents nor the modification time. The room
-            // left is probed beside it, so the file itself stays untouched.
-            using (var writable = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-            {
-                // A run writing the file holds its lock; this one lets go of its own as it closes.
-                LockOrThrow(writable, fullPath);
-            }
-
+            // The room left is probed beside the file, so the file itself stays untouched.
             var directory = Path.GetDirectoryName(fullPath) ?? ".";
             var sibling = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.trawl-probe");
             using var roomProbe = Open(sibling, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
@@ -156,6 +179,31 @@ internal static class ExportFile
         // The probe is the target itself, so it meets the same permissions, and it is gone when closed.
         using var probe = Open(fullPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);
         ProbeRoom(probe, fullPath);
+    }
+
+    /// <summary>
+    /// Throws when a run is writing <paramref name="fullPath"/> now: a crawl in this process, or (on Linux) a process
+    /// holding its lock. The file is left as it is.
+    /// </summary>
+    /// <param name="fullPath">The output file.</param>
+    /// <param name="writer">What the run writing it is, for the message (the job it runs, say), or <see langword="null"/>.</param>
+    /// <exception cref="ItemExportException">The file is being written (<see cref="ItemExportProblem.InUse"/>).</exception>
+    public static void ThrowIfHeld(string fullPath, string? writer = null)
+    {
+        if (IsClaimedHere(fullPath))
+        {
+            throw InUse(fullPath, inThisProcess: true, null, writer);
+        }
+
+        if (!File.Exists(fullPath))
+        {
+            return;
+        }
+
+        // Opening for writing without truncating changes neither the contents nor the modification time. A run writing
+        // the file holds its lock; this one lets go of its own as it closes.
+        using var writable = Open(fullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        LockOrThrow(writable, fullPath, writer);
     }
 
     // Creating an empty file needs no free space; one byte, flushed to the disk, does.
@@ -244,7 +292,7 @@ internal static class ExportFile
 
     // A write lock over the whole file (length 0 means "to the end, however far it grows"), released when the handle
     // closes. Linux only: macOS has no FileStream.Lock, and on Windows the sharing mode keeps other writers out.
-    private static void LockOrThrow(FileStream stream, string fullPath)
+    private static void LockOrThrow(FileStream stream, string fullPath, string? writer = null)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -257,7 +305,7 @@ internal static class ExportFile
         }
         catch (IOException ex) when (FileErrors.IsHeldByAnother(ex))
         {
-            throw InUse(fullPath, inThisProcess: false, ex);
+            throw InUse(fullPath, inThisProcess: false, ex, writer);
         }
         catch (Exception ex) when (IsIoFailure(ex))
         {
@@ -265,13 +313,18 @@ internal static class ExportFile
         }
     }
 
-    private static ItemExportException InUse(string fullPath, bool inThisProcess, Exception? inner)
+    private static ItemExportException InUse(string fullPath, bool inThisProcess, Exception? inner, string? writer = null)
     {
         var who = inThisProcess
             ? "another crawl in this process is writing it"
             : OpenFiles.FindHolder(fullPath, writersOnly: true, excludeSelf: true) is { } pid
                 ? $"another trawl run (pid {pid}) is writing it"
                 : "another trawl run is writing it";
+        if (writer is not null)
+        {
+            who += $" ({writer})";
+        }
+
         return new ItemExportException(
             fullPath,
             $"Cannot write items to '{fullPath}': {who}. An output file belongs to one run at a time: give this crawl another -o, " +

@@ -30,12 +30,17 @@ internal abstract class FileItemExporter : IItemExporter
     private bool _completed;
     private bool _disposed;
 
+    // Bytes after Position that the first write cuts off: the closing bracket of a JSON array being appended to. Until
+    // then the file stays as it was.
+    private bool _tail;
+
     protected FileItemExporter(string fullPath, FileStream stream)
     {
         FullPath = fullPath;
         _stream = stream;
         // Counted rather than read back from the stream, so a non-seekable output (a pipe, say) works too.
         Position = stream.CanSeek ? stream.Position : 0;
+        _tail = stream.CanSeek && stream.Length > Position;
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = Encoder, Indented = false });
     }
 
@@ -44,6 +49,9 @@ internal abstract class FileItemExporter : IItemExporter
 
     /// <inheritdoc />
     public long Position { get; private set; }
+
+    /// <summary>Whether the output is a file that can be read back and cut (not a pipe or a device).</summary>
+    internal bool IsRegularFile => _stream.CanSeek;
 
     /// <summary>The format this exporter writes.</summary>
     internal abstract ItemFormat Format { get; }
@@ -62,6 +70,7 @@ internal abstract class FileItemExporter : IItemExporter
         _pendingOffset = start;
         try
         {
+            CutTail();
             foreach (var item in items)
             {
                 ArgumentNullException.ThrowIfNull(item, nameof(items));
@@ -98,29 +107,33 @@ internal abstract class FileItemExporter : IItemExporter
         }
 
         ThrowIfUnusable();
-        _pendingOffset = Position;
-        try
+        if (_tail)
         {
-            AppendEnd(Position);
-            if (_buffer.WrittenCount > 0)
-            {
-                await WriteBufferAsync(cancellationToken).ConfigureAwait(false);
-                _stream.Flush(flushToDisk: true);
-            }
-
-            _completedLength = _pendingOffset;
+            // Appending added nothing: the file keeps its own end.
+            _completedLength = _stream.Length;
             _completed = true;
+            return;
         }
-        catch (Exception ex)
-        {
-            RollBack(Position);
-            if (ExportFile.IsIoFailure(ex))
-            {
-                throw ExportFile.Failure(FullPath, ex);
-            }
 
-            throw;
+        await WriteEndAsync(cancellationToken).ConfigureAwait(false);
+        _completedLength = _pendingOffset;
+        _completed = true;
+    }
+
+    /// <summary>
+    /// Ends the file as <see cref="CompleteAsync"/> would (the closing bracket of a JSON array) when a crawl pauses, so
+    /// that the file is whole while nothing writes it, without counting the end in <see cref="Position"/>: a resumed job
+    /// cuts it off again and carries on. A file this exporter has not changed is left as it was.
+    /// </summary>
+    public async ValueTask SealAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        if (_tail || !_stream.CanSeek)
+        {
+            return;
         }
+
+        await WriteEndAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -229,6 +242,41 @@ internal abstract class FileItemExporter : IItemExporter
     {
         var span = _buffer.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
         _buffer.Advance(System.Text.Encoding.UTF8.GetBytes(text, span));
+    }
+
+    // Writes the end of the file after Position, which does not count it; on failure the file is cut back to Position.
+    private async ValueTask WriteEndAsync(CancellationToken cancellationToken)
+    {
+        _pendingOffset = Position;
+        try
+        {
+            AppendEnd(Position);
+            if (_buffer.WrittenCount > 0)
+            {
+                await WriteBufferAsync(cancellationToken).ConfigureAwait(false);
+                _stream.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception ex)
+        {
+            RollBack(Position);
+            if (ExportFile.IsIoFailure(ex))
+            {
+                throw ExportFile.Failure(FullPath, ex);
+            }
+
+            throw;
+        }
+    }
+
+    private void CutTail()
+    {
+        if (_tail)
+        {
+            _stream.SetLength(Position);
+            _stream.Position = Position;
+            _tail = false;
+        }
     }
 
     private async ValueTask WriteBufferAsync(CancellationToken cancellationToken)

@@ -42,11 +42,17 @@ public static class ItemExporters
     /// <see cref="IItemExporter.Position"/> a durable job recorded: the existing file is truncated to that many bytes
     /// (which drops a torn last item left by a crash, and the closing bracket of a JSON array) and appended to.
     /// </param>
+    /// <param name="append">
+    /// With <paramref name="resumeAt"/> <see langword="null"/>: whether to append to what the file holds rather than
+    /// empty it. JSON Lines go after its last line, a JSON array's items inside the array, CSV rows under its header
+    /// row (in its columns). Nothing in the file changes until items are written.
+    /// </param>
     /// <exception cref="ItemExportException">
-    /// The file cannot be created or opened for writing (the message names it and says why), or, when resuming, it is
-    /// missing, shorter than <paramref name="resumeAt"/>, or does not end an item there.
+    /// The file cannot be created or opened for writing (the message names it and says why); when resuming, it is
+    /// missing, shorter than <paramref name="resumeAt"/>, or does not end an item there; when appending, it is not of
+    /// its format (a <c>.json</c> file that is not an array, a <c>.csv</c> file without a header row).
     /// </exception>
-    internal static IItemExporter Create(string path, ItemFormat format, long? resumeAt)
+    internal static IItemExporter Create(string path, ItemFormat format, long? resumeAt, bool append = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Enum.IsDefined(format))
@@ -61,6 +67,25 @@ public static class ItemExporters
 
         var fullPath = Path.GetFullPath(path);
         var at = resumeAt ?? 0;
+        if (resumeAt is null && append)
+        {
+            var appended = ExportFile.OpenForAppend(fullPath);
+            try
+            {
+                return format switch
+                {
+                    ItemFormat.JsonLines => JsonLinesItemExporter.OpenAppend(fullPath, appended),
+                    ItemFormat.Json => JsonArrayItemExporter.OpenAppend(fullPath, appended),
+                    _ => CsvItemExporter.OpenAppend(fullPath, appended),
+                };
+            }
+            catch
+            {
+                appended.Dispose();
+                throw;
+            }
+        }
+
         var stream = at == 0 ? ExportFile.Create(fullPath) : ExportFile.OpenForResume(fullPath, at);
         try
         {

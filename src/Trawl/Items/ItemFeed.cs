@@ -53,6 +53,8 @@ public sealed class ItemFeed : IAsyncDisposable
     private readonly ItemPipeline[] _pipelines;
     private readonly IItemLog? _itemLog;
     private readonly string? _outputKey;
+    private readonly bool _overwrite;
+    private readonly string? _owner;
     private readonly ILogger _logger;
     private readonly int _batchSize;
     private readonly int _replayPageSize;
@@ -84,6 +86,8 @@ public sealed class ItemFeed : IAsyncDisposable
         _pipelines = [.. options.Pipelines];
         _outputKey = options.Output is null ? null : Path.GetFullPath(options.Output);
         _itemLog = options.Output is null ? null : options.ItemLog;
+        _overwrite = options.Overwrite;
+        _owner = options.Owner;
         _failureLog = options.ItemLog as IItemFailureLog;
         _logger = options.Logger;
         _batchSize = options.BatchSize;
@@ -231,8 +235,10 @@ public sealed class ItemFeed : IAsyncDisposable
             long? recordedItems = null;
             if (_itemLog is not null)
             {
+                // A checkpoint at sequence 0 records where this output's writing began (the end of what the file held
+                // before): resuming there drops what a crash left of the first batch, and nothing that was there.
                 var checkpoint = await _itemLog.GetExportCheckpointAsync(_outputKey!, cancellationToken).ConfigureAwait(false);
-                if (checkpoint.Sequence > 0)
+                if (checkpoint.IsRecorded)
                 {
                     resumeAt = checkpoint.Position;
                     recordedItems = checkpoint.Items;
@@ -241,13 +247,27 @@ public sealed class ItemFeed : IAsyncDisposable
                 }
             }
 
-            _exporter = ItemExporters.Create(output, format.Value, resumeAt);
+            _exporter = ItemExporters.Create(output, format.Value, resumeAt, append: !_overwrite);
 
             // The items already in the file, for the check of the finished file: as recorded, or counted when the item
             // log does not record them.
-            if (resumeAt > 0 && _exporter is FileItemExporter file)
+            if (_exporter is FileItemExporter file && _exporter.Position > 0)
             {
-                _outputItems = recordedItems ?? file.CountItems(resumeAt.Value);
+                _outputItems = resumeAt > 0 ? recordedItems ?? file.CountItems(resumeAt.Value) : file.CountItems(_exporter.Position);
+                if (resumeAt is null)
+                {
+                    Log.ItemOutputAppending(_logger, _outputKey!, _outputItems, _exporter.Position);
+                }
+            }
+
+            if (resumeAt is null && _itemLog is not null)
+            {
+                await CheckpointAsync(_itemLog, new ExportCheckpoint(0, _exporter.Position) { Items = _outputItems }, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_owner is not null && _exporter is FileItemExporter { IsRegularFile: true } && OutputOwner.TryWrite(_outputKey!, _owner) is { } reason)
+            {
+                Log.OutputOwnerMarkFailed(_logger, _outputKey!, reason);
             }
         }
 
@@ -626,6 +646,11 @@ public sealed class ItemFeed : IAsyncDisposable
 
                 // A finished crawl's job is removed after this: only once the file is verified to hold what was written.
                 (_exporter as FileItemExporter)?.VerifyComplete(_outputItems);
+            }
+            else if (!aborted && Fault is null)
+            {
+                // Paused: the file is left whole (a JSON array closed) while nothing writes it; a resumed job reopens it.
+                await _exporter.SealAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -14,6 +14,21 @@ public sealed class ItemFeedOptions
     /// <value>The default is <see langword="null"/>: the format <see cref="Output"/>'s extension names (see <see cref="ItemExporters.FormatOf"/>).</value>
     public ItemFormat? Format { get; init; }
 
+    /// <summary>
+    /// Whether an output written afresh (one the <see cref="ItemLog"/> has no checkpoint of) is emptied first, rather
+    /// than appended to. Appending puts JSON Lines after the file's last line, a JSON array's items inside the array,
+    /// and CSV rows under its header row, in its columns.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: items are appended, and nothing the file held is lost.</value>
+    public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// The durable job this output belongs to (its directory), named in a mark beside the output while the job is
+    /// unfinished, so that another run aimed at the file can be refused with a message naming the job.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no mark.</value>
+    public string? Owner { get; init; }
+
     /// <summary>The pipelines, run in order. The feed takes a copy when it starts.</summary>
     public IList<ItemPipeline> Pipelines { get; init; } = [];
 

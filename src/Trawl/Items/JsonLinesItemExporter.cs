@@ -28,6 +28,42 @@ internal sealed class JsonLinesItemExporter : FileItemExporter
         return new JsonLinesItemExporter(fullPath, stream);
     }
 
+    /// <summary>
+    /// Wraps a file opened to append to: items go after its last line. A last line without its line feed gets one
+    /// first, so that it stays a line of its own.
+    /// </summary>
+    public static JsonLinesItemExporter OpenAppend(string fullPath, FileStream stream)
+    {
+        EndWithLineFeed(stream, fullPath);
+        return new JsonLinesItemExporter(fullPath, stream);
+    }
+
+    /// <summary>Moves to the end of the file, first adding a line feed if the file does not end with one.</summary>
+    internal static void EndWithLineFeed(FileStream stream, string fullPath)
+    {
+        if (!stream.CanSeek)
+        {
+            return;
+        }
+
+        var length = stream.Length;
+        if (length > 0 && ExportFile.ReadAt(stream, fullPath, length - 1, 1) is not [(byte)'\n'])
+        {
+            try
+            {
+                stream.Position = length;
+                stream.Write("\n"u8);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ExportFile.IsIoFailure(ex))
+            {
+                throw ExportFile.Failure(fullPath, ex);
+            }
+        }
+
+        stream.Position = stream.Length;
+    }
+
     /// <inheritdoc />
     internal override ItemFormat Format => ItemFormat.JsonLines;
 
@@ -40,9 +76,5 @@ internal sealed class JsonLinesItemExporter : FileItemExporter
 
     /// <summary>The exception for a recorded position that does not fall where an item ends.</summary>
     internal static ItemExportException ResumeMismatch(string fullPath, long resumeAt, string what) =>
-        new(
-            fullPath,
-            $"Cannot resume writing items to '{fullPath}': byte {resumeAt} is not the end of {what}, so the file was changed since the job " +
-            "recorded it. Restore the file, or start the job again.",
-            null);
+        ExportFile.NotAsRecorded(fullPath, $"byte {resumeAt} is not the end of {what}, so the file was changed since the job recorded it");
 }

@@ -57,4 +57,18 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Item pipeline {Pipeline} failed on a batch of {Items} ({Reason}); running them again in smaller batches to find the items it fails on")]
     private static partial void ItemPipelineBatchFailedMessage(ILogger logger, string pipeline, string items, string reason);
+
+    public static void ItemOutputAppending(ILogger logger, string output, long items, long position)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            ItemOutputAppendingMessage(logger, output, Wording.Count(items, "item"), position);
+        }
+    }
+
+    [LoggerMessage(EventId = 4050, Level = LogLevel.Information, Message = "Appending items to output {Output}, which holds {Items} already (at byte {Position})")]
+    private static partial void ItemOutputAppendingMessage(ILogger logger, string output, string items, long position);
+
+    [LoggerMessage(EventId = 4051, Level = LogLevel.Warning, Message = "Cannot mark output {Output} as the job's while it is unfinished ({Reason}); another run aimed at it will not be told it belongs to this job")]
+    public static partial void OutputOwnerMarkFailed(ILogger logger, string output, string reason);
 }

@@ -556,6 +556,20 @@ internal sealed class JobDatabase : IDisposable
             : default;
     }
 
+    /// <summary>Every output the job has written (or begun to), with its checkpoint, by path.</summary>
+    public List<JobOutput> ExportOutputs()
+    {
+        var read = Command("SELECT output, seq, position, items FROM exports ORDER BY output");
+        var outputs = new List<JobOutput>();
+        using var reader = read.ExecuteReader();
+        while (reader.Read())
+        {
+            outputs.Add(new JobOutput(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)));
+        }
+
+        return outputs;
+    }
+
     public void SetExportCheckpoint(string output, ExportCheckpoint checkpoint) => Write(durable: true, () =>
     {
         var write = Command("""
@@ -650,6 +664,44 @@ internal sealed class JobDatabase : IDisposable
         return errors;
     }
 
+    /// <summary>The failed requests, oldest failure first, at most <paramref name="max"/>.</summary>
+    public List<JobFailedRequest> FailedRequests(int max)
+    {
+        var read = Command(Sql.FailedRequests, ("$max", SqliteType.Integer));
+        read.Parameters[0].Value = max;
+        var failed = new List<JobFailedRequest>();
+        using var reader = read.ExecuteReader();
+        while (reader.Read())
+        {
+            failed.Add(new JobFailedRequest(
+                StoredUrl((byte[])reader.GetValue(0)),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                reader.GetInt32(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+        }
+
+        return failed;
+    }
+
+    // The URL of a stored request, read without the rest of it: a request that failed as invalid_request may not parse.
+    private static string StoredUrl(byte[] json)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("url", out var url) && url.ValueKind == System.Text.Json.JsonValueKind.String
+                ? url.GetString()!
+                : "(no url)";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "(damaged request)";
+        }
+    }
+
     /// <summary>For tests and diagnostics: runs <c>EXPLAIN QUERY PLAN</c> and returns the plan's lines.</summary>
     internal List<string> ExplainQueryPlan(string sql)
     {
@@ -711,6 +763,12 @@ internal sealed class JobDatabase : IDisposable
         public const string RequeueDone = """
             UPDATE requests SET status = 0, attempts = 0, due_at = NULL, http_status = NULL, error_kind = NULL, last_error = NULL, updated_at = $now
             WHERE status >= 2 AND status = 2 AND updated_at < $before AND depth > 0
+            """;
+
+        public const string FailedRequests = """
+            SELECT request, coalesce(error_kind, ''), coalesce(last_error, ''), http_status, attempts, updated_at FROM requests
+            WHERE status >= 2 AND status = 3
+            ORDER BY updated_at, id LIMIT $max
             """;
 
         public const string TopErrors = """

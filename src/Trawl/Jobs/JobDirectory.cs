@@ -19,6 +19,32 @@ public static class JobDirectory
         JobStore.ReadStatusAsync(directory, timeProvider: null, topErrors, cancellationToken);
 
     /// <summary>
+    /// Lists the job's failed requests, oldest failure first: URL, error kind and message, last HTTP status, attempts.
+    /// Reads as <see cref="ReadStatusAsync"/> does, without the job's lock.
+    /// </summary>
+    /// <param name="directory">The job directory.</param>
+    /// <param name="max">The most requests to list.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The failed requests, or <see langword="null"/> when the directory holds no job.</returns>
+    /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
+    public static Task<IReadOnlyList<JobFailedRequest>?> ReadFailedAsync(string directory, int max = 1000, CancellationToken cancellationToken = default) =>
+        JobStore.ReadFailedAsync(directory, max, cancellationToken);
+
+    /// <summary>
+    /// Throws when <paramref name="output"/> belongs to an unfinished durable job other than the one in
+    /// <paramref name="jobDirectory"/>: such a job (paused, killed or running) resumes writing the file, so no other run
+    /// may write it. A crawl checks this itself when it starts; a host can check earlier.
+    /// </summary>
+    /// <param name="output">The output file a run is about to write.</param>
+    /// <param name="jobDirectory">The run's own job directory, or <see langword="null"/> for a run without one.</param>
+    /// <param name="cancellationToken">Cancels reading the other job.</param>
+    /// <exception cref="Items.ItemExportException">
+    /// The file belongs to another unfinished job (<see cref="Items.ItemExportProblem.InUse"/>); the message names the job.
+    /// </exception>
+    public static ValueTask ThrowIfOutputOfAnotherJobAsync(string output, string? jobDirectory, CancellationToken cancellationToken = default) =>
+        JobOutputCheck.ThrowIfAnotherJobsAsync(output, jobDirectory, cancellationToken);
+
+    /// <summary>
     /// Moves the job's failed requests back to pending, so that the crawl's next run tries them again (a finished job
     /// counts as unfinished again when there were any).
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Trawl.Frontier;
+using Trawl.Items;
 
 namespace Trawl.Jobs;
 
@@ -177,6 +178,12 @@ internal sealed class JobSession : IAsyncDisposable
         if (finished)
         {
             await _store.MarkFinishedAsync(cancellationToken).ConfigureAwait(false);
+
+            // A finished job writes its outputs no more: the marks naming it as their writer go.
+            foreach (var output in await _store.RunAsync(db => db.ExportOutputs(), cancellationToken).ConfigureAwait(false))
+            {
+                OutputOwner.Remove(output.Path, _store.Directory);
+            }
         }
     }
 

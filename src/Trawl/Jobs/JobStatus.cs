@@ -27,6 +27,9 @@ public sealed record JobStatus(
     /// <summary>When requests were last added or completed, or the job's metadata last changed.</summary>
     public DateTimeOffset LastActivity => Metadata.UpdatedAt;
 
+    /// <summary>The output files the job writes its items to (recorded when it starts writing one), by full path.</summary>
+    public IReadOnlyList<JobOutput> Outputs { get; init; } = [];
+
     /// <summary>
     /// Of the requests in progress (<see cref="FrontierCounts.InProgress"/>), how many the crawl running the job was
     /// downloading or parsing at its last commit; <see langword="null"/> when the job has no record of it (a job from
@@ -41,6 +44,22 @@ public sealed record JobStatus(
     /// <summary>Requests in progress that the crawl holds queued, leased ahead but not started (0 when <see cref="InFlight"/> is not known).</summary>
     public long LeasedAhead => InFlight is { } inFlight ? Math.Max(0, Counts.InProgress - inFlight) : 0;
 }
+
+/// <summary>An output file of a job and how far the job has written it.</summary>
+/// <param name="Path">The file's full path.</param>
+/// <param name="LastItem">The sequence of the last item written to it; 0 before the first.</param>
+/// <param name="Position">The file's length in bytes after that item (or, before the first, where the job began writing).</param>
+/// <param name="Items">How many items the file holds up to <paramref name="Position"/>, when recorded.</param>
+public sealed record JobOutput(string Path, long LastItem, long Position, long? Items);
+
+/// <summary>A request of a job that failed for good.</summary>
+/// <param name="Url">Its URL (as stored: a damaged request shows what could be read of it).</param>
+/// <param name="Kind">The error kind, for example <c>timeout</c> or <c>http_404</c>.</param>
+/// <param name="Message">The error message.</param>
+/// <param name="HttpStatus">The last HTTP status it got, if any.</param>
+/// <param name="Attempts">How many attempts it had.</param>
+/// <param name="FailedAt">When it failed.</param>
+public sealed record JobFailedRequest(string Url, string Kind, string Message, int? HttpStatus, int Attempts, DateTimeOffset FailedAt);
 
 /// <summary>How many failed requests ended with one error.</summary>
 /// <param name="Kind">The error kind, for example <c>timeout</c> or <c>http_404</c>.</param>

@@ -505,10 +505,33 @@ internal sealed class JobStore : IAsyncDisposable
     /// create its usual <c>job.db-wal</c> and <c>job.db-shm</c> companions beside it.
     /// </summary>
     /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
-    public static async Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    public static Task<JobStatus?> ReadStatusAsync(string directory, TimeProvider? timeProvider = null, int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
+        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+        return ReadAsync(
+            directory,
+            database => ReadStatus(database, topErrors, since),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the failed requests of the job in <paramref name="directory"/>, oldest failure first, as
+    /// <see cref="ReadStatusAsync"/> reads: without the job's lock, and never writing to it. Returns
+    /// <see langword="null"/> when the directory holds no job.
+    /// </summary>
+    /// <exception cref="JobDirectoryException">The job database is damaged, foreign, newer, or unreadable.</exception>
+    public static Task<IReadOnlyList<JobFailedRequest>?> ReadFailedAsync(string directory, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        return ReadAsync<IReadOnlyList<JobFailedRequest>>(directory, database => database.FailedRequests(max), cancellationToken);
+    }
+
+    // Reads the job in a directory without its lock and without writing; null when there is no job.
+    private static async Task<T?> ReadAsync<T>(string directory, Func<JobDatabase, T> read, CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        ArgumentOutOfRangeException.ThrowIfNegative(topErrors);
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var path = Path.Combine(directory, JobSchema.DatabaseFileName);
         if (!File.Exists(path))
@@ -525,11 +548,10 @@ internal sealed class JobStore : IAsyncDisposable
         }
 
         JobDatabase.Inspect(directory, path, options);
-        var since = (timeProvider ?? TimeProvider.System).GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
         try
         {
             using var database = JobDatabase.OpenReadOnly(path, options);
-            return ReadStatus(database, topErrors, since);
+            return read(database);
         }
         catch (SqliteException ex)
         {
@@ -607,6 +629,7 @@ internal sealed class JobStore : IAsyncDisposable
         {
             ItemsFailed = itemsFailed,
             TopItemErrors = itemErrors,
+            Outputs = db.ExportOutputs(),
             InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
         };
     }

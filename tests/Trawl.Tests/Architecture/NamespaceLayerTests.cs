@@ -66,7 +66,7 @@ public sealed class NamespaceLayerTests
     [Fact]
     public void NsCyclesScript_FindsNoCycleInTheSource()
     {
-        var root = RepositoryRoot();
+        var root = Trawl.Tests.Support.Repository.Root();
         var scripts = new[] { Path.Combine(root, "eng", "ns-cycles.py"), Path.GetFullPath(Path.Combine(root, "..", "shared", "tools", "ns-cycles.py")) }
             .Where(File.Exists)
             .ToList();
@@ -94,18 +94,5 @@ public sealed class NamespaceLayerTests
         var error = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
         return (process.ExitCode, output.Result + error.Result);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Trawl.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Trawl.slnx above {AppContext.BaseDirectory}.");
     }
 }

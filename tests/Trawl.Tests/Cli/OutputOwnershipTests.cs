@@ -31,6 +31,7 @@ public sealed class OutputOwnershipTests
             (await second.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Usage, second.Output + second.Error);
             second.Error.ShouldContain(temp.File("same.jsonl"));
             second.Error.ShouldContain("another trawl run");
+            second.Error.ShouldContain(temp.File("jobA"), Case.Sensitive, "the message names the job writing it");
             second.Error.ShouldNotContain("   at ");
         }
 

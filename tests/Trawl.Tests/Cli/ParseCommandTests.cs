@@ -58,6 +58,34 @@ public sealed class ParseCommandTests
     }
 
     [Fact]
+    public async Task Parse_LowerA_PassesASpiderArgument_AsScrapyParseDoes()
+    {
+        var options = new SandboxOptions { Pages = 5, QuotePages = 2, PageSize = 1024, Seed = 7 };
+        await using var server = await SandboxServer.StartAsync(options);
+
+        var run = await CliRunner.RunAsync("parse", new Uri(server.BaseUrl, "/quotes/page/1/").AbsoluteUri, "--spider", "quotes", "-a", "Authors=false");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
+        var callbacks = Lines(run).Where(line => line["request"] is not null).Select(line => line["request"]!["callback"]!.GetValue<string>()).ToList();
+        callbacks.ShouldContain("ParseAsync");
+        callbacks.ShouldNotContain("ParseAuthorAsync", "Authors=false follows no author page");
+    }
+
+    [Fact]
+    public async Task Parse_LowerA_WithAPattern_OnADeclarativeSpider_SaysToWriteAllow_AndFetchesNothing()
+    {
+        await using var server = await TestSites.StartAsync(pages: 5);
+
+        var run = await CliRunner.RunAsync("parse", server.BaseUrl.AbsoluteUri, "--field", "title=h1::text", "-a", "/guide/");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        var message = run.ErrorLines.ShouldHaveSingleItem();
+        message.ShouldContain("Scrapy's -a");
+        message.ShouldContain("--allow '/guide/'");
+        server.TotalRequests.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Parse_WithACallback_RunsThatMethod()
     {
         var options = new SandboxOptions { Pages = 5, QuotePages = 1, PageSize = 1024, Seed = 7 };

@@ -132,17 +132,21 @@ public sealed class ItemExportersTests : IDisposable
     }
 
     [Fact]
-    public async Task Write_Csv_HeaderFromFirstItem_ExtraKeysIgnored_MissingKeysEmpty()
+    public async Task Write_Csv_HeaderFromFirstItem_MissingKeysEmpty_UnknownKeyRefusedNamingIt()
     {
         var path = _dir.File("items.csv");
         await using (var exporter = ItemExporters.Create(path, ItemFormat.Csv, resumeAt: null))
         {
             await exporter.WriteAsync([new JsonObject { ["b"] = "1", ["a"] = "2" }], CancellationToken.None);
-            await exporter.WriteAsync([new JsonObject { ["a"] = "3", ["extra"] = "ignored" }, new JsonObject { ["b"] = "4" }], CancellationToken.None);
+            var ex = await Should.ThrowAsync<UnknownColumnException>(async () =>
+                await exporter.WriteAsync([new JsonObject { ["a"] = "3" }, new JsonObject { ["a"] = "5", ["extra"] = "x" }], CancellationToken.None));
+            ex.Field.ShouldBe("extra");
+            ex.Message.ShouldContain(".jsonl");
+            await exporter.WriteAsync([new JsonObject { ["a"] = "3" }, new JsonObject { ["b"] = "4" }], CancellationToken.None);
             await exporter.CompleteAsync(CancellationToken.None);
         }
 
-        ExportedFile.ReadText(path).ShouldBe("b,a\n1,2\n,3\n4,\n");
+        ExportedFile.ReadText(path).ShouldBe("b,a\n1,2\n,3\n4,\n", "a refused batch leaves nothing behind");
     }
 
     [Fact]
@@ -220,7 +224,7 @@ public sealed class ItemExportersTests : IDisposable
 
         await using (var exporter = ItemExporters.Create(path, ItemFormat.Csv, resumeAt: position))
         {
-            await exporter.WriteAsync([new JsonObject { ["a"] = "4", ["z, \"odd\"\nname"] = "3", ["new"] = "ignored" }], CancellationToken.None);
+            await exporter.WriteAsync([new JsonObject { ["a"] = "4", ["z, \"odd\"\nname"] = "3" }], CancellationToken.None);
         }
 
         var records = CsvReader.Parse(ExportedFile.ReadText(path));

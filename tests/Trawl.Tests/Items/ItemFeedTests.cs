@@ -243,7 +243,7 @@ public sealed class ItemFeedTests : IDisposable
     }
 
     [Fact]
-    public async Task Dispose_WithoutComplete_LeavesJsonArrayOpenForResume()
+    public async Task Dispose_WithoutComplete_ClosesJsonArray_AndAResumeReopensIt()
     {
         var path = _dir.File("out.json");
         var log = new FakeItemLog();
@@ -252,8 +252,9 @@ public sealed class ItemFeedTests : IDisposable
             await paused.WriteAsync(TestItems.Range(1, 2), CancellationToken.None);
         }
 
-        ExportedFile.ReadText(path).ShouldNotContain("]");
+        TestItems.Numbers(ExportedFile.ReadItems(path, ItemFormat.Json)).ShouldBe([1, 2], "a paused array is valid JSON");
         log.Checkpoint(path).Sequence.ShouldBe(2);
+        log.Checkpoint(path).Position.ShouldBeLessThan(new FileInfo(path).Length, "the closing bracket is not counted");
 
         await using (var resumed = await ItemFeed.StartAsync(new ItemFeedOptions { Output = path, ItemLog = log }, CancellationToken.None))
         {
@@ -281,11 +282,25 @@ public sealed class ItemFeedTests : IDisposable
     }
 
     [Fact]
-    public async Task Output_WithoutItemLog_IsWrittenAfresh()
+    public async Task Output_WithoutItemLog_IsAppendedTo()
     {
         var path = _dir.File("out.jsonl");
         await File.WriteAllTextAsync(path, "{\"n\":99}\n");
         await using (var feed = await ItemFeed.StartAsync(new ItemFeedOptions { Output = path }, CancellationToken.None))
+        {
+            await feed.WriteAsync(TestItems.Range(1, 1), CancellationToken.None);
+            await feed.CompleteAsync(finished: true, CancellationToken.None);
+        }
+
+        TestItems.Numbers(ExportedFile.ReadItems(path, ItemFormat.JsonLines)).ShouldBe([99, 1]);
+    }
+
+    [Fact]
+    public async Task Output_Overwrite_IsWrittenAfresh()
+    {
+        var path = _dir.File("out.jsonl");
+        await File.WriteAllTextAsync(path, "{\"n\":99}\n");
+        await using (var feed = await ItemFeed.StartAsync(new ItemFeedOptions { Output = path, Overwrite = true }, CancellationToken.None))
         {
             await feed.WriteAsync(TestItems.Range(1, 1), CancellationToken.None);
             await feed.CompleteAsync(finished: true, CancellationToken.None);
@@ -387,7 +402,7 @@ public sealed class ItemFeedTests : IDisposable
         await Should.ThrowAsync<OperationCanceledException>(async () => await feed.CompleteAsync(finished: true, new CancellationToken(canceled: true)));
 
         new FileInfo(path).Length.ShouldBe(0);
-        log.Checkpoint(path).ShouldBe(default);
+        log.Checkpoint(path).ShouldBe(new ExportCheckpoint(0, 0) { Items = 0 }, "only where the writing began is recorded");
     }
 
     [Fact]

@@ -202,6 +202,7 @@ public sealed class SharedOutputCrawlTests
 
             ex.Message.ShouldContain(output);
             ex.Message.ShouldContain("another crawl in this process is writing it");
+            ex.Message.ShouldContain(temp.File("first"), Case.Sensitive, "the message names the job writing it");
             await using var job = await Trawl.Jobs.JobStore.OpenAsync(temp.File("second"), new Trawl.Jobs.JobStoreOptions(), CancellationToken.None);
             site.FetchCount("/pages/1").ShouldBe(0);
         }

@@ -401,7 +401,8 @@ public sealed class ClusterCommandsTests(RedisServerFixture fixture) : IClassFix
 
     [Theory]
     [InlineData("Give a job directory or --frontier, not both.", "status", "somejob", "--frontier", "redis://127.0.0.1:1/0")]
-    [InlineData("Say which crawl", "status")]
+    [InlineData("Say which job's failed requests", "status", "--failed")]
+    [InlineData("--name names a crawl shared on Redis", "status", "--name", "x")]
     [InlineData("--name names a crawl shared on Redis", "status", "somejob", "--name", "x")]
     [InlineData("Invalid --frontier URL", "pause", "--frontier", "redis://:s3cret@127.0.0.1:1/zero")]
     [InlineData("Invalid --name 'a b'", "resume", "--frontier", "redis://127.0.0.1:1/0", "--name", "a b")]

@@ -43,7 +43,8 @@ public sealed class DeclarativeSpiderDefinition
 
     /// <summary>
     /// Fields of each item: name to selector, CSS with <c>::text</c> or <c>::attr(name)</c>, or XPath 1.0 when it starts
-    /// with <c>/</c>, <c>./</c> or <c>(</c> (<c>//h1/text()</c>, <c>//time/@datetime</c>).
+    /// with <c>/</c>, <c>./</c> or <c>(</c> (<c>//h1/text()</c>, <c>//time/@datetime</c>). A selector that ends on an
+    /// element (<c>h1</c>, <c>//h1</c>) gives the first match's outer HTML, as Scrapy's <c>.get()</c> does.
     /// </summary>
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
