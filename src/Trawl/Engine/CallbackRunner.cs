@@ -43,9 +43,10 @@ internal sealed class CallbackRunner(
     TimeProvider time,
     TimeSpan maxParseTime,
     CancellationToken parseStopping,
+    DateTimeOffset? rerunStart,
     ILogger logger)
 {
-    private readonly SitemapCallback _sitemaps = new(spider, scope, stats, logger);
+    private readonly SitemapCallback _sitemaps = new(spider, scope, stats, rerunStart, logger);
 
     /// <summary>How many discovered requests a page gathers before they are scheduled while its callback goes on.</summary>
     internal const int ScheduleBatch = 1000;
@@ -102,9 +103,10 @@ internal sealed class CallbackRunner(
                         taken++;
                         RequestJson.ValidateMeta(next);
                         RequestMeta.Validate(next);
-                        if (job?.IsStored(next) == true)
+                        if (job?.IsStored(next) == true && !SitemapRequests.MayRefetch(next))
                         {
-                            // Already in the job: dropped now rather than held until the next group commit ignores it.
+                            // Already in the job: dropped now rather than held until the next group commit ignores it. A
+                            // sitemap entry with a lastmod goes on: the job refetches it when it changed since.
                             break;
                         }
 

@@ -15,7 +15,11 @@ namespace Trawl.Engine;
 /// the spider's first matching <see cref="Spider.SitemapRules"/> callback (none: <c>sitemap_rules</c>) and carries its
 /// <c>lastmod</c> in meta.
 /// </summary>
-internal sealed class SitemapCallback(Spider spider, CrawlScope? scope, StatsCollector stats, ILogger logger)
+/// <remarks>
+/// In a re-run of a kept job (<paramref name="rerunStart"/> set), a child sitemap listed without a <c>lastmod</c> counts as
+/// changed when the re-run started, so the job fetches it again once: robots.txt lines and many indexes give none.
+/// </remarks>
+internal sealed class SitemapCallback(Spider spider, CrawlScope? scope, StatsCollector stats, DateTimeOffset? rerunStart, ILogger logger)
 {
     private readonly IReadOnlyList<SitemapRule> _rules = spider.SitemapRules ?? [];
 
@@ -41,7 +45,7 @@ internal sealed class SitemapCallback(Spider spider, CrawlScope? scope, StatsCol
             if (entry.IsSitemap)
             {
                 sitemaps++;
-                yield return WithLastmod(SitemapRequests.Create(entry.Url), entry.LastModified);
+                yield return WithLastmod(SitemapRequests.Create(entry.Url), entry.LastModified ?? rerunStart);
                 continue;
             }
 

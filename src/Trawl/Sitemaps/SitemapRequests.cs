@@ -46,6 +46,12 @@ public static class SitemapRequests
             : null;
     }
 
+    /// <summary>
+    /// Whether a request a kept job already has is still worth storing: it carries a <c>lastmod</c>, so the job refetches
+    /// it when it was last fetched before that.
+    /// </summary>
+    internal static bool MayRefetch(Request request) => request.HasMeta && request.Meta.ContainsKey(LastmodMeta);
+
     /// <summary>Writes a lastmod as the meta value.</summary>
     internal static string Format(DateTimeOffset lastmod) => lastmod.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }

@@ -154,6 +154,40 @@ public sealed class SitemapCrawlTests
         paths.ShouldBe(SandboxSite.SitemapListedPaths(options), ignoreOrder: true);
     }
 
+    [Fact]
+    public async Task ReRunningAKeptJob_RefetchesOnlyTheEntriesWhoseLastmodIsNewerThanTheirLastFetch()
+    {
+        var options = new SandboxOptions { SitemapPages = 20 };
+        await using var server = await SandboxServer.StartAsync(options);
+        using var temp = new TempDirectory();
+        string[] args =
+        [
+            "crawl", "--sitemap", new Uri(server.BaseUrl, "/sitemaps/robots.txt").AbsoluteUri, "--no-follow", "--field", "title=h1::text",
+            "--jobdir", temp.File("job"), "--keep-job", "-o", temp.File("items.jsonl"), "--no-progress", "--log-level", "warning",
+        ];
+
+        var first = await CliRunner.RunAsync(args);
+        first.ExitCode.ShouldBe(ExitCodes.Finished, first.Output + first.Error);
+        SandboxSite.SitemapListedPaths(options).ShouldAllBe(path => server.FetchCount(path) == 1);
+
+        // Pages 4 (in the gzipped sitemap) and 7 change; lastmod has whole seconds, so one ahead is after any fetch so far.
+        var changed = DateTimeOffset.UtcNow.AddSeconds(1);
+        server.TouchSitemapPage(4, changed);
+        server.TouchSitemapPage(7, changed);
+        var second = await CliRunner.RunAsync(args);
+
+        second.ExitCode.ShouldBe(ExitCodes.Finished, second.Output + second.Error);
+        foreach (var path in SandboxSite.SitemapListedPaths(options))
+        {
+            server.FetchCount(path).ShouldBe(path is "/sitemaps/page/4" or "/sitemaps/page/7" ? 2 : 1, path);
+        }
+
+        // The sitemaps themselves were read again to find that out.
+        server.FetchCount("/sitemaps/pages-a.xml.gz").ShouldBe(2);
+        server.FetchCount("/sitemaps/pages-b.xml").ShouldBe(2);
+        ItemPaths(temp).Count(path => path == "/sitemaps/page/4").ShouldBe(2);
+    }
+
     private static string[] Crawl(SandboxServer server, TempDirectory temp, string sitemapPath, params string[] more) =>
     [
         "crawl", "--sitemap", new Uri(server.BaseUrl, sitemapPath).AbsoluteUri, "--field", "title=h1::text", "-o", temp.File("items.jsonl"),
