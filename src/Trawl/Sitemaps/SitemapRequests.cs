@@ -17,7 +17,7 @@ public static class SitemapRequests
 
     /// <summary>
     /// The <see cref="Request.Meta"/> key of a sitemap entry's <c>lastmod</c>, as an ISO 8601 UTC string
-    /// (<c>2024-05-01T10:00:00Z</c>); read it with <see cref="LastModified(Request)"/>.
+    /// (<c>2024-05-01T10:00:00Z</c>, with milliseconds when it has any); read it with <see cref="LastModified(Request)"/>.
     /// </summary>
     public const string LastmodMeta = "sitemap_lastmod";
 
@@ -52,6 +52,8 @@ public static class SitemapRequests
     /// </summary>
     internal static bool MayRefetch(Request request) => request.HasMeta && request.Meta.ContainsKey(LastmodMeta);
 
-    /// <summary>Writes a lastmod as the meta value.</summary>
-    internal static string Format(DateTimeOffset lastmod) => lastmod.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+    /// <summary>Writes a lastmod as the meta value, to the millisecond when it has any: a re-run's start, compared with
+    /// fetch times in milliseconds, must not be rounded down below a fetch made in the same second.</summary>
+    internal static string Format(DateTimeOffset lastmod) =>
+        lastmod.UtcDateTime.ToString(lastmod.Millisecond == 0 ? "yyyy-MM-ddTHH:mm:ssZ" : "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 }

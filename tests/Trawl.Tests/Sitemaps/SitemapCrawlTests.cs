@@ -37,6 +37,32 @@ public sealed class SitemapCrawlTests
     }
 
     [Fact]
+    public async Task ASpiderFile_TakesSitemapAndNoFollow()
+    {
+        var options = new SandboxOptions { SitemapPages = 6 };
+        await using var server = await SandboxServer.StartAsync(options);
+        using var temp = new TempDirectory();
+        var file = temp.File("spider.json");
+        await File.WriteAllTextAsync(file, $$"""
+            { "sitemap": "{{new Uri(server.BaseUrl, "/sitemaps/index.xml").AbsoluteUri}}", "noFollow": true, "deny": "/page/6$", "fields": { "title": "h1::text" } }
+            """);
+
+        var run = await CliRunner.RunAsync("crawl", file, "-o", temp.File("items.jsonl"), "--no-job", "--no-progress", "--log-level", "warning");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Output + run.Error);
+        ItemPaths(temp).ShouldBe(SandboxSite.SitemapListedPaths(options).Where(path => path != "/sitemaps/page/6"), ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task AnInvalidSitemapUrl_IsAUsageError()
+    {
+        var run = await CliRunner.RunAsync("crawl", "--sitemap", "ftp://example.com/sitemap.xml", "--no-job", "--no-progress");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.Error.ShouldContain("Invalid sitemap URL 'ftp://example.com/sitemap.xml'");
+    }
+
+    [Fact]
     public async Task WithoutNoFollow_TheListedPagesLinksAreFollowed()
     {
         await using var server = await SandboxServer.StartAsync(new SandboxOptions { SitemapPages = 4 });

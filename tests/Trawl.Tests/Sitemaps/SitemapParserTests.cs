@@ -122,6 +122,18 @@ public sealed class SitemapParserTests
         counts.Invalid.ShouldBe(1);
     }
 
+    [Fact]
+    public void ALastmodInMeta_KeepsItsMilliseconds()
+    {
+        // A re-run's start stands in for a missing lastmod and is compared with fetch times in milliseconds: rounded down
+        // to the second, a sitemap fetched earlier in that second would not be read again.
+        var time = new DateTimeOffset(2026, 12, 4, 0, 40, 12, 345, TimeSpan.Zero);
+        var request = new Trawl.Http.Request("https://example.com/") { Meta = { [SitemapRequests.LastmodMeta] = SitemapRequests.Format(time) } };
+
+        SitemapRequests.LastModified(request).ShouldBe(time);
+        SitemapRequests.Format(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)).ShouldBe("2026-01-01T00:00:00Z");
+    }
+
     private static List<SitemapEntry> Read(string text) =>
         SitemapParser.Read(Encoding.UTF8.GetBytes(text), Site, new SitemapReadCounts()).ToList();
 
