@@ -23,6 +23,10 @@ public sealed class SandboxOptions
     /// <value>The default is 1,000. It must be between 1 and <see cref="MaxPages"/>.</value>
     public int Pages { get; set; } = 1000;
 
+    /// <summary>How many pages the sitemap section lists, at <c>/sitemaps/page/1</c> to <c>/sitemaps/page/{SitemapPages}</c>.</summary>
+    /// <value>The default is 40. It must be between 1 and 1,000,000.</value>
+    public int SitemapPages { get; set; } = 40;
+
     /// <summary>
     /// How many links each synthetic page has in its link list, besides its link home. The first always goes to the
     /// next page (the last page links to page 0), so every page is reachable from <c>/</c>.
@@ -95,6 +99,7 @@ public sealed class SandboxOptions
     public void Validate()
     {
         Require(Pages is >= 1 and <= MaxPages, nameof(Pages), $"must be between 1 and {MaxPages}");
+        Require(SitemapPages is >= 1 and <= 1_000_000, nameof(SitemapPages), "must be between 1 and 1000000");
         Require(LinksPerPage is >= 1 and <= 1000, nameof(LinksPerPage), "must be between 1 and 1000");
         Require(PageSize is >= 0 and <= 16 << 20, nameof(PageSize), "must be between 0 and 16 MiB");
         Require(BigPages >= 0 && BigPages <= Pages, nameof(BigPages), "must be between 0 and Pages");

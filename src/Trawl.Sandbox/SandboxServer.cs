@@ -35,6 +35,16 @@ namespace Trawl.Sandbox;
 /// <item><c>/trap/content/{kind}</c>: a body that is not HTML (json, png, pdf, text, xml, octet-stream, untyped-binary),
 /// or HTML without a Content-Type (untyped-html).</item>
 /// </list>
+/// <para>
+/// The sitemap section, <c>/sitemaps/…</c>: <c>robots.txt</c> (its <c>Sitemap:</c> line names <c>index.xml</c>), a sitemap
+/// index of <c>pages-a.xml.gz</c> (gzipped, served as <c>application/octet-stream</c> without Content-Encoding: the odd
+/// pages) and <c>pages-b.xml</c> (plain: the even pages, and page 1 again), listing <c>/sitemaps/page/{1..SitemapPages}</c>
+/// with a <c>lastmod</c> (<see cref="TouchSitemapPage"/> makes one newer); each page links to an unlisted
+/// <c>/sitemaps/unlisted/{n}</c>. Traps: <c>trap/bomb.xml.gz</c> (64 KiB of gzip, labelled text/plain, inflating to 64 MiB),
+/// <c>trap/entities.xml</c> (a billion-laughs DTD), <c>trap/oversize.xml</c> (50,010 entries),
+/// <c>trap/cross-host.xml</c> (entries on <c>localhost</c> and <c>elsewhere.invalid</c>, and one on its own host) and
+/// <c>trap/malformed.xml</c> (cut off mid-element). <see cref="SandboxSite.SitemapListedPaths"/> lists the pages.
+/// </para>
 /// <para><see cref="SilentServer"/> is the server that accepts connections and never answers, on its own port.</para>
 /// <para>
 /// Every other path answers 404, methods other than GET and HEAD answer 405. Pages are rendered on each request,
@@ -48,13 +58,15 @@ public sealed class SandboxServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly RequestRecorder _recorder;
+    private readonly SandboxRouter _router;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lazy<Task> _stop;
 
-    private SandboxServer(WebApplication app, RequestRecorder recorder, Uri baseUrl)
+    private SandboxServer(WebApplication app, RequestRecorder recorder, SandboxRouter router, Uri baseUrl)
     {
         _app = app;
         _recorder = recorder;
+        _router = router;
         BaseUrl = baseUrl;
         _stop = new Lazy<Task>(StopCoreAsync);
     }
@@ -105,8 +117,14 @@ public sealed class SandboxServer : IAsyncDisposable
         }
 
         router.BaseUrl = baseUrl.AbsoluteUri;
-        return new SandboxServer(app, recorder, baseUrl);
+        return new SandboxServer(app, recorder, router, baseUrl);
     }
+
+    /// <summary>
+    /// Gives page <paramref name="page"/> of the sitemap section a newer <c>lastmod</c> in the sitemaps that list it, as a
+    /// site does when the page changes.
+    /// </summary>
+    public void TouchSitemapPage(int page, DateTimeOffset lastmod) => _router.Sitemaps.Touch(page, lastmod);
 
     /// <summary>
     /// The most requests the server was handling at once since it started, counted from each request's arrival until its

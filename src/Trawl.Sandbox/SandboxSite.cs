@@ -33,6 +33,13 @@ public static class SandboxSite
         return PageRenderer.PagePath(index);
     }
 
+    /// <summary>The paths of the pages the sitemap section lists (<c>/sitemaps/page/1</c> on), each once.</summary>
+    public static IReadOnlyList<string> SitemapListedPaths(SandboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Sitemaps.SitemapSection.ListedPaths(options.SitemapPages);
+    }
+
     /// <summary>
     /// The path (absolute path, no query, no fragment) of every page of the site, as described in the
     /// <see cref="SandboxSite"/> remarks. A crawl of the whole site from <c>/</c> fetches exactly these.

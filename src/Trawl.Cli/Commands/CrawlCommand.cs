@@ -17,6 +17,8 @@ internal static class CrawlCommand
         };
         var start = new Option<string[]>("--start") { Description = "A start URL (repeatable).", HelpName = "URL" };
         var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
+        var sitemap = new Option<string[]>("--sitemap") { Description = "Crawl the pages a sitemap, sitemap index or robots.txt lists, gzipped or not (repeatable).", HelpName = "URL" };
+        var noFollow = new Option<bool>("--no-follow") { Description = "Fetch only the start URLs and the pages sitemaps list; follow no links." };
         var allow = new Option<string[]>("--allow") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
         var follow = new Option<string?>("--follow") { Description = "Selector of the links to follow: CSS, or XPath starting with /, ./ or ( (default a[href]).", HelpName = "SELECTOR" };
@@ -28,7 +30,7 @@ internal static class CrawlCommand
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
         {
-            spiderArgument, start, startFile, allow, deny, follow, fields, name, spiderArgs,
+            spiderArgument, start, startFile, sitemap, noFollow, allow, deny, follow, fields, name, spiderArgs,
         };
         settings.AddTo(command);
         fetch.AddTo(command);
@@ -36,6 +38,7 @@ internal static class CrawlCommand
         {
             var spiderName = parse.GetValue(spiderArgument);
             var declarativeFlags = parse.GetValue(start)?.Length > 0 || parse.GetValue(startFile) is not null || parse.GetValue(allow)?.Length > 0
+                || parse.GetValue(sitemap)?.Length > 0 || parse.GetValue(noFollow)
                 || parse.GetValue(deny)?.Length > 0 || parse.GetValue(follow) is not null || parse.GetValue(fields)?.Length > 0 || parse.GetValue(name) is not null;
 
             Spider spider;
@@ -44,7 +47,7 @@ internal static class CrawlCommand
                 spider = catalog.Create(spiderName) ?? throw new CliUsageException(UnknownSpider(spiderName, catalog));
                 if (declarativeFlags)
                 {
-                    throw new CliUsageException($"--start, --allow, --deny, --follow, --field and --name describe a declarative spider; '{spiderName}' is a C# spider and takes none of them.");
+                    throw new CliUsageException($"--start, --sitemap, --no-follow, --allow, --deny, --follow, --field and --name describe a declarative spider; '{spiderName}' is a C# spider and takes none of them.");
                 }
 
                 SpiderArguments.Apply(spider, parse.GetValue(spiderArgs) ?? []);
@@ -54,6 +57,8 @@ internal static class CrawlCommand
                 var definition = spiderName is null ? new DeclarativeSpiderDefinition() : LoadDefinition(spiderName);
                 definition.Start.AddRange(parse.GetValue(start) ?? []);
                 definition.StartFile = parse.GetValue(startFile) ?? definition.StartFile;
+                definition.Sitemap.AddRange(parse.GetValue(sitemap) ?? []);
+                definition.NoFollow |= parse.GetValue(noFollow);
                 definition.Allow.AddRange(parse.GetValue(allow) ?? []);
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;

@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Trawl.Sandbox.Site;
+using Trawl.Sandbox.Sitemaps;
 using Trawl.Sandbox.Traps;
 
 namespace Trawl.Sandbox.Hosting;
 
-/// <summary>Answers one request: a page of the site, <c>/robots.txt</c>, a trap, or 404.</summary>
+/// <summary>Answers one request: a page of the site, <c>/robots.txt</c>, the sitemap section, a trap, or 404.</summary>
 internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
 {
     private const string HtmlType = "text/html; charset=utf-8";
@@ -15,6 +16,9 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
 
     private readonly TrapState _trapState = new();
     private readonly byte[]? _robots = site.Options.RobotsTxt is { } robots ? System.Text.Encoding.UTF8.GetBytes(robots) : null;
+
+    /// <summary>The sitemap section, under <c>/sitemaps/</c>.</summary>
+    public SitemapSection Sitemaps { get; } = new(site.Options.SitemapPages);
 
     /// <summary>The base URL absolute links start with, ending in <c>/</c>; set once the server knows its port.</summary>
     public string? BaseUrl { get; set; }
@@ -33,6 +37,12 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
         if (path.StartsWith("/trap/", StringComparison.Ordinal))
         {
             return HandleTrapAsync(context, path);
+        }
+
+        if (path.StartsWith("/sitemaps/", StringComparison.Ordinal))
+        {
+            var origin = (BaseUrl ?? BaseUrlOf(context)).TrimEnd('/');
+            return Sitemaps.TryHandle(context, path, origin) ?? NotFoundAsync(context);
         }
 
         if (path == "/robots.txt")

@@ -6,6 +6,7 @@ using Trawl.Http;
 using Trawl.Jobs;
 using Trawl.Logging;
 using Trawl.Politeness;
+using Trawl.Sitemaps;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
@@ -15,7 +16,8 @@ namespace Trawl.Engine;
 /// dropped past the depth limit, outside the allowed domains, or already in the job; their meta checked) and items
 /// (serialized to JSON objects). It is the boundary around the spider's code: a callback that throws, or yields what
 /// cannot be stored, fails its request as <c>callback</c> (or <c>unknown_callback</c>), and nothing it yielded is kept
-/// (but for the batches of a page with thousands of links, below).
+/// (but for the batches of a page with thousands of links, below). A sitemap request's callback is the built-in
+/// <see cref="SitemapCallback"/>, whose entries go the same way as a page's links.
 /// </summary>
 /// <remarks>
 /// <para>A page gives at most <see cref="Crawling.CrawlOptions.MaxLinksPerPage"/> requests; those it yields past that are
@@ -41,8 +43,11 @@ internal sealed class CallbackRunner(
     TimeProvider time,
     TimeSpan maxParseTime,
     CancellationToken parseStopping,
+    DateTimeOffset? rerunStart,
     ILogger logger)
 {
+    private readonly SitemapCallback _sitemaps = new(spider, scope, stats, rerunStart, logger);
+
     /// <summary>How many discovered requests a page gathers before they are scheduled while its callback goes on.</summary>
     internal const int ScheduleBatch = 1000;
 
@@ -68,7 +73,7 @@ internal sealed class CallbackRunner(
         var scheduled = 0;
         try
         {
-            var callback = SpiderCallbacks.Resolve(spider, request.Callback);
+            var callback = SitemapRequests.IsSitemap(request) ? _sitemaps.ParseAsync : SpiderCallbacks.Resolve(spider, request.Callback);
             await foreach (var output in callback(response, cancellationToken).ConfigureAwait(false))
             {
                 switch (output)
@@ -99,9 +104,10 @@ internal sealed class CallbackRunner(
                         taken++;
                         RequestJson.ValidateMeta(next);
                         RequestMeta.Validate(next);
-                        if (job?.IsStored(next) == true)
+                        if (job?.IsStored(next) == true && !SitemapRequests.MayRefetch(next))
                         {
-                            // Already in the job: dropped now rather than held until the next group commit ignores it.
+                            // Already in the job: dropped now rather than held until the next group commit ignores it. A
+                            // sitemap entry with a lastmod goes on: the job refetches it when it changed since.
                             break;
                         }
 
@@ -131,6 +137,10 @@ internal sealed class CallbackRunner(
         catch (SchedulingFailedException)
         {
             throw;
+        }
+        catch (SitemapException ex)
+        {
+            return outcomes.Fail(lease, ex.Kind, ex.Message, response.Status);
         }
         catch (HtmlParseLimitException ex)
         {

@@ -110,7 +110,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             : null;
         _middleware = new MiddlewareChain(crawler.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
-        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _frontier, options.MaxLinksPerPage, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _logger);
+        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _frontier, options.MaxLinksPerPage, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _job?.Rerun == true ? _time.GetUtcNow() : null, _logger);
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);

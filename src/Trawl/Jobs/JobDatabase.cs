@@ -246,11 +246,16 @@ internal sealed class JobDatabase : IDisposable
 
     // ---- Frontier ------------------------------------------------------------------------------------------------
 
-    /// <summary>A request serialized ahead of the transaction that stores it.</summary>
-    internal readonly record struct StoredRequest(byte[] Fingerprint, bool DontFilter, int Priority, int Depth, string? Callback, byte[] Json)
+    /// <summary>
+    /// A request serialized ahead of the transaction that stores it. <c>RefetchIfBefore</c> is a sitemap entry's
+    /// <c>lastmod</c> (Unix milliseconds): a done request of the same fingerprint last fetched before it goes back to
+    /// pending, with this request's JSON.
+    /// </summary>
+    internal readonly record struct StoredRequest(byte[] Fingerprint, bool DontFilter, int Priority, int Depth, string? Callback, byte[] Json, long? RefetchIfBefore = null)
     {
         public static StoredRequest From(Request request) => new(
-            request.Fingerprint.ToBytes(), request.DontFilter, request.Priority, request.Depth, request.Callback, RequestJson.Serialize(request));
+            request.Fingerprint.ToBytes(), request.DontFilter, request.Priority, request.Depth, request.Callback, RequestJson.Serialize(request),
+            Sitemaps.SitemapRequests.LastModified(request)?.ToUnixTimeMilliseconds());
     }
 
     /// <summary>A completion with its discovered requests serialized.</summary>
@@ -777,6 +782,11 @@ internal sealed class JobDatabase : IDisposable
             GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT $max
             """;
 
+        public const string RequeueChanged = """
+            UPDATE requests SET status = 0, attempts = 0, due_at = NULL, http_status = NULL, error_kind = NULL, last_error = NULL, request = $request, updated_at = $now
+            WHERE fingerprint = $fingerprint AND dont_filter = 0 AND status >= 2 AND status = 2 AND updated_at < $before
+            """;
+
         public const string InsertRequest = """
             INSERT OR IGNORE INTO requests (fingerprint, dont_filter, priority, depth, callback, request, created_at, updated_at)
             VALUES ($fingerprint, $dontFilter, $priority, $depth, $callback, $request, $now, $now)
@@ -819,6 +829,7 @@ internal sealed class JobDatabase : IDisposable
         var insert = Command(Sql.InsertRequest,
             ("$fingerprint", SqliteType.Blob), ("$dontFilter", SqliteType.Integer), ("$priority", SqliteType.Integer), ("$depth", SqliteType.Integer),
             ("$callback", SqliteType.Text), ("$request", SqliteType.Blob), ("$now", SqliteType.Integer));
+        SqliteCommand? requeue = null;
         var added = 0;
         foreach (var request in requests)
         {
@@ -829,7 +840,19 @@ internal sealed class JobDatabase : IDisposable
             insert.Parameters[4].Value = (object?)request.Callback ?? DBNull.Value;
             insert.Parameters[5].Value = request.Json;
             insert.Parameters[6].Value = now;
-            added += insert.ExecuteNonQuery();
+            var inserted = insert.ExecuteNonQuery();
+            if (inserted == 0 && request.RefetchIfBefore is { } before && !request.DontFilter)
+            {
+                // A sitemap entry the job has: fetched again when it changed (its lastmod) after it was last fetched.
+                requeue ??= Command(Sql.RequeueChanged, ("$fingerprint", SqliteType.Blob), ("$request", SqliteType.Blob), ("$before", SqliteType.Integer), ("$now", SqliteType.Integer));
+                requeue.Parameters[0].Value = request.Fingerprint;
+                requeue.Parameters[1].Value = request.Json;
+                requeue.Parameters[2].Value = before;
+                requeue.Parameters[3].Value = now;
+                inserted = requeue.ExecuteNonQuery();
+            }
+
+            added += inserted;
         }
 
         return added;

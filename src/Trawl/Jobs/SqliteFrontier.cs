@@ -330,7 +330,7 @@ internal sealed class SqliteFrontier : IFrontier, IItemLog, IReportsLeaseFailure
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i] ?? throw new ArgumentException("A request is null.", nameof(requests));
-            if (_stored.Contains(request))
+            if (_stored.Contains(request) && !Sitemaps.SitemapRequests.MayRefetch(request))
             {
                 if (kept is null)
                 {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trawl.Crawling;
 using Trawl.Http;
+using Trawl.Sitemaps;
 
 namespace Trawl.Spiders;
 
@@ -39,6 +40,21 @@ public abstract class Spider
 
     /// <summary>The URLs the crawl starts from. Each becomes a request parsed by <see cref="ParseAsync"/>.</summary>
     public virtual IEnumerable<string> StartUrls => [];
+
+    /// <summary>
+    /// Sitemaps the crawl starts from: each a sitemap, a sitemap index or a robots.txt whose <c>Sitemap:</c> lines are
+    /// read, gzipped or not. Their pages go to the callbacks of <see cref="SitemapRules"/>.
+    /// </summary>
+    /// <value>The default is none.</value>
+    public virtual IEnumerable<string> SitemapUrls => [];
+
+    /// <summary>
+    /// Which callback parses each page a sitemap lists: the first rule whose pattern matches the page's URL. A page no rule
+    /// matches is dropped (counted as <c>sitemap_rules</c>). The page's request carries the entry's <c>lastmod</c>: read it
+    /// with <c>SitemapRequests.LastModified(response.Request)</c>.
+    /// </summary>
+    /// <value>The default is empty: every page goes to <see cref="ParseAsync"/>.</value>
+    public virtual IReadOnlyList<SitemapRule> SitemapRules => [];
 
     /// <summary>
     /// The log level this spider asks for when whoever runs it does not set one: the command line without
@@ -80,7 +96,8 @@ public abstract class Spider
     /// Returns the first requests of a crawl. Not called when a durable job resumes.
     /// </summary>
     /// <remarks>
-    /// The default makes one request from each of <see cref="StartUrls"/>. If it throws, the requests yielded before are
+    /// The default makes one request from each of <see cref="StartUrls"/>, then a sitemap request
+    /// (<c>SitemapRequests.Create</c>) from each of <see cref="SitemapUrls"/>. If it throws, the requests yielded before are
     /// crawled and the error is logged and counted (<c>start_requests_error</c>).
     /// </remarks>
     public virtual IEnumerable<Request> StartRequests()
@@ -89,7 +106,18 @@ public abstract class Spider
         {
             yield return new Request(url);
         }
+
+        foreach (var url in SitemapUrls)
+        {
+            yield return SitemapRequests.Create(url);
+        }
     }
+
+    /// <summary>
+    /// Whether a page a sitemap lists is crawled, beside the rules, the allowed domains and the host check; the
+    /// declarative spider applies its allow and deny rules here.
+    /// </summary>
+    internal virtual bool AllowsSitemapEntry(Uri url) => true;
 
     /// <summary>Parses a response: yields items and requests. The default callback.</summary>
     public abstract IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken);

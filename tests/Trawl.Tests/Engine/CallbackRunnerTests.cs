@@ -135,7 +135,7 @@ public sealed class CallbackRunnerTests : IDisposable
     {
         var spider = new Yielding(_ => Links(CallbackRunner.ScheduleBatch, afterwards: null));
         await using var broken = new FailingFrontier();
-        var runner = new CallbackRunner(spider, null, null, null, broken, null, Outcomes(), _stats, TimeProvider.System, TimeSpan.FromSeconds(10), CancellationToken.None, NullLogger.Instance);
+        var runner = new CallbackRunner(spider, null, null, null, broken, null, Outcomes(), _stats, TimeProvider.System, TimeSpan.FromSeconds(10), CancellationToken.None, null, NullLogger.Instance);
 
         var thrown = await Should.ThrowAsync<SchedulingFailedException>(() => runner.RunAsync(EngineParts.Lease("http://example.com/"), TestResponses.Html("<p>x</p>", "http://example.com/"), CancellationToken.None));
 
@@ -163,7 +163,7 @@ public sealed class CallbackRunnerTests : IDisposable
     }
 
     private CallbackRunner Runner(Spider spider, int? maxDepth = null, CrawlScope? scope = null, int? maxLinks = null) =>
-        new(spider, maxDepth, scope, null, _frontier, maxLinks, Outcomes(), _stats, TimeProvider.System, TimeSpan.FromSeconds(10), CancellationToken.None, NullLogger.Instance);
+        new(spider, maxDepth, scope, null, _frontier, maxLinks, Outcomes(), _stats, TimeProvider.System, TimeSpan.FromSeconds(10), CancellationToken.None, null, NullLogger.Instance);
 
     private RequestOutcomes Outcomes() => new(new RetryOptions(), _stats, new DomainEvents(NullLogger.Instance), TimeProvider.System, NullLogger.Instance);
 

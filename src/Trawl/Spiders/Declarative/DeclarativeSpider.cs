@@ -18,6 +18,8 @@ public sealed class DeclarativeSpider : Spider
     private readonly Regex[] _deny;
     private readonly HashSet<string> _startHosts;
     private readonly string[] _startUrls;
+    private readonly string[] _sitemapUrls;
+    private readonly bool _noFollow;
     private readonly KeyValuePair<string, string>[] _fields;
     private readonly FieldPlan _fieldPlan;
     private readonly INodeQuery _followQuery;
@@ -28,9 +30,11 @@ public sealed class DeclarativeSpider : Spider
     {
         ArgumentNullException.ThrowIfNull(definition);
         _startUrls = [.. ReadStartUrls(definition)];
-        if (_startUrls.Length == 0 && !definition.StartOptional)
+        _sitemapUrls = [.. CheckUrls(definition.Sitemap.Select(url => (Url: url, Where: string.Empty)), "sitemap")];
+        _noFollow = definition.NoFollow;
+        if (_startUrls.Length == 0 && _sitemapUrls.Length == 0 && !definition.StartOptional)
         {
-            throw new SpiderDefinitionException("No start URL: give at least one with --start URL or --start-file FILE (\"start\" in a spider file).");
+            throw new SpiderDefinitionException("No start URL: give at least one with --start URL, --start-file FILE or --sitemap URL (\"start\" or \"sitemap\" in a spider file).");
         }
 
         _startHosts = new HashSet<string>(_startUrls.Select(url => new Uri(url).IdnHost), StringComparer.OrdinalIgnoreCase);
@@ -41,8 +45,9 @@ public sealed class DeclarativeSpider : Spider
         _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
             : _startUrls.Length > 0 ? StableName(_startUrls[0], definition.Allow)
+            : _sitemapUrls.Length > 0 ? StableName(_sitemapUrls[0], definition.Allow)
             : throw new SpiderDefinitionException("A spider without start URLs needs a name (--name NAME, \"name\" in a spider file).");
-        SettingsText = System.Text.Json.JsonSerializer.Serialize(new { definition.Allow, definition.Deny, definition.Follow, definition.Fields });
+        SettingsText = System.Text.Json.JsonSerializer.Serialize(new { definition.Allow, definition.Deny, definition.Follow, definition.Fields, definition.NoFollow });
     }
 
     /// <inheritdoc />
@@ -51,7 +56,14 @@ public sealed class DeclarativeSpider : Spider
     /// <inheritdoc />
     public override IEnumerable<string> StartUrls => _startUrls;
 
+    /// <inheritdoc />
+    public override IEnumerable<string> SitemapUrls => _sitemapUrls;
+
     internal override string SettingsText { get; }
+
+    // A page a sitemap lists: its host was checked against the sitemap's; here it must match an allow rule, if any, and no deny rule.
+    internal override bool AllowsSitemapEntry(Uri url) =>
+        (_allow.Length == 0 || AnyMatches(_allow, url.AbsoluteUri)) && !AnyMatches(_deny, url.AbsoluteUri);
 
     /// <inheritdoc />
     public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>
@@ -70,7 +82,7 @@ public sealed class DeclarativeSpider : Spider
         }
 
         yield return item;
-        if (!isHtml)
+        if (!isHtml || _noFollow)
         {
             yield break;
         }
@@ -155,13 +167,18 @@ public sealed class DeclarativeSpider : Spider
             }
         }
 
+        return CheckUrls(urls, "start");
+    }
+
+    private static IEnumerable<string> CheckUrls(IEnumerable<(string Url, string Where)> urls, string what)
+    {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (raw, where) in urls)
         {
             var url = raw.Trim();
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !LinkResolver.HasFetchableHost(uri))
             {
-                throw new SpiderDefinitionException($"Invalid start URL '{raw}'{where}: a start URL must be an absolute http:// or https:// URL.");
+                throw new SpiderDefinitionException($"Invalid {what} URL '{raw}'{where}: a {what} URL must be an absolute http:// or https:// URL.");
             }
 
             if (seen.Add(uri.AbsoluteUri))

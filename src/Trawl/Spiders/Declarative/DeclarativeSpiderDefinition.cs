@@ -20,6 +20,17 @@ public sealed class DeclarativeSpiderDefinition
     public string? StartFile { get; set; }
 
     /// <summary>
+    /// Sitemaps to start from (<c>--sitemap</c>): sitemaps, sitemap indexes or robots.txt files whose <c>Sitemap:</c>
+    /// lines are read, gzipped or not. The pages they list go through the allow and deny rules like links.
+    /// </summary>
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public List<string> Sitemap { get; set; } = [];
+
+    /// <summary>Whether only the start URLs and the pages sitemaps list are fetched, and no link is followed (<c>--no-follow</c>).</summary>
+    /// <value>The default is <see langword="false"/>: links matching the rules are followed.</value>
+    public bool NoFollow { get; set; }
+
+    /// <summary>
     /// Whether the spider may have no start URLs, because its requests come from elsewhere: seeds of a crawl shared on
     /// Redis (<c>trawl seed</c> or the <c>start_urls</c> list). Without start URLs or allow rules, a link is followed
     /// when it is on the host of the page it was found on.
@@ -75,7 +86,7 @@ public sealed class DeclarativeSpiderDefinition
         {
             var definition = JsonSerializer.Deserialize<DeclarativeSpiderDefinition>(text, JsonOptions)
                 ?? throw new SpiderDefinitionException($"Spider file '{path}' holds null, not a spider definition.");
-            var nullMember = definition.Start is null ? "start" : definition.Allow is null ? "allow" : definition.Deny is null ? "deny"
+            var nullMember = definition.Start is null ? "start" : definition.Sitemap is null ? "sitemap" : definition.Allow is null ? "allow" : definition.Deny is null ? "deny"
                 : definition.Follow is null ? "follow" : definition.Fields is null ? "fields" : null;
             if (nullMember is not null)
             {
@@ -103,7 +114,7 @@ public sealed class DeclarativeSpiderDefinition
         var member = parts.Length == 0 ? null : parts[0].Split('[')[0];
         if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {
-            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"allow\", \"deny\", \"follow\" and \"fields\".";
+            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"sitemap\", \"allow\", \"deny\", \"follow\", \"noFollow\" and \"fields\".";
         }
 
         if (!ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
@@ -118,6 +129,8 @@ public sealed class DeclarativeSpiderDefinition
     {
         null => "the file must hold one JSON object, like { \"start\": [\"https://example.com/\"] }.",
         "start" => "\"start\" must be a list of URL strings, like [\"https://example.com/\"].",
+        "sitemap" => "\"sitemap\" must be a URL string, or a list of them.",
+        "nofollow" => "\"noFollow\" must be true or false.",
         "allow" or "deny" => $"\"{member}\" must be a regular expression string, or a list of them.",
         "fields" when field is not null => $"field \"{field}\" must be a selector string, like \"h1::text\".",
         "fields" => "\"fields\" must be an object of field names and selector strings, like { \"title\": \"h1::text\" }.",
