@@ -8,7 +8,7 @@ namespace Trawl.Http;
 /// .NET type, so a tampered job file can at worst yield a bad request, never run code.
 /// </summary>
 /// <remarks>
-/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem"}</c>.
+/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem","errback":"OnGone"}</c>.
 /// Members at their defaults are left out.
 /// </remarks>
 public static class RequestJson
@@ -80,6 +80,11 @@ public static class RequestJson
         if (request.Callback is not null)
         {
             writer.WriteString("callback", request.Callback);
+        }
+
+        if (request.Errback is not null)
+        {
+            writer.WriteString("errback", request.Errback);
         }
 
         writer.WriteEndObject();
@@ -154,6 +159,7 @@ public static class RequestJson
             Meta = meta!,
             DontFilter = element.TryGetProperty("dontFilter", out var dontFilter) && dontFilter.ValueKind == JsonValueKind.True,
             Callback = element.TryGetProperty("callback", out var callback) ? callback.GetString() : null,
+            Errback = element.TryGetProperty("errback", out var errback) ? errback.GetString() : null,
         };
     }
 

@@ -11,6 +11,7 @@ namespace Trawl.Spiders;
 internal static class SpiderCallbacks
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, MethodInfo>> Cache = new();
+    private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, MethodInfo>> Errbacks = new();
 
     /// <summary>The name recorded for a callback delegate: its method's name.</summary>
     public static string? NameOf(SpiderCallback? callback)
@@ -39,7 +40,7 @@ internal static class SpiderCallbacks
             return spider.ParseAsync;
         }
 
-        var methods = Cache.GetOrAdd(spider.GetType(), Discover);
+        var methods = Cache.GetOrAdd(spider.GetType(), DiscoverCallbacks);
         if (!methods.TryGetValue(name, out var method))
         {
             throw new UnknownCallbackException(spider.Name, name, methods.Keys);
@@ -48,14 +49,35 @@ internal static class SpiderCallbacks
         return method.CreateDelegate<SpiderCallback>(spider);
     }
 
+    /// <summary>Finds the error callback a request names on a spider: <see cref="Spider.OnErrorAsync"/> for none.</summary>
+    /// <exception cref="UnknownCallbackException">The spider has no such method.</exception>
+    public static SpiderErrback ResolveErrback(Spider spider, string? name)
+    {
+        if (name is null || name == nameof(Spider.OnErrorAsync))
+        {
+            return spider.OnErrorAsync;
+        }
+
+        var methods = Errbacks.GetOrAdd(spider.GetType(), static type => Discover(type, typeof(RequestFailure)));
+        if (!methods.TryGetValue(name, out var method))
+        {
+            throw new UnknownCallbackException(spider.Name, name, methods.Keys, nameof(Spider.OnErrorAsync), "error callback");
+        }
+
+        return method.CreateDelegate<SpiderErrback>(spider);
+    }
+
     /// <summary>The names of the spider's callbacks, <see cref="Spider.ParseAsync"/> first.</summary>
-    public static IEnumerable<string> Names(Spider spider) => Cache.GetOrAdd(spider.GetType(), Discover).Keys.Prepend(nameof(Spider.ParseAsync));
+    public static IEnumerable<string> Names(Spider spider) => Cache.GetOrAdd(spider.GetType(), DiscoverCallbacks).Keys.Prepend(nameof(Spider.ParseAsync));
 
     /// <summary>Returns whether the spider has a callback of that name.</summary>
     public static bool Exists(Spider spider, string? name) =>
-        name is null || name == nameof(Spider.ParseAsync) || Cache.GetOrAdd(spider.GetType(), Discover).ContainsKey(name);
+        name is null || name == nameof(Spider.ParseAsync) || Cache.GetOrAdd(spider.GetType(), DiscoverCallbacks).ContainsKey(name);
 
-    private static Dictionary<string, MethodInfo> Discover(Type type)
+    private static Dictionary<string, MethodInfo> DiscoverCallbacks(Type type) => Discover(type, typeof(Response));
+
+    // The spider's methods that take a (parameterType, CancellationToken) and return IAsyncEnumerable<object>.
+    private static Dictionary<string, MethodInfo> Discover(Type type, Type parameterType)
     {
         var result = new Dictionary<string, MethodInfo>(StringComparer.Ordinal);
         for (var current = type; current is not null && current != typeof(object); current = current.BaseType)
@@ -68,7 +90,7 @@ internal static class SpiderCallbacks
                 }
 
                 var parameters = method.GetParameters();
-                if (parameters.Length == 2 && parameters[0].ParameterType == typeof(Response) && parameters[1].ParameterType == typeof(CancellationToken))
+                if (parameters.Length == 2 && parameters[0].ParameterType == parameterType && parameters[1].ParameterType == typeof(CancellationToken))
                 {
                     result.Add(method.Name, method);
                 }
@@ -82,8 +104,8 @@ internal static class SpiderCallbacks
 /// <summary>A stored request names a callback that the spider does not have.</summary>
 internal sealed class UnknownCallbackException : Exception
 {
-    internal UnknownCallbackException(string spider, string callback, IEnumerable<string> known)
-        : base($"Spider '{spider}' has no callback named '{callback}'. Its callbacks are: {string.Join(", ", known.Prepend(nameof(Spider.ParseAsync)))}. " +
+    internal UnknownCallbackException(string spider, string callback, IEnumerable<string> known, string byDefault = nameof(Spider.ParseAsync), string what = "callback")
+        : base($"Spider '{spider}' has no {what} named '{callback}'. Its {what}s are: {string.Join(", ", known.Prepend(byDefault))}. " +
                "A request stored by an earlier version of the spider cannot be restored; rename the method back or start the job with --fresh.")
     {
         Callback = callback;
