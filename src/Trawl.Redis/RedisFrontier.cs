@@ -406,7 +406,7 @@ public sealed class RedisFrontier : IFrontier, IItemLog, IExpiringLeases, IPausa
         for (var i = 0; i < completions.Count; i++)
         {
             accepted[i] = flags[i] == '1';
-            if (accepted[i] && completions[i].Status == CompletionStatus.Done)
+            if (accepted[i] && completions[i].Status is CompletionStatus.Done or CompletionStatus.Failed)
             {
                 foreach (var item in completions[i].Items)
                 {

@@ -64,14 +64,15 @@ internal sealed class ScriptArgs
     /// <summary>
     /// Adds one completion as <c>complete.lua</c> reads it: entry id, token, status (<c>d</c>, <c>r</c>, <c>f</c>,
     /// <c>s</c>), retry delay in ms, HTTP status or empty, error kind, error, the counts of discovered requests and of
-    /// items, then the discovered requests and the items. Only a done completion carries requests and items.
+    /// items, then the discovered requests and the items. Only a done completion (what its callback yielded) and a failed one (what its error callback yielded) carry
+    /// requests and items.
     /// </summary>
     /// <exception cref="ArgumentException">A discovered request or an item is null.</exception>
     /// <exception cref="InvalidRequestMetaException">A discovered request's meta does not serialize to JSON.</exception>
     public ScriptArgs AddCompletion(Completion completion, DateTimeOffset now, RedisBloomFilter? bloom)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        var done = completion.Status == CompletionStatus.Done;
+        var done = completion.Status is CompletionStatus.Done or CompletionStatus.Failed;
         IReadOnlyList<Request> discovered = done ? completion.Discovered : [];
         IReadOnlyList<byte[]> items = done ? completion.Items : [];
         AddLease(completion.Lease);

@@ -41,7 +41,7 @@ for c = 1, count do
       x.held = false
     end
   end
-  if x.held and x.status == 'd' then
+  if x.held and (x.status == 'd' or x.status == 'f') then
     items = items + x.ni
   end
   batch[c] = x
@@ -87,7 +87,8 @@ for c = 1, count do
   if x.held then
     flags[c] = '1'
     end_lease(x.id)
-    if x.status == 'd' then
+    -- A done entry carries what its callback yielded, a failed one what its error callback yielded.
+    if x.status == 'd' or x.status == 'f' then
       for j = 0, x.nd - 1 do
         local at = x.base + j * 3
         if schedule(ARGV[at], ARGV[at + 1], ARGV[at + 2]) then
@@ -103,6 +104,8 @@ for c = 1, count do
           redis.call('XADD', P .. 'items', id, 'j', ARGV[x.base + x.nd * 3 + j], 's', share)
         end
       end
+    end
+    if x.status == 'd' then
       done = done + 1
       redis.call('HDEL', P .. 'requests', x.id)
       redis.call('HDEL', P .. 'entries', x.id)

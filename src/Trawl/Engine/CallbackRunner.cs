@@ -64,67 +64,74 @@ internal sealed class CallbackRunner(
     {
         response.ParseBudget = new HtmlParseBudget(time, maxParseTime, parseStopping);
         var request = lease.Request;
-        var discovered = new List<Request>();
-        var items = new List<byte[]>();
-        Uri? offsite = null;
-        var offsiteCount = 0;
-        var taken = 0;
-        var truncated = 0;
-        var scheduled = 0;
+        var output = new Output();
+        var fault = await ContainAsync(
+            () => CollectAsync(request, ResolveCallback(request)(response, cancellationToken), output, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        switch (fault)
+        {
+            case null:
+                break;
+            case SitemapException sitemap:
+                return outcomes.Fail(lease, sitemap.Kind, sitemap.Message, response.Status);
+            case HtmlParseLimitException:
+                stats.Error(FailureKinds.ParseLimit);
+                return outcomes.Fail(lease, FailureKinds.ParseLimit, fault.Message, response.Status);
+            default:
+                var kind = fault is UnknownCallbackException ? FailureKinds.UnknownCallback : FailureKinds.Callback;
+                return outcomes.Fault(lease, kind, "Callback " + (request.Callback ?? nameof(Spider.ParseAsync)), fault, response.Status);
+        }
+
+        Report(request, output);
+        return Completion.Done(lease, response.Status, output.Discovered, output.Items, output.Scheduled);
+    }
+
+    private SpiderCallback ResolveCallback(Request request) =>
+        SitemapRequests.IsSitemap(request) ? _sitemaps.ParseAsync : SpiderCallbacks.Resolve(spider, request.Callback);
+
+    /// <summary>
+    /// Calls the error callback of <paramref name="failed"/>'s request (<see cref="Request.Errback"/>, or
+    /// <see cref="Spider.OnErrorAsync"/>) with how it failed, and returns the failure with what it yielded. An error
+    /// callback that throws is contained: counted and logged as <c>errback_error</c>, and the failure stands as it was,
+    /// with nothing it yielded.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the run stops at once.</exception>
+    /// <exception cref="ParseInterruptedException">The crawl paused while the error callback parsed the response.</exception>
+    /// <exception cref="SchedulingFailedException">The frontier failed to take a batch of the requests: the run cannot go on.</exception>
+    public async Task<Completion> RunErrbackAsync(Completion failed, Response? response, CancellationToken cancellationToken)
+    {
+        var lease = failed.Lease;
+        var request = lease.Request;
+        if (response is not null)
+        {
+            response.ParseBudget = new HtmlParseBudget(time, maxParseTime, parseStopping);
+        }
+
+        var output = new Output();
+        var failure = new RequestFailure(request, failed.ErrorKind!, failed.Error!, failed.HttpStatus, response);
+        var fault = await ContainAsync(
+            () => CollectAsync(request, SpiderCallbacks.ResolveErrback(spider, request.Errback)(failure, cancellationToken), output, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        if (fault is not null)
+        {
+            stats.Error(FailureKinds.ErrbackError);
+            Log.ErrbackFailed(logger, fault, request.Errback ?? nameof(Spider.OnErrorAsync), UrlRedaction.UrlForLog(request.Url), failed.ErrorKind!);
+            return failed;
+        }
+
+        Report(request, output);
+        return Completion.Failed(lease, failed.ErrorKind!, failed.Error!, failed.HttpStatus, output.Discovered, output.Items);
+    }
+
+    // Runs spider code, and returns what it threw, if anything: that is the spider's fault, and stays with its request.
+    // Cancellation, a pause during a parse (as ParseInterruptedException) and a frontier failure stop more than the
+    // request, and go on up.
+    private async Task<Exception?> ContainAsync(Func<Task> run, CancellationToken cancellationToken)
+    {
         try
         {
-            var callback = SitemapRequests.IsSitemap(request) ? _sitemaps.ParseAsync : SpiderCallbacks.Resolve(spider, request.Callback);
-            await foreach (var output in callback(response, cancellationToken).ConfigureAwait(false))
-            {
-                switch (output)
-                {
-                    case null:
-                        break;
-                    case Request next:
-                        next.DeepenTo(request.Depth + 1);
-                        if (maxDepth is { } max && next.Depth > max)
-                        {
-                            stats.Filtered("max_depth");
-                            break;
-                        }
-
-                        if (scope is not null && !scope.Allows(next.Url))
-                        {
-                            offsite ??= next.Url;
-                            offsiteCount++;
-                            break;
-                        }
-
-                        if (taken == maxLinksPerPage)
-                        {
-                            truncated++;
-                            break;
-                        }
-
-                        taken++;
-                        RequestJson.ValidateMeta(next);
-                        RequestMeta.Validate(next);
-                        if (job?.IsStored(next) == true && !SitemapRequests.MayRefetch(next))
-                        {
-                            // Already in the job: dropped now rather than held until the next group commit ignores it. A
-                            // sitemap entry with a lastmod goes on: the job refetches it when it changed since.
-                            break;
-                        }
-
-                        discovered.Add(next);
-                        if (discovered.Count == ScheduleBatch)
-                        {
-                            await ScheduleAsync(discovered, cancellationToken).ConfigureAwait(false);
-                            scheduled += discovered.Count;
-                            discovered = [];
-                        }
-
-                        break;
-                    default:
-                        items.Add(SerializeItem(output));
-                        break;
-                }
-            }
+            await run().ConfigureAwait(false);
+            return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -138,37 +145,84 @@ internal sealed class CallbackRunner(
         {
             throw;
         }
-        catch (SitemapException ex)
-        {
-            return outcomes.Fail(lease, ex.Kind, ex.Message, response.Status);
-        }
-        catch (HtmlParseLimitException ex)
-        {
-            stats.Error(FailureKinds.ParseLimit);
-            return outcomes.Fail(lease, FailureKinds.ParseLimit, ex.Message, response.Status);
-        }
         catch (Exception ex)
         {
-            var kind = ex is UnknownCallbackException ? FailureKinds.UnknownCallback : FailureKinds.Callback;
-            return outcomes.Fault(lease, kind, "Callback " + (request.Callback ?? nameof(Spider.ParseAsync)), ex, response.Status);
+            return ex;
         }
+    }
 
-        if (offsiteCount > 0)
+    // Gathers what spider code yields for a request: requests (scoped, limited, checked, scheduled in batches) and items.
+    private async Task CollectAsync(Request request, IAsyncEnumerable<object> outputs, Output output, CancellationToken cancellationToken)
+    {
+        await foreach (var yielded in outputs.ConfigureAwait(false))
         {
-            stats.Filtered("offsite", offsiteCount);
+            switch (yielded)
+            {
+                case null:
+                    break;
+                case Request next:
+                    next.DeepenTo(request.Depth + 1);
+                    if (maxDepth is { } max && next.Depth > max)
+                    {
+                        stats.Filtered("max_depth");
+                        break;
+                    }
+
+                    if (scope is not null && !scope.Allows(next.Url))
+                    {
+                        output.Offsite ??= next.Url;
+                        output.OffsiteCount++;
+                        break;
+                    }
+
+                    if (output.Taken == maxLinksPerPage)
+                    {
+                        output.Truncated++;
+                        break;
+                    }
+
+                    output.Taken++;
+                    RequestJson.ValidateMeta(next);
+                    RequestMeta.Validate(next);
+                    if (job?.IsStored(next) == true && !SitemapRequests.MayRefetch(next))
+                    {
+                        // Already in the job: dropped now rather than held until the next group commit ignores it. A
+                        // sitemap entry with a lastmod goes on: the job refetches it when it changed since.
+                        break;
+                    }
+
+                    output.Discovered.Add(next);
+                    if (output.Discovered.Count == ScheduleBatch)
+                    {
+                        await ScheduleAsync(output.Discovered, cancellationToken).ConfigureAwait(false);
+                        output.Scheduled += output.Discovered.Count;
+                        output.Discovered = [];
+                    }
+
+                    break;
+                default:
+                    output.Items.Add(SerializeItem(yielded));
+                    break;
+            }
+        }
+    }
+
+    private void Report(Request request, Output output)
+    {
+        if (output.OffsiteCount > 0)
+        {
+            stats.Filtered("offsite", output.OffsiteCount);
             if (logger.IsEnabled(LogLevel.Debug))
             {
-                Log.Offsite(logger, offsiteCount, scope!.ToString(), UrlRedaction.UrlForLog(offsite!));
+                Log.Offsite(logger, output.OffsiteCount, scope!.ToString(), UrlRedaction.UrlForLog(output.Offsite!));
             }
         }
 
-        if (truncated > 0)
+        if (output.Truncated > 0)
         {
-            stats.Filtered("links_truncated", truncated);
-            Log.LinksTruncated(logger, UrlRedaction.UrlForLog(request.Url), maxLinksPerPage!.Value, truncated);
+            stats.Filtered("links_truncated", output.Truncated);
+            Log.LinksTruncated(logger, UrlRedaction.UrlForLog(request.Url), maxLinksPerPage!.Value, output.Truncated);
         }
-
-        return Completion.Done(lease, response.Status, discovered, items, scheduled);
     }
 
     // A failure here is the frontier's, not the spider's: it stops the run (as a failed commit does), not the request.
@@ -200,6 +254,25 @@ internal sealed class CallbackRunner(
 
 /// <summary>The crawl paused while a page was being parsed: the parse stopped, and its request is not done.</summary>
 internal sealed class ParseInterruptedException(Exception inner) : Exception("The crawl paused while the page was being parsed.", inner);
+
+/// <summary>What spider code yielded for one request, gathered as it goes.</summary>
+internal sealed class Output
+{
+    public List<Request> Discovered { get; set; } = [];
+
+    public List<byte[]> Items { get; } = [];
+
+    public Uri? Offsite { get; set; }
+
+    public int OffsiteCount { get; set; }
+
+    public int Taken { get; set; }
+
+    public int Truncated { get; set; }
+
+    /// <summary>How many of its requests were already scheduled, in batches, while it ran.</summary>
+    public int Scheduled { get; set; }
+}
 
 /// <summary>The frontier failed to take a batch of a page's requests; <see cref="Exception.InnerException"/> says why.</summary>
 internal sealed class SchedulingFailedException(Exception inner) : Exception(inner.Message, inner);

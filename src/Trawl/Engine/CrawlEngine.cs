@@ -599,8 +599,49 @@ internal sealed class CrawlEngine : IAsyncDisposable
         return WriteFromDispatchAsync(_outcomes.Skip(lease, "domain_limit", $"{domain} reached its limit of {Wording.Count(_scheduler.MaxPagesOf(domain) ?? 0, "page")}."));
     }
 
-    // A completion decided by the dispatch loop itself (a skip, a retry) goes the same way as a download's.
+    // A completion decided by the dispatch loop itself (a skip, a retry) goes the same way as a download's. A failure
+    // first calls its error callback, in a task of its own (spider code never runs on the dispatch loop).
     private async ValueTask WriteFromDispatchAsync(Completion completion)
+    {
+        if (completion.Status == CompletionStatus.Failed)
+        {
+            Interlocked.Increment(ref _inFlight);
+            _running.Add(FailAsync(completion));
+            return;
+        }
+
+        await WriteAsync(completion).ConfigureAwait(false);
+    }
+
+    // A failure decided by the dispatch loop, with what its error callback yields. Never throws, as a download task.
+    private async Task FailAsync(Completion failed)
+    {
+        await Task.Yield();
+        try
+        {
+            var completion = await _callbacks.RunErrbackAsync(failed, response: null, _lifetime.Aborting).ConfigureAwait(false);
+            await WriteAsync(completion).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_lifetime.IsAborting)
+        {
+            // Stopped at once: the lease is left as it is, and a durable job retries it on resume.
+        }
+        catch (ParseInterruptedException)
+        {
+            await ReleaseInterruptedAsync(failed.Lease).ConfigureAwait(false);
+        }
+        catch (SchedulingFailedException ex)
+        {
+            _lifetime.StopForError(ex.InnerException!);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _lifetime.Wake();
+        }
+    }
+
+    private async ValueTask WriteAsync(Completion completion)
     {
         try
         {
@@ -662,6 +703,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
             try
             {
                 completion = await FetchAndParseAsync(lease, attempt).ConfigureAwait(false);
+                if (completion.Status == CompletionStatus.Failed)
+                {
+                    completion = await _callbacks.RunErrbackAsync(completion, attempt.Response, _lifetime.Aborting).ConfigureAwait(false);
+                }
             }
             catch (ParseInterruptedException)
             {
@@ -735,7 +780,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _stats.Downloaded(attempt.Latency);
         attempt.Status = result.Response?.Status ?? 0;
         await ReleasePermitAsync(attempt).ConfigureAwait(false);
-        var response = result.Response;
+        var response = attempt.Response = result.Response;
         if (response is null)
         {
             var recovered = await _middleware.ProcessErrorAsync(request, result, abort).ConfigureAwait(false);
@@ -744,7 +789,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 return MiddlewareFailed(lease, errorFault, null);
             }
 
-            response = recovered.Value;
+            response = attempt.Response = recovered.Value;
         }
 
         if (response is null)
@@ -762,9 +807,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
             return MiddlewareFailed(lease, responseFault, response.Status);
         }
 
-        response = processed.Value!;
+        response = attempt.Response = processed.Value!;
         _stats.Response(response.Status, response.Body.Length);
-        if (response.Status is < 200 or >= 300)
+        if (response.Status is (< 200 or >= 300) && !AllowsStatus(request, response.Status))
         {
             var kind = "http_" + response.Status;
             _stats.Error(kind);
@@ -777,6 +822,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         return await CrawlTracing.ParseAsync(_callbacks, lease, response, abort).ConfigureAwait(false);
     }
+
+    // A status the spider or the request lists reaches the callback as a response instead of failing.
+    private bool AllowsStatus(Request request, int status) =>
+        _spider.AllowedStatuses.Contains(status) || (RequestMeta.TryAllowsStatus(request, status, out var allowed) && allowed);
 
     private async ValueTask ReleaseInterruptedAsync(Lease lease)
     {
@@ -974,6 +1023,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
         public bool HoldsPermit { get; set; }
+
+        /// <summary>The response, once there is one: what an error callback is shown when the request fails.</summary>
+        public Response? Response { get; set; }
 
         /// <summary>Its share of the budget of response bytes in flight, if the crawl has one.</summary>
         public ResponseByteBudget.Share? Bytes { get; init; }

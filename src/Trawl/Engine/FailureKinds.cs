@@ -14,6 +14,12 @@ internal static class FailureKinds
     /// <summary>The spider's callback threw while parsing a response (or yielded what cannot be stored): its request fails.</summary>
     public const string Callback = "callback";
 
+    /// <summary>
+    /// A request's error callback (or <c>Spider.OnErrorAsync</c>) threw, or names a method the spider does not have:
+    /// counted as an error; the request stays failed as it was, with nothing the error callback yielded.
+    /// </summary>
+    public const string ErrbackError = "errback_error";
+
     /// <summary>A stored request names a callback the spider no longer has: it fails.</summary>
     public const string UnknownCallback = "unknown_callback";
 

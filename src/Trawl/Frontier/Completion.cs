@@ -33,10 +33,16 @@ public sealed class Completion
     /// <summary>How the request ended.</summary>
     public CompletionStatus Status { get; }
 
-    /// <summary>Requests found while parsing (only for <see cref="CompletionStatus.Done"/>).</summary>
+    /// <summary>
+    /// Requests found while parsing (for <see cref="CompletionStatus.Done"/>), or yielded by the request's error callback
+    /// (for <see cref="CompletionStatus.Failed"/>); empty otherwise. A frontier schedules them with the completion.
+    /// </summary>
     public IReadOnlyList<Request> Discovered { get; private init; } = [];
 
-    /// <summary>Items produced, each as UTF-8 JSON (only for <see cref="CompletionStatus.Done"/>).</summary>
+    /// <summary>
+    /// Items produced, each as UTF-8 JSON: by the callback (for <see cref="CompletionStatus.Done"/>), or by the error
+    /// callback (for <see cref="CompletionStatus.Failed"/>); empty otherwise. A frontier commits them with the completion.
+    /// </summary>
     public IReadOnlyList<byte[]> Items { get; private init; } = [];
 
     /// <summary>
@@ -72,6 +78,10 @@ public sealed class Completion
     /// <summary>The request failed for good.</summary>
     public static Completion Failed(Lease lease, string errorKind, string error, int? httpStatus = null) =>
         new(lease, CompletionStatus.Failed) { ErrorKind = errorKind, Error = error, HttpStatus = httpStatus };
+
+    /// <summary>The request failed for good, and its error callback yielded <paramref name="discovered"/> and <paramref name="items"/>.</summary>
+    internal static Completion Failed(Lease lease, string errorKind, string error, int? httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items) =>
+        new(lease, CompletionStatus.Failed) { ErrorKind = errorKind, Error = error, HttpStatus = httpStatus, Discovered = discovered, Items = items };
 
     /// <summary>The request was skipped on purpose.</summary>
     public static Completion Skipped(Lease lease, string reasonKind, string reason) =>

@@ -151,6 +151,12 @@ internal sealed class MemoryFrontier : IFrontier
                         break;
                     case CompletionStatus.Failed:
                         _failed++;
+                        added += AddLocked(completion.Discovered);
+                        foreach (var item in completion.Items)
+                        {
+                            items.Add(new CommittedItem(++_nextItem, item));
+                        }
+
                         break;
                     case CompletionStatus.Skipped:
                         _skipped++;

@@ -105,6 +105,14 @@ public sealed class Request
     /// <remarks>They are not part of the <see cref="Fingerprint"/>: two requests for the same URL are duplicates whatever their arguments.</remarks>
     public JsonElement? CallbackArgs { get; init; }
 
+    /// <summary>
+    /// The name of the spider method called when this request finally fails, after its retries (<c>nameof(OnGone)</c>:
+    /// a method taking a <c>RequestFailure</c> and a <c>CancellationToken</c> and returning
+    /// <c>IAsyncEnumerable&lt;object&gt;</c>), or <see langword="null"/> for the spider's default, <c>OnErrorAsync</c>.
+    /// Stored by name with the request, so a resumed job (or another Redis worker) finds it again.
+    /// </summary>
+    public string? Errback { get; init; }
+
     /// <summary>Whether the request has any headers, without creating the dictionary.</summary>
     internal bool HasHeaders => _headers is { Count: > 0 };
 
@@ -183,6 +191,7 @@ public sealed class Request
         DontFilter = dontFilter,
         Callback = Callback,
         CallbackArgs = callbackArgs,
+        Errback = Errback,
     };
 
     /// <inheritdoc />

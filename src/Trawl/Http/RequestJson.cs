@@ -8,7 +8,7 @@ namespace Trawl.Http;
 /// .NET type, so a tampered job file can at worst yield a bad request, never run code.
 /// </summary>
 /// <remarks>
-/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem","args":{…}}</c>.
+/// The shape: <c>{"url":"…","method":"POST","headers":{…},"body":"base64","priority":1,"depth":2,"meta":{…},"dontFilter":true,"callback":"ParseItem","args":{…},"errback":"OnGone"}</c>.
 /// Members at their defaults are left out.
 /// </remarks>
 public static class RequestJson
@@ -88,6 +88,11 @@ public static class RequestJson
             args.WriteTo(writer);
         }
 
+        if (request.Errback is not null)
+        {
+            writer.WriteString("errback", request.Errback);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -161,6 +166,7 @@ public static class RequestJson
             DontFilter = element.TryGetProperty("dontFilter", out var dontFilter) && dontFilter.ValueKind == JsonValueKind.True,
             Callback = element.TryGetProperty("callback", out var callback) ? callback.GetString() : null,
             CallbackArgs = element.TryGetProperty("args", out var args) && args.ValueKind != JsonValueKind.Null ? args.Clone() : null,
+            Errback = element.TryGetProperty("errback", out var errback) ? errback.GetString() : null,
         };
     }
 

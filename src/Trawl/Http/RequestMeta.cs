@@ -39,6 +39,13 @@ public static class RequestMeta
     public const string DontRetry = "dont_retry";
 
     /// <summary>
+    /// HTTP statuses (an array of integers, 100 to 599) whose responses reach this request's callback as responses,
+    /// rather than failing it (or retrying it): <c>[404, 410]</c> for a spider that wants to see pages that are gone.
+    /// Added to the spider's <c>Spider.AllowedStatuses</c>.
+    /// </summary>
+    public const string AllowStatus = "allow_status";
+
+    /// <summary>
     /// Checks the values of the keys above, as scheduling a request does: for a request made outside a crawl (a seed,
     /// say) that should fail now rather than when it is scheduled.
     /// </summary>
@@ -73,6 +80,11 @@ public static class RequestMeta
         if (request.Meta.ContainsKey(DontRetry) && TryGetBool(request, DontRetry) is null)
         {
             throw Invalid(request, DontRetry, "true or false");
+        }
+
+        if (request.Meta.ContainsKey(AllowStatus) && !TryAllowsStatus(request, 0, out _))
+        {
+            throw Invalid(request, AllowStatus, "an array of HTTP statuses (integers from 100 to 599)");
         }
     }
 
@@ -126,6 +138,49 @@ public static class RequestMeta
                 _ => null,
             }
             : null;
+
+    /// <summary>
+    /// Whether the request's <see cref="AllowStatus"/> lists <paramref name="status"/>. Returns <see langword="false"/>
+    /// when the value is there but is not an array of statuses.
+    /// </summary>
+    internal static bool TryAllowsStatus(Request request, int status, out bool allowed)
+    {
+        allowed = false;
+        if (!request.TryGetMeta(AllowStatus, out var value) || value is null)
+        {
+            return value is null;
+        }
+
+        switch (value)
+        {
+            case JsonElement { ValueKind: JsonValueKind.Array } array:
+                foreach (var element in array.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out var listed) || listed is < 100 or > 599)
+                    {
+                        return false;
+                    }
+
+                    allowed |= listed == status;
+                }
+
+                return true;
+            case IEnumerable<int> statuses:
+                foreach (var listed in statuses)
+                {
+                    if (listed is < 100 or > 599)
+                    {
+                        return false;
+                    }
+
+                    allowed |= listed == status;
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
 
     private static ArgumentException Invalid(Request request, string key, string expected) =>
         new($"Request {Logging.UrlRedaction.UrlForLog(request.Url)} has meta '{key}' that is not {expected}.", nameof(Request.Meta));

@@ -368,7 +368,8 @@ internal sealed class JobDatabase : IDisposable
                 }
 
                 accepted[i] = true;
-                if (completion.Status != CompletionStatus.Done)
+                // A failed request carries what its error callback yielded.
+                if (completion.Status is not (CompletionStatus.Done or CompletionStatus.Failed))
                 {
                     continue;
                 }

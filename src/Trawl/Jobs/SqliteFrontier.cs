@@ -158,7 +158,7 @@ internal sealed class SqliteFrontier : IFrontier, IItemLog, IReportsLeaseFailure
         for (var i = 0; i < completions.Count; i++)
         {
             var completion = completions[i] ?? throw new ArgumentException("A completion is null.", nameof(completions));
-            unknown[i] = completion.Status == CompletionStatus.Done ? WithoutStored(completion.Discovered) : [];
+            unknown[i] = completion.Status is CompletionStatus.Done or CompletionStatus.Failed ? WithoutStored(completion.Discovered) : [];
             stored[i] = new JobDatabase.StoredCompletion(completion, Serialize(unknown[i]));
         }
 

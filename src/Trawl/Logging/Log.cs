@@ -112,6 +112,9 @@ internal static partial class Log
     [LoggerMessage(1103, LogLevel.Error, "{Where} failed on {Url}; the request fails as {Kind}.")]
     public static partial void RequestFaulted(ILogger logger, Exception exception, string where, string url, string kind);
 
+    [LoggerMessage(1108, LogLevel.Error, "Error callback {Errback} failed on {Url} (errback_error); the request stays failed as {Kind}.")]
+    public static partial void ErrbackFailed(ILogger logger, Exception exception, string errback, string url, string kind);
+
     [LoggerMessage(1105, LogLevel.Error, "Spider {Spider}: {Hook} failed ({Kind}); the crawl goes on.")]
     public static partial void SpiderHookFailed(ILogger logger, Exception exception, string spider, string hook, string kind);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trawl.Crawling;
@@ -121,6 +122,26 @@ public abstract class Spider
 
     /// <summary>Parses a response: yields items and requests. The default callback.</summary>
     public abstract IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The default error callback: called once when a request that names no <see cref="Request.Errback"/> finally
+    /// fails, after its retries, with how it failed. It may yield items and requests, like a callback; they are
+    /// committed with the request's failure, exactly once. The default yields nothing. If it throws, the error is
+    /// logged and counted (<c>errback_error</c>), nothing it yielded is kept, and the request stays failed.
+    /// </summary>
+    public virtual async IAsyncEnumerable<object> OnErrorAsync(RequestFailure failure, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        yield break;
+    }
+
+    /// <summary>
+    /// HTTP statuses whose responses reach the request's callback as responses instead of failing it (Scrapy's
+    /// <c>handle_httpstatus_list</c>): <c>[404, 410]</c> to see pages that are gone. A request adds its own with
+    /// <see cref="RequestMeta.AllowStatus"/>.
+    /// </summary>
+    /// <value>The default is none: any status outside 200-299 fails the request (after retries, for the retried ones).</value>
+    public virtual IReadOnlyCollection<int> AllowedStatuses => [];
 
     /// <summary>
     /// Lets a spider adjust the crawl's settings before the crawl starts: its concurrency and delays, robots.txt,

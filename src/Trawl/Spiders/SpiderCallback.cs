@@ -15,3 +15,9 @@ public delegate IAsyncEnumerable<object> SpiderCallback(Response response, Cance
 /// </summary>
 /// <typeparam name="TArgs">The arguments' type: anything System.Text.Json serializes and reads back, a record say.</typeparam>
 public delegate IAsyncEnumerable<object> SpiderCallback<in TArgs>(Response response, TArgs args, CancellationToken cancellationToken);
+
+/// <summary>
+/// A spider method called when a request finally fails (an error callback). It yields items (any object, serialized
+/// with System.Text.Json) and <see cref="Request"/>s to follow, like a <see cref="SpiderCallback"/>.
+/// </summary>
+internal delegate IAsyncEnumerable<object> SpiderErrback(RequestFailure failure, CancellationToken cancellationToken);

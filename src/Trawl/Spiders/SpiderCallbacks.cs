@@ -18,6 +18,7 @@ namespace Trawl.Spiders;
 internal static class SpiderCallbacks
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, CallbackMethod>> Cache = new();
+    private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, MethodInfo>> Errbacks = new();
 
     private static readonly MethodInfo BindWithArgsMethod =
         typeof(SpiderCallbacks).GetMethod(nameof(BindWithArgs), BindingFlags.Static | BindingFlags.NonPublic)!;
@@ -77,6 +78,24 @@ internal static class SpiderCallbacks
         return callback.ArgsType is null
             ? callback.Method.CreateDelegate<SpiderCallback>(spider)
             : callback.Bind!(callback.Method, spider);
+    }
+
+    /// <summary>Finds the error callback a request names on a spider: <see cref="Spider.OnErrorAsync"/> for none.</summary>
+    /// <exception cref="UnknownCallbackException">The spider has no such method.</exception>
+    public static SpiderErrback ResolveErrback(Spider spider, string? name)
+    {
+        if (name is null || name == nameof(Spider.OnErrorAsync))
+        {
+            return spider.OnErrorAsync;
+        }
+
+        var methods = Errbacks.GetOrAdd(spider.GetType(), DiscoverErrbacks);
+        if (!methods.TryGetValue(name, out var method))
+        {
+            throw new UnknownCallbackException(spider.Name, name, methods.Keys, nameof(Spider.OnErrorAsync), "error callback");
+        }
+
+        return method.CreateDelegate<SpiderErrback>(spider);
     }
 
     /// <summary>The names of the spider's callbacks, <see cref="Spider.ParseAsync"/> first.</summary>
@@ -144,6 +163,30 @@ internal static class SpiderCallbacks
         return result;
     }
 
+    // The spider's error callbacks: methods that take a (RequestFailure, CancellationToken) and return IAsyncEnumerable<object>.
+    private static Dictionary<string, MethodInfo> DiscoverErrbacks(Type type)
+    {
+        var result = new Dictionary<string, MethodInfo>(StringComparer.Ordinal);
+        for (var current = type; current is not null && current != typeof(object); current = current.BaseType)
+        {
+            foreach (var method in current.GetMethods(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (method.ReturnType != typeof(IAsyncEnumerable<object>) || result.ContainsKey(method.Name) || IsCompilerGenerated(method))
+                {
+                    continue;
+                }
+
+                var parameters = method.GetParameters();
+                if (parameters.Length == 2 && parameters[0].ParameterType == typeof(RequestFailure) && parameters[1].ParameterType == typeof(CancellationToken))
+                {
+                    result.Add(method.Name, method);
+                }
+            }
+        }
+
+        return result;
+    }
+
     private static SpiderCallback BindWithArgs<TArgs>(MethodInfo method, Spider spider)
     {
         var typed = method.CreateDelegate<SpiderCallback<TArgs>>(spider);
@@ -182,8 +225,8 @@ internal static class SpiderCallbacks
 /// <summary>A stored request names a callback that the spider does not have.</summary>
 internal sealed class UnknownCallbackException : Exception
 {
-    internal UnknownCallbackException(string spider, string callback, IEnumerable<string> known)
-        : base($"Spider '{spider}' has no callback named '{callback}'. Its callbacks are: {string.Join(", ", known.Prepend(nameof(Spider.ParseAsync)))}. " +
+    internal UnknownCallbackException(string spider, string callback, IEnumerable<string> known, string byDefault = nameof(Spider.ParseAsync), string what = "callback")
+        : base($"Spider '{spider}' has no {what} named '{callback}'. Its {what}s are: {string.Join(", ", known.Prepend(byDefault))}. " +
                "A request stored by an earlier version of the spider cannot be restored; rename the method back or start the job with --fresh.")
     {
         Callback = callback;

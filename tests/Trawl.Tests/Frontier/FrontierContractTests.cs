@@ -369,6 +369,22 @@ public abstract class FrontierContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Failed_CommitsWhatItsErrorCallbackYielded_WithTheFailure()
+    {
+        await using var frontier = await CreateAsync();
+        await frontier.AddAsync([Req("http://example.com/gone")], Ct);
+        var lease = await LeaseOneAsync(frontier);
+
+        var result = await CompleteAsync(frontier, Completion.Failed(lease, "http_404", "HTTP 404", 404, [Req("http://example.com/instead")], [Item("gone")]));
+
+        result.Accepted.ShouldBe([true]);
+        result.Added.ShouldBe(1);
+        result.Items.Select(i => Text(i.Json)).ShouldBe([Text(Item("gone"))]);
+        (await frontier.GetCountsAsync(Ct)).Failed.ShouldBe(1);
+        (await LeaseAllAsync(frontier)).Select(l => l.Request.Url.AbsolutePath).ShouldBe(["/instead"]);
+    }
+
+    [Fact]
     public async Task Done_SchedulesDiscoveredRequests()
     {
         await using var frontier = await CreateAsync();

@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Jobs;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Jobs;
 
@@ -57,15 +57,7 @@ public sealed class JobKillTests : JobStoreTestBase
     /// <returns>The last item sequence the child reported as committed.</returns>
     private async Task<long> RunChildAsync(int? killAfterCommits)
     {
-        var testAssembly = typeof(JobKillTests).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet", [testAssembly])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { [JobKillChild.Variable] = JobDir },
-        };
-        using var child = Process.Start(start)!;
+        using var child = TestAssemblyChild.Start(new Dictionary<string, string> { [JobKillChild.Variable] = JobDir });
         var stderr = child.StandardError.ReadToEndAsync(Ct);
         if (killAfterCommits is null)
         {
@@ -155,21 +147,11 @@ internal static class JobKillChild
             return;
         }
 
-        // Not here: code of this assembly on other threads (async continuations) waits for the initializer to return.
-        // The runtime waits for a foreground thread after the (empty) entry point returns.
-        new Thread(() =>
+        TestAssemblyChild.Run(async () =>
         {
-            try
-            {
-                RunAsync(directory).GetAwaiter().GetResult();
-                Environment.Exit(0);
-            }
-            catch (Exception ex)
-            {
-                Console.Error.WriteLine(ex);
-                Environment.Exit(70);
-            }
-        }) { IsBackground = false }.Start();
+            await RunAsync(directory);
+            return 0;
+        });
     }
 
     private static async Task RunAsync(string directory)

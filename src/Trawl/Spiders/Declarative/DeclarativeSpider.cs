@@ -41,6 +41,7 @@ public sealed class DeclarativeSpider : Spider
         _allow = [.. definition.Allow.Select(pattern => Compile(pattern, "allow"))];
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
         _followQuery = FieldSelectors.Parse(ValidateSelector(definition.Follow, "follow"));
+        AllowedStatuses = [.. (definition.AllowStatus ?? []).Select(ValidateStatus)];
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
@@ -66,8 +67,15 @@ public sealed class DeclarativeSpider : Spider
         (_allow.Length == 0 || AnyMatches(_allow, url.AbsoluteUri)) && !AnyMatches(_deny, url.AbsoluteUri);
 
     /// <inheritdoc />
+    public override IReadOnlyCollection<int> AllowedStatuses { get; }
+
+    /// <inheritdoc />
     public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>
         Parse(response, cancellationToken).ToAsyncEnumerable();
+
+    private static int ValidateStatus(int status) => status is >= 100 and <= 599
+        ? status
+        : throw new SpiderDefinitionException($"\"allow_status\" lists {status}, which is not an HTTP status (100 to 599).");
 
     private IEnumerable<object> Parse(Response response, CancellationToken cancellationToken)
     {

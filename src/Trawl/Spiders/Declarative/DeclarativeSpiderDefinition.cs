@@ -59,6 +59,14 @@ public sealed class DeclarativeSpiderDefinition
     /// </summary>
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// HTTP statuses whose pages are parsed like any other instead of failing (<c>"allow_status": [404, 410]</c>):
+    /// see <see cref="Spider.AllowedStatuses"/>.
+    /// </summary>
+    /// <value>The default is none.</value>
+    [JsonPropertyName("allow_status")]
+    public List<int> AllowStatus { get; set; } = [];
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNameCaseInsensitive = true,
