@@ -55,6 +55,27 @@ internal static class OpenFiles
         return null;
     }
 
+    /// <summary>The parent of process <paramref name="pid"/>, or <see langword="null"/> when it cannot be read (it exited, or not Linux).</summary>
+    public static int? ParentOf(int pid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields are read after the last ')'.
+            var stat = File.ReadAllText(Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 1 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) ? parent : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     // fdinfo's "flags:" line holds the open flags in octal; the low two bits are the access mode (1 write, 2 read-write).
     private static bool IsOpenForWriting(string processDirectory, string descriptor)
     {

@@ -16,10 +16,10 @@ namespace Trawl.Jobs;
 internal sealed class JobDirectoryLock : IDisposable
 {
     /// <summary>
-    /// How long a lock held by another handle is tried again before the job is called in use. A lock just let go can
-    /// stay held for a moment by nobody: a child process this process starts shares its open files between its fork
-    /// and its exec (where they close), so a job closed and opened again while, say, a browser or any other program
-    /// is being started can find its own lock still held.
+    /// How long a lock held for a moment is tried again before the job is called in use. A child process this process
+    /// starts (a browser, any program) shares its open files between its fork and its exec, where they close: a job
+    /// closed and opened again meanwhile finds its own lock held, by that child or, once it has exec'd, by nobody one
+    /// can name. A lock held by any other process is refused at once.
     /// </summary>
     internal static readonly TimeSpan HeldRetryLimit = TimeSpan.FromSeconds(2);
 
@@ -47,7 +47,7 @@ internal sealed class JobDirectoryLock : IDisposable
             {
                 return TryAcquire(directory);
             }
-            catch (JobDirectoryException ex) when (ex.Problem == JobDirectoryProblem.Locked && Stopwatch.GetElapsedTime(started) < HeldRetryLimit)
+            catch (JobDirectoryException ex) when (ex.Problem == JobDirectoryProblem.Locked && HeldForAMoment(ex.OwnerProcessId) && Stopwatch.GetElapsedTime(started) < HeldRetryLimit)
             {
                 Thread.Sleep(HeldRetryInterval);
             }
@@ -73,6 +73,10 @@ internal sealed class JobDirectoryLock : IDisposable
         _file.Dispose();
         _directory?.Dispose();
     }
+
+    // Nobody named, or a child of this process (between its fork and its exec): see HeldRetryLimit.
+    private static bool HeldForAMoment(int? holder) =>
+        holder is not { } pid || (pid != Environment.ProcessId && OpenFiles.ParentOf(pid) == Environment.ProcessId);
 
     /// <summary>The exception for a failure of the lock's own system calls, by what the error means.</summary>
     internal static JobDirectoryException Failure(string directory, int error, string detail, Exception? inner) =>

@@ -200,21 +200,38 @@ public sealed class JobDirectoryTests : JobStoreTestBase
     }
 
     [Fact]
-    public async Task ALockLetGoWithinMoments_IsWaitedFor_NotCalledInUse()
+    public async Task ALockHeldForAMomentByAChildOfThisProcess_IsWaitedFor_NotCalledInUse()
     {
         await CreateJobAsync();
 
-        // Held by another handle, as a child process holds it between its fork and its exec, then let go.
-        var held = DirectoryLock.TryAcquire(Path.GetFullPath(JobDir), out var error).ShouldNotBeNull($"errno {error}");
-        var letGo = Task.Run(async () =>
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-            held.Dispose();
-        });
+        // A child holds the lock on a descriptor it shares with this process, as any child does between its fork and its
+        // exec; here the descriptor is opened without close-on-exec, so the child holds it until it exits.
+        var descriptor = InheritedLock.Take(Path.GetFullPath(JobDir));
+        using var child = Process.Start(new ProcessStartInfo("sleep", "0.5"))!;
+        InheritedLock.Close(descriptor);
 
         await using var store = await OpenAsync();
-        await letGo;
-        letGo.IsCompletedSuccessfully.ShouldBeTrue();
+        await child.WaitForExitAsync(Ct);
+    }
+
+    [Fact]
+    public async Task ALockHeldByAnotherProcessThatIsNotAChild_IsRefusedAtOnce()
+    {
+        await CreateJobAsync();
+
+        // The holder (flock -o, started by a shell) is a grandchild, not a child: a process of its own, refused at once.
+        using var holder = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"flock -x -o '{Path.GetFullPath(JobDir)}' -c 'echo locked; exec sleep 600' & wait"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            (await holder.StandardOutput.ReadLineAsync(Ct)).ShouldBe("locked");
+
+            var ex = await OpenShouldFailAsync(JobDirectoryProblem.Locked, compareFiles: false);
+            ex.OwnerProcessId.ShouldNotBeNull().ShouldNotBe(holder.Id);
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+        }
     }
 
     [Fact]
@@ -345,4 +362,27 @@ public sealed class JobDirectoryTests : JobStoreTestBase
         ex.Problem.ShouldBe(JobDirectoryProblem.Locked);
         File.Exists(DatabasePath).ShouldBeTrue();
     }
+}
+
+/// <summary>A directory lock on a descriptor a child process inherits (no close-on-exec).</summary>
+internal static class InheritedLock
+{
+    public static int Take(string directory)
+    {
+        var descriptor = Open(System.Text.Encoding.UTF8.GetBytes(directory + "\0"), 0);
+        descriptor.ShouldBeGreaterThanOrEqualTo(0);
+        Flock(descriptor, 2 | 4).ShouldBe(0); // LOCK_EX | LOCK_NB
+        return descriptor;
+    }
+
+    public static void Close(int descriptor) => CloseDescriptor(descriptor).ShouldBe(0);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(byte[] path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static extern int Flock(int descriptor, int operation);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int CloseDescriptor(int descriptor);
 }
