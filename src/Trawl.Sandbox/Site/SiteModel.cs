@@ -20,4 +20,6 @@ internal sealed class SiteModel
     public QuoteCatalog Quotes => _quotes.Value;
 
     public bool HasQuotes => Options.QuotePages > 0;
+
+    public bool HasApp => Options.AppPages > 0;
 }

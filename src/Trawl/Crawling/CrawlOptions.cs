@@ -1,5 +1,6 @@
 using Trawl.Downloader;
 using Trawl.Politeness;
+using Trawl.Rendering;
 
 namespace Trawl.Crawling;
 
@@ -92,6 +93,12 @@ public sealed class CrawlOptions
 
     /// <summary>Which failures are retried, how often, and how long to wait.</summary>
     public RetryOptions Retry { get; } = new();
+
+    /// <summary>
+    /// Whether and how pages are rendered in a browser (<see cref="RenderOptions.Mode"/>: never, auto or always). Rendering
+    /// needs a renderer given to the crawl (<c>CrawlerBuilder.UseRenderer</c>).
+    /// </summary>
+    public RenderOptions Render { get; } = new();
 
     /// <summary>
     /// The job directory of a durable crawl. <see langword="null"/> for an in-memory crawl (or one on a frontier given
@@ -198,6 +205,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(JobDir is null || !string.IsNullOrWhiteSpace(JobDir), nameof(JobDir), "must not be empty");
         Downloader.Validate();
         Retry.Validate();
+        Render.Validate();
     }
 
     /// <summary>Refuses every later change to these options and the settings they hold. Called when a crawl is built.</summary>
@@ -215,5 +223,6 @@ public sealed class CrawlOptions
         RobotsTxt.Freeze();
         Downloader.Freeze();
         Retry.Freeze();
+        Render.Freeze();
     }
 }

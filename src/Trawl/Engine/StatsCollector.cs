@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Trawl.Frontier;
+using Trawl.Rendering;
 
 namespace Trawl.Engine;
 
@@ -38,6 +39,9 @@ internal sealed class StatsCollector : IDisposable
     }
 
     public KeyValuePair<string, object?> SpiderTag { get; }
+
+    /// <summary>The page fetcher, which counts the pages fetched plainly and rendered; null for none.</summary>
+    public PageFetcher? Fetches { get; init; }
 
     public int InFlight => _inFlight();
 
@@ -135,6 +139,8 @@ internal sealed class StatsCollector : IDisposable
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
+        FetchedPlain = Fetches?.FetchedPlain ?? 0,
+        Rendered = Fetches?.Rendered ?? 0,
         ItemsFailed = itemFailures.Values.Sum(),
         ErrorsByKind = Merge(_errors, itemFailures),
         Elapsed = _time.GetElapsedTime(_started),

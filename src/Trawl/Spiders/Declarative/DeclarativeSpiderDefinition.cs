@@ -44,6 +44,17 @@ public sealed class DeclarativeSpiderDefinition
     /// <summary>Fields of each item: name to selector (CSS with <c>::text</c> or <c>::attr(name)</c>).</summary>
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// When pages are rendered in a browser: <c>never</c>, <c>auto</c> or <c>always</c> (<c>Trawl.Rendering.RenderMode</c>).
+    /// In auto mode, a page whose fields all come out empty over plain HTTP, though it has a script, is rendered too.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the crawl's setting (never, unless <c>--render</c> says otherwise).</value>
+    public string? Render { get; set; }
+
+    /// <summary>A CSS selector a rendered page is ready once it matches, instead of waiting for the network to go idle.</summary>
+    /// <value>The default is <see langword="null"/>: the crawl's setting.</value>
+    public string? RenderWaitFor { get; set; }
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNameCaseInsensitive = true,
@@ -99,7 +110,7 @@ public sealed class DeclarativeSpiderDefinition
         var member = parts.Length == 0 ? null : parts[0].Split('[')[0];
         if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {
-            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"allow\", \"deny\", \"follow\" and \"fields\".";
+            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"allow\", \"deny\", \"follow\", \"fields\", \"render\" and \"renderWaitFor\".";
         }
 
         if (!ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
