@@ -76,17 +76,43 @@ internal static class BrowserProcesses
         return total;
     }
 
-    /// <summary>Whether a process is the browser itself rather than one of its helpers (renderers, GPU, zygote).</summary>
-    public static bool IsMainProcess(int pid)
+    /// <summary>
+    /// Orders one browser's processes with the browser itself first: the one whose parent is not one of them and that
+    /// is no helper (renderers, the GPU process and the zygotes are its descendants; its crash handler detaches to init,
+    /// and says what it is on its command line).
+    /// </summary>
+    public static List<int> BrowserFirst(IReadOnlyCollection<int> pids)
+    {
+        var set = pids.ToHashSet();
+        return [.. pids.OrderBy(pid => ParentOf(pid) is { } parent && !set.Contains(parent) && !IsHelper(pid) ? 0 : 1)];
+    }
+
+    private static bool IsHelper(int pid)
     {
         try
         {
             var commandLine = File.ReadAllText($"/proc/{pid}/cmdline");
-            return !commandLine.Contains("--type=", StringComparison.Ordinal);
+            return commandLine.Contains("--type=", StringComparison.Ordinal) || commandLine.Contains("crashpad", StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return true;
+        }
+    }
+
+    /// <summary>The parent of a process, or <see langword="null"/> when it is gone.</summary>
+    public static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state ppid ...", where comm may hold spaces and parentheses.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
         }
     }
 

@@ -33,8 +33,6 @@ namespace Trawl.Browser;
 /// </remarks>
 public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
 {
-    private const int MemoryCheckEvery = 25;
-
     private static readonly HashSet<string> DroppedRequestHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "User-Agent", "Cookie", "Host", "Content-Length", "Accept-Encoding", "Connection", "Transfer-Encoding",
@@ -73,6 +71,9 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     /// <summary>The browser's executable.</summary>
     public string ExecutablePath => _options.ExecutablePath;
 
+    /// <summary>How many pages a browser renders between two looks at its memory; for tests.</summary>
+    internal int MemoryCheckEvery { get; init; } = 25;
+
     /// <summary>How many times a browser was started (a crash or a restart starts another).</summary>
     public int Launches => Volatile.Read(ref _launches);
 
@@ -84,8 +85,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var instance = await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        await ReleaseAsync(instance, countPage: false).ConfigureAwait(false);
+        var instance = await AcquireAsync(forPage: false, cancellationToken).ConfigureAwait(false);
+        await ReleaseAsync(instance, checkMemory: false).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -108,7 +109,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             BrowserInstance instance;
             try
             {
-                instance = await AcquireAsync(cancellationToken).ConfigureAwait(false);
+                instance = await AcquireAsync(forPage: true, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -125,7 +126,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             }
             finally
             {
-                await ReleaseAsync(instance, countPage: true).ConfigureAwait(false);
+                await ReleaseAsync(instance, checkMemory: true).ConfigureAwait(false);
             }
         }
         finally
@@ -164,8 +165,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             Log.LeftoversKilled(_logger, leftovers.Count);
         }
 
-        _pages.Dispose();
-        _launching.Dispose();
+        // The semaphores are not disposed: renders still under way give their page back to them as they end.
     }
 
     /// <summary>The processes still running of every browser this renderer started; for tests that look for orphans.</summary>
@@ -184,13 +184,14 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     internal IReadOnlyList<int> CurrentProcesses()
     {
         var id = _current?.Id;
-        return id is null ? [] : [.. BrowserProcesses.Find(BrowserProcesses.IdVariable, id).OrderBy(static pid => BrowserProcesses.IsMainProcess(pid) ? 0 : 1)];
+        return id is null ? [] : BrowserProcesses.BrowserFirst(BrowserProcesses.Find(BrowserProcesses.IdVariable, id));
     }
 
     // ---- The pool ------------------------------------------------------------------------------------------------------
 
     // A browser for one page: the current one, or a new one when there is none, it was lost, or it is being recycled.
-    private async ValueTask<BrowserInstance> AcquireAsync(CancellationToken cancellationToken)
+    // A browser's pages are counted as they start, so the one that reaches the limit is its last.
+    private async ValueTask<BrowserInstance> AcquireAsync(bool forPage, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -200,6 +201,12 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
                 if (_current is { Lost: false, Retiring: false } current)
                 {
                     current.InFlight++;
+                    if (forPage && ++current.Pages >= _options.RestartAfterPages)
+                    {
+                        current.Retiring = true;
+                        Log.BrowserRecycled(_logger, current.Pages, $"the limit of {_options.RestartAfterPages} pages");
+                    }
+
                     return current;
                 }
             }
@@ -249,23 +256,16 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     }
 
     // A page is done with its browser: a browser due for recycling, or lost, is closed once its last page is done.
-    private async ValueTask ReleaseAsync(BrowserInstance instance, bool countPage)
+    private async ValueTask ReleaseAsync(BrowserInstance instance, bool checkMemory)
     {
-        var checkMemory = false;
         bool close;
         lock (_gate)
         {
             instance.InFlight--;
-            if (countPage)
+            checkMemory &= !instance.Retiring && _options.MaxMemoryMiB is not null && instance.Pages - instance.MemoryCheckedAt >= MemoryCheckEvery;
+            if (checkMemory)
             {
-                instance.Pages++;
-                if (!instance.Retiring && instance.Pages >= _options.RestartAfterPages)
-                {
-                    instance.Retiring = true;
-                    Log.BrowserRecycled(_logger, instance.Pages, $"the limit of {_options.RestartAfterPages} pages");
-                }
-
-                checkMemory = !instance.Retiring && _options.MaxMemoryMiB is not null && instance.Pages % MemoryCheckEvery == 0;
+                instance.MemoryCheckedAt = instance.Pages;
             }
 
             close = (instance.Retiring || instance.Lost) && instance.InFlight == 0 && instance != _current;
@@ -517,7 +517,14 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
                 return Fail(url, DownloadError.Cancelled, $"Render of {UrlRedaction.UrlForLog(url)} was cancelled.");
             }
 
-            if (instance.Lost || crashed || !instance.Browser.IsConnected)
+            if (instance.Closing)
+            {
+                // Closed on purpose under the page: the renderer is being disposed (the crawl has stopped).
+                return Fail(url, DownloadError.Cancelled, $"Render of {UrlRedaction.UrlForLog(url)} stopped: the browser was closed.");
+            }
+
+            // The page can hear of its browser's end before the browser's Disconnected event has run.
+            if (instance.Lost || crashed || !instance.Browser.IsConnected || IsClosedOrCrashed(ex.Message))
             {
                 return Lost(url, crashed);
             }
@@ -642,6 +649,10 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         return (kind, $"Rendering {safe} failed: {message}");
     }
 
+    private static bool IsClosedOrCrashed(string message) =>
+        message.Contains("has been closed", StringComparison.OrdinalIgnoreCase) || message.Contains("Target crashed", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Browser closed", StringComparison.OrdinalIgnoreCase) || message.Contains("Page crashed", StringComparison.OrdinalIgnoreCase);
+
     private DownloadResult Lost(Uri url, bool pageCrashed) => Fail(url, DownloadError.BrowserCrashed, pageCrashed
         ? $"The browser's page crashed while rendering {UrlRedaction.UrlForLog(url)}."
         : $"The browser closed while rendering {UrlRedaction.UrlForLog(url)} (it crashed or was killed).");
@@ -691,6 +702,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         public int InFlight { get; set; }
 
         public int Pages { get; set; }
+
+        public int MemoryCheckedAt { get; set; }
 
         public volatile bool Lost;
 

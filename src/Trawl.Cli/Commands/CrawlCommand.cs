@@ -24,12 +24,14 @@ internal static class CrawlCommand
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
+        var render = new RenderSettingsOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
         {
             spiderArgument, start, startFile, allow, deny, follow, fields, name, spiderArgs,
         };
         settings.AddTo(command);
+        render.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
             var spiderName = parse.GetValue(spiderArgument);
@@ -60,6 +62,8 @@ internal static class CrawlCommand
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Name = parse.GetValue(name) ?? definition.Name;
+                definition.Render = render.Mode(parse)?.ToString().ToLowerInvariant() ?? definition.Render;
+                definition.RenderWaitFor = parse.GetValue(render.RenderWaitFor) ?? definition.RenderWaitFor;
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
                     var equals = field.IndexOf('=', StringComparison.Ordinal);
@@ -88,8 +92,9 @@ internal static class CrawlCommand
             }
 
             var options = settings.Build(parse);
+            render.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
-            return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
+            return await CrawlRunner.RunAsync(spider, options, settings.Common(parse) with { Browser = render.ReadBrowser(parse) }, output).ConfigureAwait(false);
         });
         return command;
     }

@@ -80,6 +80,9 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
                 var user = context.Request.Query["user"].ToString() is { Length: > 0 and <= 64 } given && given.All(char.IsAsciiLetterOrDigit) ? given : "visitor";
                 context.Response.Headers.SetCookie = $"session={user}; Path=/; HttpOnly";
                 return WritePageAsync(context, AppSection.LoggedIn(user));
+            case "logout":
+                context.Response.Headers.SetCookie = "session=; Path=/; Max-Age=0; HttpOnly";
+                return WritePageAsync(context, AppSection.LoggedIn(null));
             case "account/":
                 return WritePageAsync(context, AppSection.Shell("Account", "/app/api/account.json"));
             case "api/account.json":

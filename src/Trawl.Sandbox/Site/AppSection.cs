@@ -7,8 +7,8 @@ namespace Trawl.Sandbox.Site;
 /// <summary>
 /// The script-built section under <c>/app/</c>: every page is an empty shell whose script fetches its content as JSON
 /// and writes the title, the text and the links into the DOM. Over plain HTTP a crawler sees only "Loading…"; in a
-/// browser it sees the page. Beside it, <c>/app/login</c> sets a session cookie over plain HTTP, and
-/// <c>/app/account/</c> shows (by script) who the cookie says is signed in.
+/// browser it sees the page. Beside it, <c>/app/login?user=NAME</c> sets a session cookie over plain HTTP,
+/// <c>/app/logout</c> removes it, and <c>/app/account/</c> shows (by script) who the cookie says is signed in.
 /// </summary>
 internal static class AppSection
 {
@@ -104,12 +104,13 @@ internal static class AppSection
     public static byte[] AccountJson(string? user) =>
         JsonSerializer.SerializeToUtf8Bytes(new { title = user is null ? "Not signed in" : $"Signed in as {user}", links = Array.Empty<object>() });
 
-    /// <summary>The plain page <c>/app/login</c> answers with, having set the cookie.</summary>
-    public static PooledBytes LoggedIn(string user)
+    /// <summary>The plain page <c>/app/login</c> answers with, having set the cookie (or <c>/app/logout</c>, having removed it).</summary>
+    public static PooledBytes LoggedIn(string? user)
     {
         var html = Html.RentBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Signed in</title>\n</head>\n<body>\n")
-            .Append("<h1>Signed in as ").AppendEscaped(user).Append("</h1>\n<p><a href=\"/app/account/\">Your account</a></p>\n</body>\n</html>\n");
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Session</title>\n</head>\n<body>\n<h1>");
+        _ = user is null ? html.Append("Signed out") : html.Append("Signed in as ").AppendEscaped(user);
+        html.Append("</h1>\n<p><a href=\"/app/account/\">Your account</a></p>\n</body>\n</html>\n");
         return Html.ToUtf8AndReturn(html);
     }
 }

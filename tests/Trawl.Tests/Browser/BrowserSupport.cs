@@ -35,11 +35,12 @@ public static class BrowserSupport
     public static IReadOnlySet<string> PlainPaths(SandboxOptions site) =>
         SandboxSite.ReachablePaths(site).Where(static path => !path.StartsWith("/app/", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Follows every link on the start host; one item per page with its h1 and its p.summary.</summary>
-    public static DeclarativeSpider Spider(SandboxServer server, string start = "/") => new(new DeclarativeSpiderDefinition
+    /// <summary>Follows every link on the start host (or those matching <paramref name="allow"/>); one item per page with its h1 and its p.summary.</summary>
+    public static DeclarativeSpider Spider(SandboxServer server, string start = "/", string? allow = null) => new(new DeclarativeSpiderDefinition
     {
         Name = "mixed",
         Start = { new Uri(server.BaseUrl, start).AbsoluteUri },
+        Allow = allow is null ? [] : [allow],
         Fields = { ["title"] = "h1::text", ["summary"] = "p.summary::text" },
     });
 
