@@ -92,6 +92,8 @@ internal static class JobCommands
         },
         status.Items,
         status.ItemsFailed,
+        status.FetchedPlain,
+        status.Rendered,
         DonePerMinute = status.DoneLastMinute,
         TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Message, error.Count }),
         TopItemErrors = status.TopItemErrors.Select(error => new { error.Kind, error.Message, error.Count }),
@@ -107,6 +109,7 @@ internal static class JobCommands
             Invariant($"Requests:  {counts.Total:N0} in all: {counts.Pending:N0} pending, {counts.InProgress:N0} in progress, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
             Invariant($"Items:     {status.Items:N0}{(status.ItemsFailed > 0 ? Invariant($", {status.ItemsFailed:N0} failed (not exported)") : string.Empty)}"),
             Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
+            Invariant($"Fetched:   {status.FetchedPlain:N0} over plain HTTP, {status.Rendered:N0} rendered in a browser"),
             Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
         };
         if (status.TopErrors.Count > 0)

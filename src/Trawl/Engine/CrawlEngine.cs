@@ -150,6 +150,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var scope = CrawlScope.From(options.AllowedDomains);
         var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
         var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
+        if (job is not null)
+        {
+            job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
+        }
+
         var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
         return new CrawlEngine(crawler, setup);
     }

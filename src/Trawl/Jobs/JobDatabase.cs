@@ -795,6 +795,7 @@ internal sealed class JobDatabase : IDisposable
     {
         PutValue("spider_state", state.SpiderStateJson);
         PutValue("cookies", state.CookiesJson);
+        PutValue(JobFetchCounts.Key, state.FetchesJson);
     }
 
     private void PutValue(string key, string? value)

@@ -69,6 +69,15 @@ public sealed class BrowserCliTests
             BrowserProcesses.Find(BrowserProcesses.OwnerVariable, interrupted.Id.ToString()).ShouldBeEmpty("no browser process outlives a paused trawl");
         }
 
+        // The job counts its pages by how they were fetched, over both runs.
+        var status = await CliRunner.RunAsync("status", temp.File("job"), "--json");
+        status.ExitCode.ShouldBe(ExitCodes.Finished, status.Error);
+        var json = JsonNode.Parse(status.Output)!;
+        json["rendered"]!.GetValue<long>().ShouldBeGreaterThanOrEqualTo(json["counts"]!["done"]!.GetValue<long>(), "every page done was rendered (some more than once)");
+        json["rendered"]!.GetValue<long>().ShouldBeGreaterThan(0);
+        json["fetched_plain"]!.GetValue<long>().ShouldBe(0);
+        (await CliRunner.RunAsync("status", temp.File("job"))).Output.ShouldContain("rendered in a browser");
+
         using (var last = CliProcess.Start(temp.Path, args))
         {
             (await last.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, last.Output + last.Error);
