@@ -11,6 +11,7 @@
 #   MODES="memory jobdir"
 #   CONCURRENCY=64
 #   PORT=18291           nginx's port
+#   BIG_PAGES=0          how many of the pages are big (1-10 MiB, exported by this build's `sandbox export --big-pages`)
 # Prints Markdown (medians of the rounds, the after/before ratio of each round and its median); a copy goes to
 # bench/results/compare-builds-*.md.
 . "$(dirname "$0")/lib.sh"
@@ -38,8 +39,16 @@ mkdir -p "$results"
 stamp="$(date +%Y%m%d-%H%M%S)"
 out="$results/compare-builds-$stamp.md"
 
+BIG_PAGES="${BIG_PAGES:-0}"
 site="$WORK/site-$PAGES-$PORT"
-export_site "$site" "$PAGES" "$PORT"
+export_args=()
+big_note=""
+if (( BIG_PAGES > 0 )); then
+    big_note=", $BIG_PAGES of them big (1-10 MiB)"
+    site="$site-big$BIG_PAGES"
+    export_args=(--big-pages "$BIG_PAGES")
+fi
+export_site "$site" "$PAGES" "$PORT" "${export_args[@]}"
 start_nginx "$PORT" "$site"
 url="http://127.0.0.1:$PORT/"
 
@@ -74,7 +83,7 @@ done
     machine
     echo '```'
     echo
-    echo "Before: $before_commit ($BEFORE_TREE). After: $after_commit. Site: the sandbox site, $((PAGES + 1)) pages served by nginx; concurrency $CONCURRENCY; $ROUNDS rounds, each running both builds back to back in alternating order."
+    echo "Before: $before_commit ($BEFORE_TREE). After: $after_commit. Site: the sandbox site, $((PAGES + 1)) pages served by nginx$big_note; concurrency $CONCURRENCY; $ROUNDS rounds, each running both builds back to back in alternating order."
     echo
     python3 - "$WORK/compare-rows.txt" <<'PY'
 import statistics, sys

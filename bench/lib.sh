@@ -78,15 +78,17 @@ stop_sandbox() {
     SANDBOX_PID=""
 }
 
-# export_site DIR PAGES PORT: writes the sandbox site (PAGES pages, no quotes section) as static files into DIR, with
-# absolute links for http://127.0.0.1:PORT/, and checks the export holds every page. Reuses an export already there.
+# export_site DIR PAGES PORT [ARGS...]: writes the sandbox site (PAGES pages, no quotes section, and any further
+# `trawl sandbox export` ARGS such as --big-pages N) as static files into DIR, with absolute links for
+# http://127.0.0.1:PORT/, and checks the export holds every page. Reuses an export already there.
 export_site() {
-    local dir="$1" pages="$2" port="$3"
-    local stamp="$dir/.exported-$pages-$port"
+    local dir="$1" pages="$2" port="$3"; shift 3
+    local stamp
+    stamp="$dir/.exported-$pages-$port-$(echo "$*" | md5sum | cut -c1-8)"
     if [[ ! -f $stamp ]]; then
         rm -rf "$dir"
-        log "exporting $pages pages to $dir"
-        dotnet "$CLI" sandbox export "$dir" --pages "$pages" --quote-pages 0 --base-url "http://127.0.0.1:$port/" >&2
+        log "exporting $pages pages to $dir ${*}"
+        dotnet "$CLI" sandbox export "$dir" --pages "$pages" --quote-pages 0 --base-url "http://127.0.0.1:$port/" "$@" >&2
         touch "$stamp"
     fi
     local files
@@ -94,13 +96,20 @@ export_site() {
     [[ $files -eq $((pages + 1)) ]] || { echo "The export in $dir has $files pages, not $((pages + 1))." >&2; exit 1; }
 }
 
-# check_export DIR PAGES PORT: serves the sandbox site itself on PORT, then the export from nginx on the same port, and
-# checks that a sample of pages (home, first, middle, last) is the same, byte for byte, with the same Content-Type.
+# check_export DIR PAGES PORT [ARGS...]: serves the sandbox site itself on PORT (with the same export ARGS), then the
+# export from nginx on the same port, and checks that a sample of pages (home, first, middle, last, and with
+# --big-pages the first big page) is the same, byte for byte, with the same Content-Type.
 check_export() {
-    local dir="$1" pages="$2" port="$3" path
+    local dir="$1" pages="$2" port="$3" path; shift 3
     local paths=("/" "/pages/0" "/pages/$((pages / 2))" "/pages/$((pages - 1))")
+    local args=("$@") i
+    for ((i = 0; i < ${#args[@]}; i++)); do
+        if [[ ${args[i]} == --big-pages && ${args[i + 1]:-0} -gt 0 ]]; then
+            paths+=("/pages/$((pages / (2 * args[i + 1])))")
+        fi
+    done
     rm -rf "$WORK/check" && mkdir -p "$WORK/check/sandbox" "$WORK/check/nginx"
-    start_sandbox "$port" --pages "$pages" --quote-pages 0
+    start_sandbox "$port" --pages "$pages" --quote-pages 0 "$@"
     for path in "${paths[@]}"; do
         curl -sS -o "$WORK/check/sandbox/$(tr / _ <<<"$path")" -w '%{content_type}\n' "http://127.0.0.1:$port$path" >>"$WORK/check/sandbox/types"
     done

@@ -5,6 +5,9 @@
 #   PAGES=500000       synthetic pages of the sandbox site (served by trawl bench's own sandbox process)
 #   CONCURRENCY=64
 #   WARMUP=10          percent of the pages counted as warm-up: RSS samples before it are left out
+#   BIG_PAGES=0        with N > 0, a soak on big pages: the site (PAGES pages, N of them 1-10 MiB) is exported and
+#                      served by nginx on PORT (default 18292), and crawled with `trawl bench --url`
+#   FIELDS=""          item fields, NAME=SELECTOR separated by ';' (default: the title)
 # Runs `trawl bench --pages PAGES --runs 1 --mode jobdir --samples CSV`: the crawl's child process writes its RSS
 # (VmRSS) and pages done about once a second. Reports the RSS after warm-up (median, min and max, and how far min
 # and max are from the median; target: within ±15%) and the throughput of the first and the last 10% of the pages
@@ -22,8 +25,24 @@ stamp="$(date +%Y%m%d-%H%M%S)"
 csv="$results/soak-$stamp.csv"
 out="$results/soak-$stamp.md"
 
+BIG_PAGES="${BIG_PAGES:-0}"
+PORT="${PORT:-18292}"
+site_args=(--pages "$PAGES")
+if (( BIG_PAGES > 0 )); then
+    require nginx:nginx curl:curl
+    site="$WORK/site-$PAGES-$PORT-big$BIG_PAGES"
+    export_site "$site" "$PAGES" "$PORT" --big-pages "$BIG_PAGES"
+    start_nginx "$PORT" "$site"
+    site_args=(--url "http://127.0.0.1:$PORT/")
+fi
+field_args=()
+if [[ -n ${FIELDS:-} ]]; then
+    IFS=';' read -r -a field_list <<<"$FIELDS"
+    for f in "${field_list[@]}"; do field_args+=(--field "$f"); done
+fi
+
 wait_quiet
-dotnet "$CLI" bench --pages "$PAGES" --runs 1 --mode jobdir --concurrency "$CONCURRENCY" --samples "$csv" >"$WORK/soak-table.md"
+dotnet "$CLI" bench "${site_args[@]}" --runs 1 --mode jobdir --concurrency "$CONCURRENCY" "${field_args[@]}" --samples "$csv" >"$WORK/soak-table.md"
 
 {
     echo '```'

@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.Reflection;
 using Trawl.Cli.Commands;
 using Trawl.Cli.Hosting;
+using Trawl.HttpCache;
 using Trawl.Items;
 using Trawl.Jobs;
 using Trawl.Redis;
@@ -35,6 +36,7 @@ public static class TrawlCli
             new HelpOption(),
             new VersionOption(),
             CrawlCommand.Create(catalog, output),
+            ParseCommand.Create(catalog, output, error),
             SpidersCommand.Create(catalog, output),
             DemoCommand.Create(output),
             SandboxCommand.Create(output),
@@ -68,7 +70,7 @@ public static class TrawlCli
             };
             return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException or JobDirectoryException or Browser.BrowserNotFoundException or Browser.BrowserLaunchException)
+        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException or JobDirectoryException or HttpCacheException or Browser.BrowserNotFoundException or Browser.BrowserLaunchException)
         {
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;

@@ -66,6 +66,15 @@ public sealed record RedisCrawlStatus
     /// <summary>Error kinds of retries and failures, most frequent first (at most 10).</summary>
     public IReadOnlyList<RedisErrorCount> TopErrors { get; init; } = [];
 
+    /// <summary>
+    /// Requests that failed for good, by the kind of their last failure, most frequent first: every kind, so the counts
+    /// add up to <see cref="FrontierCounts.Failed"/> (for a crawl begun before they were kept, to its failures since).
+    /// </summary>
+    public IReadOnlyList<RedisErrorCount> FailedByKind { get; init; } = [];
+
+    /// <summary>Retries by the kind of failure that caused them, most frequent first: every kind, adding up to <see cref="Retries"/>.</summary>
+    public IReadOnlyList<RedisErrorCount> RetriesByKind { get; init; } = [];
+
     /// <summary>The dedup in force: <c>exact</c>, or <c>bloom m=… k=…</c>.</summary>
     public string Dedup { get; init; } = "exact";
 
@@ -129,9 +138,12 @@ public sealed record RedisCrawlStatus
 
         var windowStart = (firstMinute ?? minute) * 60000;
         var seconds = Math.Max(1, (now - windowStart) / 1000.0);
-        var errors = Pairs(reply[7])
-            .Select(e => new RedisErrorCount(e.Key, long.Parse(e.Value, CultureInfo.InvariantCulture)))
-            .OrderByDescending(e => e.Count).ThenBy(e => e.Kind, StringComparer.Ordinal).Take(10).ToList();
+        // Errors count retries and failures alike: the retries of a kind are its errors less its failures.
+        var allErrors = ErrorCounts(Pairs(reply[7]));
+        var failures = ErrorCounts(Pairs(reply[10]));
+        var failedOf = failures.ToDictionary(f => f.Kind, f => f.Count, StringComparer.Ordinal);
+        var errors = MostFirst(allErrors).Take(10).ToList();
+        var retries = allErrors.Select(e => e with { Count = e.Count - failedOf.GetValueOrDefault(e.Kind) }).Where(e => e.Count > 0);
         var config = (string?[])reply[8]!;
         var corrupt = ((RedisValue[])reply[9]!).Select(value => RedisCorruptRecord.Parse((string)value!)).ToList();
         var dedup = string.Equals(config[0], "bloom", StringComparison.Ordinal) ? $"bloom m={config[1]} k={config[2]}" : "exact";
@@ -154,10 +166,18 @@ public sealed record RedisCrawlStatus
             PagesPerSecond = recent / seconds,
             Workers = [.. workers.OrderByDescending(w => w.LastSeen)],
             TopErrors = errors,
+            FailedByKind = MostFirst(failures),
+            RetriesByKind = MostFirst(retries),
             Dedup = dedup,
             At = DateTimeOffset.FromUnixTimeMilliseconds(now),
         };
     }
+
+    private static List<RedisErrorCount> ErrorCounts(Dictionary<string, string> pairs) =>
+        [.. pairs.Select(e => new RedisErrorCount(e.Key, long.Parse(e.Value, CultureInfo.InvariantCulture)))];
+
+    private static List<RedisErrorCount> MostFirst(IEnumerable<RedisErrorCount> counts) =>
+        [.. counts.OrderByDescending(e => e.Count).ThenBy(e => e.Kind, StringComparer.Ordinal)];
 
     private static Dictionary<string, string> Pairs(RedisResult? result)
     {

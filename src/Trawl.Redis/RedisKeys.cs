@@ -37,6 +37,8 @@ namespace Trawl.Redis;
 /// <c>leased</c>, <c>expired</c>, <c>seeded</c>, <c>reclaimed</c> (leases taken back from dead workers).</description></item>
 /// <item><term><c>rate</c></term><description>hash minute (Unix time / 60 s) → requests done in it; the last hour is kept.</description></item>
 /// <item><term><c>errors</c></term><description>hash error kind → count, over retries and failures.</description></item>
+/// <item><term><c>failures</c></term><description>hash error kind → requests that failed for good with it (their last
+/// attempt's kind); the counts add up to <c>stats</c> <c>failed</c>, for failures since this key was introduced.</description></item>
 /// <item><term><c>failed</c></term><description>hash entry id → <c>{"kind","error","status","attempts","at","worker","request"}</c>
 /// for each request that failed for good.</description></item>
 /// <item><term><c>corrupt</c></term><description>list. Damaged data a script set aside instead of using, newest first, as

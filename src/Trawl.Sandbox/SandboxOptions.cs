@@ -38,6 +38,23 @@ public sealed class SandboxOptions
     public int PageSize { get; set; } = 4096;
 
     /// <summary>
+    /// How many of the synthetic pages are big: documentation-like pages of <see cref="BigPageMinSize"/> to
+    /// <see cref="BigPageMaxSize"/> bytes (sizes drawn from the seed), with nested sections, headings, paragraphs of
+    /// text with inline markup and links to other pages, lists, notes and code blocks, besides the usual title,
+    /// heading and link list. They are spread evenly over the site (<see cref="SandboxSite.BigPages"/> lists them).
+    /// </summary>
+    /// <value>The default is 0. It must be between 0 and <see cref="Pages"/>.</value>
+    public int BigPages { get; set; }
+
+    /// <summary>The smallest size of a big page (<see cref="BigPages"/>), in bytes.</summary>
+    /// <value>The default is 1 MiB. It must be between 0 and <see cref="BigPageMaxSize"/>.</value>
+    public int BigPageMinSize { get; set; } = 1 << 20;
+
+    /// <summary>The largest size of a big page (<see cref="BigPages"/>), in bytes.</summary>
+    /// <value>The default is 10 MiB. It must be at most 16 MiB (trawl's default limit on a body).</value>
+    public int BigPageMaxSize { get; set; } = 10 << 20;
+
+    /// <summary>
     /// How many pages the quotes section has, at <c>/quotes/page/1/</c> to <c>/quotes/page/{QuotePages}/</c>.
     /// 0 turns the quotes section off: <c>/quotes/</c> answers 404 and the home page does not link to it.
     /// </summary>
@@ -89,6 +106,9 @@ public sealed class SandboxOptions
         Require(Pages is >= 1 and <= MaxPages, nameof(Pages), $"must be between 1 and {MaxPages}");
         Require(LinksPerPage is >= 1 and <= 1000, nameof(LinksPerPage), "must be between 1 and 1000");
         Require(PageSize is >= 0 and <= 16 << 20, nameof(PageSize), "must be between 0 and 16 MiB");
+        Require(BigPages >= 0 && BigPages <= Pages, nameof(BigPages), "must be between 0 and Pages");
+        Require(BigPageMaxSize is >= 0 and <= 16 << 20, nameof(BigPageMaxSize), "must be between 0 and 16 MiB");
+        Require(BigPageMinSize >= 0 && BigPageMinSize <= BigPageMaxSize, nameof(BigPageMinSize), "must be between 0 and BigPageMaxSize");
         Require(QuotePages >= 0, nameof(QuotePages), "must not be negative");
         Require(QuotesPerPage is >= 1 and <= 1000, nameof(QuotesPerPage), "must be between 1 and 1000");
         Require((long)QuotePages * QuotesPerPage <= MaxQuotes, nameof(QuotePages), $"times QuotesPerPage must not exceed {MaxQuotes}");

@@ -53,6 +53,16 @@ public static class SandboxSite
         return [.. PageRenderer.Links(site, page).Select(l => l.Target)];
     }
 
+    /// <summary>
+    /// The big synthetic pages (<see cref="SandboxOptions.BigPages"/>), as indexes in increasing order, with the size
+    /// each is rendered to (in bytes, leaving out the base URLs of its absolute links).
+    /// </summary>
+    public static IReadOnlyList<(int Page, int Size)> BigPages(SandboxOptions options)
+    {
+        var site = new SiteModel(options);
+        return [.. SiteModel.BigPageIndexes(site.Pages, site.Options.BigPages).Select(page => (page, BigPageRenderer.SizeOf(site, page)))];
+    }
+
     /// <summary>Every quote of the quotes section, in page order (empty when the section is off).</summary>
     public static IReadOnlyList<SandboxQuote> Quotes(SandboxOptions options)
     {

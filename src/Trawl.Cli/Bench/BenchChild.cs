@@ -1,4 +1,5 @@
 using System.Globalization;
+using Trawl.Cli.Commands;
 using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Spiders.Declarative;
@@ -26,14 +27,19 @@ internal static class BenchChild
 
     /// <summary>
     /// The spider every benchmark crawl runs, the equivalent of the Scrapy spider in <c>bench/compare-scrapy.sh</c>:
-    /// from the home page, follow every link on the site's host, and yield one item per page with its URL and title.
+    /// from the home page, follow every link on the site's host, and yield one item per page with its URL and the
+    /// fields (<c>NAME=SELECTOR</c>; by default the title).
     /// </summary>
-    public static DeclarativeSpider Spider(Uri site) => new(new DeclarativeSpiderDefinition
+    public static DeclarativeSpider Spider(Uri site, IReadOnlyList<string> fields)
     {
-        Name = "bench",
-        Start = [site.AbsoluteUri],
-        Fields = { ["title"] = "title::text" },
-    });
+        var definition = new DeclarativeSpiderDefinition { Name = "bench", Start = [site.AbsoluteUri] };
+        foreach (var field in fields)
+        {
+            FieldArgument.AddTo(definition, field);
+        }
+
+        return new DeclarativeSpider(definition);
+    }
 
     /// <summary>Runs <paramref name="mode"/> and returns its figures; writes a <see cref="BenchSample"/> line to <paramref name="progress"/> about once a second.</summary>
     /// <param name="mode">What to run.</param>
@@ -41,9 +47,12 @@ internal static class BenchChild
     /// <param name="pages">The site's synthetic pages (for the ceiling loops, which do not discover them).</param>
     /// <param name="concurrency">Requests in flight, in all and to the site's one host (crawls only).</param>
     /// <param name="work">An empty directory for the items and the job; the caller removes it.</param>
+    /// <param name="fields">The item fields of the crawls, <c>NAME=SELECTOR</c>.</param>
+    /// <param name="maxBytesInFlight">The crawls' budget of response bytes in flight.</param>
     /// <param name="progress">Where the samples go.</param>
     /// <param name="cancellationToken">Stops the run.</param>
-    public static async Task<BenchFigures> RunAsync(BenchMode mode, Uri site, int pages, int concurrency, string work, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<BenchFigures> RunAsync(
+        BenchMode mode, Uri site, int pages, int concurrency, string work, IReadOnlyList<string> fields, long? maxBytesInFlight, TextWriter progress, CancellationToken cancellationToken)
     {
         var clock = new FirstPageClock();
         void Report(TimeSpan elapsed, long done) => progress.WriteLine(BenchSample.Now(elapsed, done).ToString());
@@ -60,9 +69,10 @@ internal static class BenchChild
                 JobDir = mode == BenchMode.JobDir ? Path.Combine(work, "job") : null,
                 HandleSignals = false,
                 ProgressInterval = TimeSpan.FromSeconds(1),
+                MaxResponseBytesInFlight = maxBytesInFlight,
             };
             options.RobotsTxt.Obey = false;
-            var crawler = new CrawlerBuilder(Spider(site), options)
+            var crawler = new CrawlerBuilder(Spider(site, fields), options)
                 .UseAbortToken(cancellationToken)
                 .ReportProgress(new Reporter(value => Report(value.Stats.Elapsed, value.Stats.Pages)))
                 .AddMiddleware(clock.Middleware())

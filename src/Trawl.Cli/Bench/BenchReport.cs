@@ -36,7 +36,7 @@ internal sealed record BenchModeReport(
     IReadOnlyList<BenchFigures> Runs);
 
 /// <summary>What <c>trawl bench</c> reports: as a table, or as JSON with <c>--json</c>.</summary>
-internal sealed record BenchReport(BenchMachine Machine, BenchSite Site, int Concurrency, int ConcurrencyPerDomain, int? CeilingConnections, int Runs, bool Complete, IReadOnlyList<BenchModeReport> Modes)
+internal sealed record BenchReport(BenchMachine Machine, BenchSite Site, int Concurrency, int ConcurrencyPerDomain, int? CeilingConnections, int Runs, bool Complete, IReadOnlyList<string> Fields, IReadOnlyList<BenchModeReport> Modes)
 {
     /// <summary>The in-memory crawl's pages/s over the job-directory crawl's (medians), when both ran.</summary>
     public double? JobDirToMemory => Find(BenchMode.JobDir) is { } jobDir && Find(BenchMode.Memory) is { PagesPerSecond: > 0 } memory ? jobDir.PagesPerSecond / memory.PagesPerSecond : null;
@@ -63,7 +63,7 @@ internal sealed record BenchReport(BenchMachine Machine, BenchSite Site, int Con
                 figures);
         }).ToList();
         var complete = runs.Values.All(list => list.All(run => run.Pages == site.Pages && run.Failed == 0));
-        return new BenchReport(BenchMachine.Current(), site, settings.Concurrency, settings.Concurrency, settings.Ceiling ? CeilingLoop.Connections : null, settings.Runs, complete, modes);
+        return new BenchReport(BenchMachine.Current(), site, settings.Concurrency, settings.Concurrency, settings.Ceiling ? CeilingLoop.Connections : null, settings.Runs, complete, settings.Fields, modes);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions(BenchFigures.Json) { WriteIndented = true });
@@ -118,6 +118,7 @@ internal sealed record BenchReport(BenchMachine Machine, BenchSite Site, int Con
     private string Heading() =>
         Invariant($"trawl bench: {Site.Pages:N0} pages at {Site.Url} ({Site.Server}); concurrency {Concurrency}, {ConcurrencyPerDomain} per domain (the site is one host, so bench raises the per-domain limit to the total); ")
         + (Runs == 1 ? "1 run." : Invariant($"medians of {Runs} runs [min–max].")) + "\n"
+        + "Item fields: " + string.Join(", ", Fields) + ".\n"
         + Invariant($"Machine: {Machine.Cores} cores ({Machine.Cpu}), {Machine.Os}, {Machine.Dotnet}.");
 
     private IEnumerable<string[]> Rows() => Modes.Select(mode => new[]

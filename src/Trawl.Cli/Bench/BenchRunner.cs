@@ -92,6 +92,8 @@ internal static class BenchRunner
             "--pages", site.SyntheticPages.ToString(CultureInfo.InvariantCulture),
             "--concurrency", settings.Concurrency.ToString(CultureInfo.InvariantCulture),
             "--work", work,
+            .. settings.Fields.SelectMany(field => new[] { "--field", field }),
+            .. settings.MaxBytesInFlight is { } budget ? new[] { "--max-bytes-in-flight", budget } : [],
         ];
         using var child = CliChildProcess.Start(args, onErrorLine: line =>
         {

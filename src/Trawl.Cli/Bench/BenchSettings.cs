@@ -9,8 +9,13 @@ namespace Trawl.Cli.Bench;
 /// <param name="Ceiling">Whether to measure the fetch and fetch+parse ceilings too.</param>
 /// <param name="Json">Whether to print JSON instead of the table.</param>
 /// <param name="SamplesFile">A CSV file for the runs' per-second samples, or <see langword="null"/>.</param>
-internal sealed record BenchSettings(int Pages, int Concurrency, int Runs, IReadOnlyList<BenchMode> Modes, Uri? Url, bool Ceiling, bool Json, string? SamplesFile)
+/// <param name="Fields">The item fields the crawls extract, as <c>NAME=SELECTOR</c>, in order.</param>
+/// <param name="MaxBytesInFlight">The crawls' <c>--max-bytes-in-flight</c>, as given, or <see langword="null"/> for the default.</param>
+internal sealed record BenchSettings(int Pages, int Concurrency, int Runs, IReadOnlyList<BenchMode> Modes, Uri? Url, bool Ceiling, bool Json, string? SamplesFile, IReadOnlyList<string> Fields, string? MaxBytesInFlight = null)
 {
+    /// <summary>The field the crawls extract when none is given: the page's title, as the Scrapy spider of <c>bench/compare-scrapy.sh</c> does.</summary>
+    public static readonly IReadOnlyList<string> DefaultFields = ["title=title::text"];
+
     /// <summary>Every mode to run in a round, crawls and ceilings.</summary>
     public IReadOnlyList<BenchMode> AllModes => Ceiling ? [.. Modes, BenchMode.Fetch, BenchMode.FetchParse] : Modes;
 }

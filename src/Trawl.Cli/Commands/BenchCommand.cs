@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Trawl.Cli.Bench;
+using Trawl.Crawling;
 using Trawl.Sandbox;
+using Trawl.Spiders.Declarative;
 
 namespace Trawl.Cli.Commands;
 
@@ -25,9 +27,11 @@ internal static class BenchCommand
         var ceiling = new Option<bool>("--ceiling") { Description = "Also measure the fetch and fetch+parse ceilings: a plain HttpClient loop over the same pages, without and with an AngleSharp parse." };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON (every run, and the medians) instead of the table." };
         var samples = new Option<string?>("--samples") { Description = "Write each run's progress, about once a second, to FILE as CSV: mode,run,seconds,pages,rss_mib.", HelpName = "FILE" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field the crawls extract, NAME=SELECTOR (repeatable; default title=title::text).", HelpName = "NAME=SELECTOR" };
+        var bytesInFlight = new Option<string?>("--max-bytes-in-flight") { Description = "The crawls' budget of response bytes in flight, as for trawl crawl (default 16M; 'none' for no limit).", HelpName = "SIZE" };
         var command = new Command("bench", "Benchmark crawling on the bundled sandbox site: pages/s, CPU and allocations per page, peak RSS, time to first page.")
         {
-            pages, concurrency, runs, mode, url, ceiling, json, samples,
+            pages, concurrency, runs, mode, url, ceiling, json, samples, fields, bytesInFlight,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,7 +43,9 @@ internal static class BenchCommand
                 Url: Url(parse.GetValue(url)),
                 Ceiling: parse.GetValue(ceiling),
                 Json: parse.GetValue(json),
-                SamplesFile: parse.GetValue(samples));
+                SamplesFile: parse.GetValue(samples),
+                Fields: Fields(parse.GetValue(fields)),
+                MaxBytesInFlight: parse.GetValue(bytesInFlight) is { } budget ? CheckedBytesInFlight(budget) : null);
             if (settings.Url is not null && parse.GetValue(pages) is not null)
             {
                 throw new CliUsageException("--pages sets the size of the site bench serves; with --url the site's own home page says how many pages it has.");
@@ -61,7 +67,9 @@ internal static class BenchCommand
         var pages = new Option<int>("--pages") { Required = true };
         var concurrency = new Option<int>("--concurrency") { Required = true };
         var work = new Option<string>("--work") { Required = true };
-        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work };
+        var fields = new Option<string[]>("--field");
+        var bytesInFlight = new Option<string?>("--max-bytes-in-flight");
+        var command = new Command("bench-run", "One run of 'trawl bench', in a process of its own.") { mode, url, pages, concurrency, work, fields, bytesInFlight };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,7 +79,9 @@ internal static class BenchCommand
             }
 
             var figures = await BenchChild.RunAsync(
-                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, error, cancellationToken).ConfigureAwait(false);
+                benchMode, Url(parse.GetValue(url))!, parse.GetValue(pages), parse.GetValue(concurrency), parse.GetValue(work)!, Fields(parse.GetValue(fields)),
+                parse.GetValue(bytesInFlight) is { } budget ? CrawlSettingsOptions.ParseBytesInFlight(budget) : CrawlOptions.DefaultMaxResponseBytesInFlight,
+                error, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(JsonSerializer.Serialize(figures, BenchFigures.Json)).ConfigureAwait(false);
             return ExitCodes.Finished;
         });
@@ -85,6 +95,32 @@ internal static class BenchCommand
             var n when n >= min && n <= max => n.Value,
             _ => throw new CliUsageException(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min:N0} and {max:N0}, not {value}.")),
         };
+
+    // Checked here, so a bad selector is one usage error before any run starts, not a failure in every run.
+    private static IReadOnlyList<string> Fields(string[]? fields)
+    {
+        if (fields is not { Length: > 0 })
+        {
+            return BenchSettings.DefaultFields;
+        }
+
+        try
+        {
+            _ = BenchChild.Spider(new Uri("http://127.0.0.1/"), fields);
+        }
+        catch (SpiderDefinitionException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+
+        return fields;
+    }
+
+    private static string CheckedBytesInFlight(string text)
+    {
+        _ = CrawlSettingsOptions.ParseBytesInFlight(text);
+        return text;
+    }
 
     private static List<BenchMode> Modes(string? text) => text?.Trim().ToLowerInvariant() switch
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Trawl.Cli.Hosting;
 using Trawl.Redis;
 
 namespace Trawl.Cli.Commands;
@@ -49,6 +50,8 @@ internal static class ClusterStatusView
             worker.Done,
         }),
         TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Count }),
+        FailedByKind = status.FailedByKind.Select(error => new { error.Kind, error.Count }),
+        RetriesByKind = status.RetriesByKind.Select(error => new { error.Kind, error.Count }),
         status.Corrupt,
         CorruptKey = keys.Corrupt,
         CorruptEntries = status.CorruptRecords.Select(record => new
@@ -86,10 +89,11 @@ internal static class ClusterStatusView
             lines.Add(Invariant($"  ({status.Workers.Count - live.Count:N0} more not heard from lately: stopped without leaving, or stalled)"));
         }
 
-        if (status.TopErrors.Count > 0)
+        if (counts.Failed > 0 || status.Retries > 0)
         {
-            lines.Add("Top errors:");
-            lines.AddRange(status.TopErrors.Select(error => Invariant($"  {error.Count,8:N0}  {error.Kind}")));
+            // Failed requests by their final kind, and retries apart: each list adds up to its count.
+            lines.Add("Failures:  " + FailureBreakdown.Counted(counts.Failed, "failed", ByKind(status.FailedByKind))
+                + "; " + FailureBreakdown.Counted(status.Retries, status.Retries == 1 ? "retry" : "retries", ByKind(status.RetriesByKind)));
         }
 
         if (status.Corrupt > 0)
@@ -100,6 +104,9 @@ internal static class ClusterStatusView
 
         return lines;
     }
+
+    private static IEnumerable<KeyValuePair<string, long>> ByKind(IEnumerable<RedisErrorCount> counts) =>
+        counts.Select(error => KeyValuePair.Create(error.Kind, error.Count));
 
     private static string CorruptLine(RedisCorruptRecord record)
     {

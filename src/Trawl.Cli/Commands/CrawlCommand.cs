@@ -19,12 +19,13 @@ internal static class CrawlCommand
         var startFile = new Option<string?>("--start-file") { Description = "Read start URLs from FILE, one per line.", HelpName = "FILE" };
         var allow = new Option<string[]>("--allow", "-a") { Description = "Follow and fetch links whose absolute URL matches REGEX (repeatable; default: the start hosts).", HelpName = "REGEX" };
         var deny = new Option<string[]>("--deny", "-d") { Description = "Never follow links matching REGEX (repeatable).", HelpName = "REGEX" };
-        var follow = new Option<string?>("--follow") { Description = "CSS selector of the links to follow (default a[href]).", HelpName = "CSS" };
-        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x) (repeatable).", HelpName = "NAME=SELECTOR" };
+        var follow = new Option<string?>("--follow") { Description = "Selector of the links to follow: CSS, or XPath starting with /, ./ or ( (default a[href]).", HelpName = "SELECTOR" };
+        var fields = new Option<string[]>("--field", "-f") { Description = "An item field: NAME=SELECTOR, CSS with ::text or ::attr(x), or XPath starting with /, ./ or ( (repeatable).", HelpName = "NAME=SELECTOR" };
         var spiderArgs = new Option<string[]>("--arg", "-A") { Description = "Set a public property of a C# spider: NAME=VALUE (repeatable).", HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
         var render = new RenderSettingsOptions();
+        var fetch = new FetchOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
         {
@@ -32,6 +33,7 @@ internal static class CrawlCommand
         };
         settings.AddTo(command);
         render.AddTo(command);
+        fetch.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
             var spiderName = parse.GetValue(spiderArgument);
@@ -66,13 +68,7 @@ internal static class CrawlCommand
                 definition.RenderWaitFor = parse.GetValue(render.RenderWaitFor) ?? definition.RenderWaitFor;
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
-                    var equals = field.IndexOf('=', StringComparison.Ordinal);
-                    if (equals <= 0)
-                    {
-                        throw new CliUsageException($"Invalid --field '{field}': write it as NAME=SELECTOR, for example title=h1::text.");
-                    }
-
-                    definition.Fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+                    FieldArgument.AddTo(definition, field);
                 }
 
                 if (parse.GetValue(spiderArgs)?.Length > 0)
@@ -93,16 +89,18 @@ internal static class CrawlCommand
 
             var options = settings.Build(parse);
             render.Apply(parse, options);
+            fetch.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
             return await CrawlRunner.RunAsync(spider, options, settings.Common(parse) with { Browser = render.ReadBrowser(parse) }, output).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static bool LooksLikeFile(string value) =>
+    /// <summary>Whether a spider argument names a spider file rather than a C# spider.</summary>
+    internal static bool LooksLikeFile(string value) =>
         value.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || value.Contains('/', StringComparison.Ordinal) || File.Exists(value);
 
-    private static DeclarativeSpiderDefinition LoadDefinition(string path)
+    internal static DeclarativeSpiderDefinition LoadDefinition(string path)
     {
         if (!File.Exists(path))
         {
@@ -119,7 +117,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
+    internal static DeclarativeSpider NewDeclarative(DeclarativeSpiderDefinition definition)
     {
         try
         {
@@ -131,7 +129,7 @@ internal static class CrawlCommand
         }
     }
 
-    private static string UnknownSpider(string name, SpiderCatalog catalog)
+    internal static string UnknownSpider(string name, SpiderCatalog catalog)
     {
         var known = catalog.Names.ToList();
         return known.Count == 0

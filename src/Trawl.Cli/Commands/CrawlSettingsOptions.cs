@@ -68,6 +68,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<double?> Timeout { get; } = new("--timeout") { Description = "Seconds one download may take in all (default 30).", HelpName = "SECONDS" };
 
+    public Option<string?> MaxBytesInFlight { get; } = new("--max-bytes-in-flight") { Description = "Most bytes of response bodies downloaded or being parsed at once; a large page waits while they are used (default 16M; 'none' for no limit).", HelpName = "SIZE" };
+
     public Option<int?> Retries { get; } = new("--retries") { Description = "Retries of a failed request: network errors, 5xx, 408, 429 (default 2).", HelpName = "N" };
 
     public Option<string?> RetryStatus { get; } = new("--retry-status") { Description = "HTTP statuses to retry, comma-separated (default 500,502,503,504,522,524,408,429); 'none' for none.", HelpName = "CODES" };
@@ -108,7 +110,7 @@ internal sealed class CrawlSettingsOptions
         {
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
-            MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, Retries, RetryStatus,
+            MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, MaxBytesInFlight, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
         })
@@ -218,6 +220,11 @@ internal sealed class CrawlSettingsOptions
         if (parse.GetValue(Timeout) is { } timeout)
         {
             options.Downloader.Timeout = Seconds(timeout, "--timeout", allowZero: false);
+        }
+
+        if (parse.GetValue(MaxBytesInFlight) is { } budget)
+        {
+            options.MaxResponseBytesInFlight = ParseBytesInFlight(budget);
         }
 
         if (parse.GetValue(Retries) is { } retries)
@@ -497,4 +504,18 @@ internal sealed class CrawlSettingsOptions
         double.IsFinite(value) && (value > 0 || (allowZero && value == 0)) && value < 86_400
             ? TimeSpan.FromSeconds(value)
             : throw new CliUsageException($"{name} must be a number of seconds{(allowZero ? " (0 or more)" : " above 0")}, not {value}.");
+
+    /// <summary>A <c>--max-bytes-in-flight</c> value: a size, or <c>none</c> for no budget.</summary>
+    /// <exception cref="CliUsageException">It is neither, or not positive.</exception>
+    public static long? ParseBytesInFlight(string text)
+    {
+        if (string.Equals(text.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return ByteSizes.TryParse(text, out var bytes) && bytes > 0
+            ? bytes
+            : throw new CliUsageException($"Invalid --max-bytes-in-flight '{text}': give a size such as 32M, 512K or 1G, or 'none'.");
+    }
 }

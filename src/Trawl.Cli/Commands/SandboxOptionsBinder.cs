@@ -12,6 +12,12 @@ internal sealed class SandboxOptionsBinder(int defaultPages)
 
     public Option<int?> PageSize { get; } = new("--page-size") { Description = "Approximate bytes per page (default 4096).", HelpName = "BYTES" };
 
+    public Option<int?> BigPages { get; } = new("--big-pages") { Description = "How many pages are big, documentation-like pages of --big-page-min to --big-page-max bytes (default 0).", HelpName = "N" };
+
+    public Option<int?> BigPageMin { get; } = new("--big-page-min") { Description = "Smallest size of a big page in bytes (default 1048576).", HelpName = "BYTES" };
+
+    public Option<int?> BigPageMax { get; } = new("--big-page-max") { Description = "Largest size of a big page in bytes (default 10485760, at most 16 MiB).", HelpName = "BYTES" };
+
     public Option<int?> QuotePages { get; } = new("--quote-pages") { Description = "Pages in the quotes section (default 10).", HelpName = "N" };
 
     public Option<int?> AppPages { get; } = new("--app-pages") { Description = "Items in the section built by scripts from JSON, under /app/ (default 0: none).", HelpName = "N" };
@@ -23,6 +29,9 @@ internal sealed class SandboxOptionsBinder(int defaultPages)
         command.Add(Links);
         command.Add(PageSize);
         command.Add(QuotePages);
+        command.Add(BigPages);
+        command.Add(BigPageMin);
+        command.Add(BigPageMax);
     }
 
     public SandboxOptions Build(ParseResult parse)
@@ -32,6 +41,9 @@ internal sealed class SandboxOptionsBinder(int defaultPages)
         options.PageSize = parse.GetValue(PageSize) ?? options.PageSize;
         options.QuotePages = parse.GetValue(QuotePages) ?? options.QuotePages;
         options.AppPages = parse.GetValue(AppPages) ?? options.AppPages;
+        options.BigPages = parse.GetValue(BigPages) ?? options.BigPages;
+        options.BigPageMinSize = parse.GetValue(BigPageMin) ?? options.BigPageMinSize;
+        options.BigPageMaxSize = parse.GetValue(BigPageMax) ?? options.BigPageMaxSize;
         try
         {
             options.Validate();

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Trawl.Cli.Hosting;
 
-/// <summary>Builds the CLI's logger factory: console (standard error) and, with --log-file, a file.</summary>
+/// <summary>
+/// Builds the CLI's logger factory: the console (standard error), or a live display drawn there, and, with --log-file, a
+/// file that gets every message either way.
+/// </summary>
 internal static class CliLogging
 {
     public static LogLevel ParseLevel(string? text) => text?.Trim().ToLowerInvariant() switch
@@ -20,9 +23,13 @@ internal static class CliLogging
     };
 
     /// <param name="level">The level for the file, and for the console unless <paramref name="consoleLevel"/> is stricter.</param>
-    /// <param name="consoleLevel">The console's level (a live progress display raises it so log lines do not tear the display).</param>
+    /// <param name="consoleLevel">The console's level (a live progress display raises it to warnings, unless a level is given).</param>
     /// <param name="logFile">A file to append every message at <paramref name="level"/> to, or <see langword="null"/>.</param>
-    public static ILoggerFactory Create(LogLevel level, LogLevel consoleLevel, string? logFile)
+    /// <param name="display">
+    /// The console's messages go through this when a live display may be drawn (the display writes them above itself),
+    /// rather than straight to standard error, where they would tear it.
+    /// </param>
+    public static ILoggerFactory Create(LogLevel level, LogLevel consoleLevel, string? logFile, DisplayLoggerProvider? display = null)
     {
         FileLoggerProvider? file = null;
         if (logFile is not null)
@@ -40,14 +47,24 @@ internal static class CliLogging
         return LoggerFactory.Create(builder =>
         {
             builder.SetMinimumLevel(level);
-            builder.AddSimpleConsole(options =>
+            if (display is not null)
             {
-                options.SingleLine = true;
-                options.TimestampFormat = "HH:mm:ss ";
-                options.ColorBehavior = LoggerColorBehavior.Default;
-            });
-            builder.AddFilter<ConsoleLoggerProvider>(null, Max(level, consoleLevel));
-            builder.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+                builder.AddProvider(display);
+                builder.AddFilter<DisplayLoggerProvider>(null, Max(level, consoleLevel));
+            }
+            else
+            {
+                builder.AddSimpleConsole(options =>
+                {
+                    options.SingleLine = true;
+                    options.TimestampFormat = "HH:mm:ss ";
+                    // The console logger judges colour by standard output; it writes to standard error.
+                    options.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+                });
+                builder.AddFilter<ConsoleLoggerProvider>(null, Max(level, consoleLevel));
+                builder.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
+
             if (file is not null)
             {
                 builder.AddProvider(file);

@@ -19,7 +19,9 @@ internal static class CrawlRunner
         var levelGiven = settings.LogLevelGiven || spider.LogLevel is not null;
         var level = settings.LogLevelGiven ? settings.LogLevel : spider.LogLevel ?? settings.LogLevel;
         var consoleLevel = live && !levelGiven ? LogLevel.Warning : level;
-        using var loggerFactory = CliLogging.Create(level, consoleLevel, settings.LogFile ?? spider.LogFile);
+        var console = live ? ProgressDisplay.CreateConsole() : null;
+        using var display = console is null ? null : new DisplayLoggerProvider(console.Profile.Out.Writer, TimeProvider.System);
+        using var loggerFactory = CliLogging.Create(level, consoleLevel, settings.LogFile ?? spider.LogFile, display);
         var logger = loggerFactory.CreateLogger("trawl");
         options.HandleSignals = true;
         var crawl = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory);
@@ -43,7 +45,10 @@ internal static class CrawlRunner
             crawl.UseRenderer(renderer);
         }
 
-        var result = await ProgressDisplay.RunAsync($"trawl: {spider.Name}", logger, live, progress => RunAsync(crawl.ReportProgress(progress).Build(), renderer)).ConfigureAwait(false);
+        Task<CrawlResult> Crawl(IProgress<CrawlProgress> progress) => RunAsync(crawl.ReportProgress(progress).Build(), renderer);
+        var result = console is null
+            ? await ProgressDisplay.RunPlainAsync(logger, Crawl).ConfigureAwait(false)
+            : await ProgressDisplay.RunLiveAsync(console, $"trawl: {spider.Name}", display!, Crawl).ConfigureAwait(false);
 
         WriteSummary(output, spider, options, clustered: redis is not null, result);
         return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
@@ -141,16 +146,12 @@ internal static class CrawlRunner
     private static void WriteSummary(TextWriter output, Spider spider, CrawlOptions options, bool clustered, CrawlResult result)
     {
         var stats = result.Stats;
-        var errors = stats.ErrorsByKind.Count == 0
-            ? "no errors"
-            : string.Join(", ", stats.ErrorsByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
         var verb = result.Paused ? "Paused" : "Finished";
-        var itemsFailed = stats.ItemsFailed > 0 ? string.Create(CultureInfo.InvariantCulture, $", {stats.ItemsFailed:N0} items failed") : string.Empty;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {spider.Name}: {stats.Pages:N0} pages, {stats.Items:N0} items, {stats.Failed:N0} failed{itemsFailed} ({errors}) in {stats.Elapsed.TotalSeconds:0.0}s, {stats.PagesPerSecond:N0} pages/s."));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {spider.Name}: {stats.Pages:N0} pages, {stats.Items:N0} items, {string.Join(", ", FailureBreakdown.Parts(stats))} in {stats.Elapsed.TotalSeconds:0.0}s, {stats.PagesPerSecond:N0} pages/s."));
         if (stats.Skipped > 0 || stats.FilteredByKind.Count > 0)
         {
-            var skipped = string.Join(", ", stats.SkippedByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
-            var filtered = string.Join(", ", stats.FilteredByKind.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} {pair.Value}"));
+            var skipped = FailureBreakdown.Kinds(stats.SkippedByKind);
+            var filtered = FailureBreakdown.Kinds(stats.FilteredByKind);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Skipped {stats.Skipped:N0} requests ({(skipped.Length > 0 ? skipped : "none")}); links not scheduled: {(filtered.Length > 0 ? filtered : "none")}."));
         }
 

@@ -9,7 +9,7 @@ internal sealed class FileLoggerProvider : ILoggerProvider
     private readonly StreamWriter _writer;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly ConcurrentDictionary<string, FileLogger> _loggers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CallbackLogger> _loggers = new(StringComparer.Ordinal);
 
     public FileLoggerProvider(string path, TimeProvider time)
     {
@@ -23,7 +23,7 @@ internal sealed class FileLoggerProvider : ILoggerProvider
         _time = time;
     }
 
-    public ILogger CreateLogger(string categoryName) => _loggers.GetOrAdd(categoryName, name => new FileLogger(this, name));
+    public ILogger CreateLogger(string categoryName) => _loggers.GetOrAdd(categoryName, name => new CallbackLogger(name, Write));
 
     public void Dispose()
     {
@@ -35,39 +35,13 @@ internal sealed class FileLoggerProvider : ILoggerProvider
 
     private void Write(string category, LogLevel level, string message, Exception? exception)
     {
-        var line = $"{_time.GetUtcNow():yyyy-MM-ddTHH:mm:ss.fffZ} {Short(level)} {category}: {message}";
+        var line = $"{_time.GetUtcNow():yyyy-MM-ddTHH:mm:ss.fffZ} {CallbackLogger.ShortName(level)} {category}: {message}";
         lock (_gate)
         {
             _writer.WriteLine(line);
             if (exception is not null)
             {
                 _writer.WriteLine(exception.ToString());
-            }
-        }
-    }
-
-    private static string Short(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trce",
-        LogLevel.Debug => "dbug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        LogLevel.Error => "fail",
-        _ => "crit",
-    };
-
-    private sealed class FileLogger(FileLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                owner.Write(category, logLevel, formatter(state, exception), exception);
             }
         }
     }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Trawl.Engine;
@@ -6,82 +6,109 @@ using Trawl.Engine;
 namespace Trawl.Cli.Hosting;
 
 /// <summary>
-/// Shows a running crawl: a live table on a terminal, or a plain log line every few seconds when output is redirected.
+/// Shows a running crawl: a live display on a terminal, or a plain log line every few seconds when output is redirected.
 /// </summary>
+/// <remarks>
+/// The live display owns the terminal while it runs. Log messages reach it through the <see cref="DisplayLoggerProvider"/>
+/// and are written above it, one batch at a time, by the same loop that redraws it, so no line lands in the middle of
+/// the table. When the crawl is over the display is erased and its final frame written once, as ordinary output.
+/// </remarks>
 internal static class ProgressDisplay
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(5);
 
+    // Messages and reports that come in a burst are drawn together, at most this often.
+    private static readonly TimeSpan RedrawEvery = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Whether standard error is a terminal, so a live display can be drawn.</summary>
     public static bool IsInteractive => !Console.IsErrorRedirected && !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
 
-    /// <summary>Runs <paramref name="crawl"/> with a progress reporter suited to the console.</summary>
-    public static async Task<CrawlResult> RunAsync(string title, ILogger logger, bool live, Func<IProgress<CrawlProgress>, Task<CrawlResult>> crawl)
-    {
-        if (!live)
-        {
-            return await crawl(new PlainReporter(logger, TimeProvider.System)).ConfigureAwait(false);
-        }
+    /// <summary>The console the live display draws on: standard error.</summary>
+    public static IAnsiConsole CreateConsole() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        CrawlResult? result = null;
-        await console.Live(Render(title, null)).AutoClear(false).StartAsync(async context =>
+    /// <summary>Runs <paramref name="crawl"/>, logging its progress every few seconds.</summary>
+    public static Task<CrawlResult> RunPlainAsync(ILogger logger, Func<IProgress<CrawlProgress>, Task<CrawlResult>> crawl) =>
+        crawl(new PlainReporter(logger, TimeProvider.System));
+
+    /// <summary>
+    /// Runs <paramref name="crawl"/> under a live display on <paramref name="console"/>, with the messages of
+    /// <paramref name="log"/> written above it; leaves the final frame on the screen.
+    /// </summary>
+    public static async Task<CrawlResult> RunLiveAsync(IAnsiConsole console, string title, DisplayLoggerProvider log, Func<IProgress<CrawlProgress>, Task<CrawlResult>> crawl)
+    {
+        var reporter = new LiveReporter();
+        var live = console.Live(ProgressView.Live(title, null, console.Profile.Height, console.Profile.Width))
+            .AutoClear(true)
+            .Overflow(VerticalOverflow.Crop)
+            .Cropping(VerticalOverflowCropping.Bottom);
+        log.Attach(reporter.Signal);
+        CrawlResult result;
+        try
         {
-            var reporter = new LiveReporter(progress =>
+            result = await live.StartAsync(async context =>
             {
-                context.UpdateTarget(Render(title, progress));
-                context.Refresh();
-            });
-            result = await crawl(reporter).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        return result!;
-    }
+                var running = crawl(reporter);
+                while (!running.IsCompleted)
+                {
+                    await Task.WhenAny(running, reporter.WaitAsync()).ConfigureAwait(false);
+                    Draw(console, context, title, log, reporter);
+                    if (!running.IsCompleted)
+                    {
+                        await Task.WhenAny(running, Task.Delay(RedrawEvery)).ConfigureAwait(false);
+                    }
+                }
 
-    private static Table Render(string title, CrawlProgress? progress)
-    {
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
-        foreach (var column in new[] { "Pages", "Items", "Pages/s", "Queued", "In flight", "Errors", "Elapsed" })
+                Draw(console, context, title, log, reporter);
+                return await running.ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        finally
         {
-            table.AddColumn(new TableColumn(column).RightAligned());
+            // The display is erased by now: what is still held, and what comes later, goes to the console as it is.
+            log.Detach();
         }
 
-        if (progress is null)
-        {
-            table.AddRow("0", "0", "-", "-", "-", "0", "0s");
-            return table;
-        }
-
-        var stats = progress.Stats;
-        table.AddRow(
-            N(stats.Pages),
-            N(stats.Items),
-            progress.CurrentPagesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-            N(progress.Queued),
-            N(progress.InFlight),
-            Errors(stats),
-            Elapsed(stats.Elapsed));
-        if (progress.Stopping)
-        {
-            table.Caption("[yellow]stopping: finishing in-flight requests (Ctrl+C again to stop at once)[/]");
-        }
-
-        return table;
+        console.Write(ProgressView.Final(title, reporter.Latest, console.Profile.Width));
+        return result;
     }
 
-    private static string Errors(CrawlStats stats)
+    private static void Draw(IAnsiConsole console, LiveDisplayContext context, string title, DisplayLoggerProvider log, LiveReporter reporter)
     {
-        var total = stats.ErrorsByKind.Values.Sum();
-        return total == 0 ? "0" : $"[red]{N(total)}[/]";
+        if (reporter.TakeChanged() is { } progress)
+        {
+            context.UpdateTarget(ProgressView.Live(title, progress, console.Profile.Height, console.Profile.Width));
+        }
+
+        if (log.Drain() is { Count: > 0 } lines)
+        {
+            console.Write(ProgressView.Lines(lines));
+        }
     }
 
-    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
-
-    private static string Elapsed(TimeSpan elapsed) =>
-        elapsed.TotalHours >= 1 ? elapsed.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : elapsed.TotalMinutes >= 1 ? elapsed.ToString(@"m\:ss", CultureInfo.InvariantCulture) : $"{elapsed.TotalSeconds:0}s";
-
-    private sealed class LiveReporter(Action<CrawlProgress> update) : IProgress<CrawlProgress>
+    /// <summary>Keeps the last report for the display's loop, and wakes it when a report or a message comes.</summary>
+    private sealed class LiveReporter : IProgress<CrawlProgress>
     {
-        public void Report(CrawlProgress value) => update(value);
+        private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        private CrawlProgress? _latest;
+        private CrawlProgress? _changed;
+
+        /// <summary>The last report.</summary>
+        public CrawlProgress? Latest => Volatile.Read(ref _latest);
+
+        public void Report(CrawlProgress value)
+        {
+            Volatile.Write(ref _latest, value);
+            Volatile.Write(ref _changed, value);
+            Signal();
+        }
+
+        public void Signal() => _signal.Writer.TryWrite(true);
+
+        /// <summary>Waits for the next report or message.</summary>
+        public Task WaitAsync() => _signal.Reader.ReadAsync().AsTask();
+
+        /// <summary>The last report if it has not been drawn yet.</summary>
+        public CrawlProgress? TakeChanged() => Interlocked.Exchange(ref _changed, null);
     }
 
     private sealed class PlainReporter(ILogger logger, TimeProvider time) : IProgress<CrawlProgress>
@@ -102,7 +129,18 @@ internal static class ProgressDisplay
             }
 
             Interlocked.Exchange(ref _last, now);
-            Log.Progress(logger, value.Stats.Pages, value.Stats.Items, value.CurrentPagesPerSecond, value.Queued, value.InFlight, value.Stats.ErrorsByKind.Values.Sum());
+            var stats = value.Stats;
+            Log.Progress(
+                logger,
+                stats.Pages,
+                stats.Items,
+                value.CurrentPagesPerSecond,
+                ProgressView.BytesPerSecond(value.CurrentBytesPerSecond),
+                value.Queued,
+                value.InFlight,
+                stats.Failed,
+                stats.Retries,
+                value.EstimatedTimeLeft is { } left ? ProgressView.Duration(left) : "unknown");
         }
     }
 }

@@ -81,6 +81,7 @@ end
 local flags = {}
 local added, done, retried, failed, skipped = 0, 0, 0, 0, 0
 local errors = {}
+local failures = {}
 for c = 1, count do
   local x = batch[c]
   if x.held then
@@ -122,6 +123,7 @@ for c = 1, count do
       redis.call('HDEL', P .. 'entries', x.id)
       failed = failed + 1
       errors[x.kind] = (errors[x.kind] or 0) + 1
+      failures[x.kind] = (failures[x.kind] or 0) + 1
     else
       redis.call('HDEL', P .. 'requests', x.id)
       redis.call('HDEL', P .. 'entries', x.id)
@@ -138,6 +140,9 @@ for field, n in pairs({ done = done, retried = retried, failed = failed, skipped
 end
 for kind, n in pairs(errors) do
   hincr('errors', kind, n)
+end
+for kind, n in pairs(failures) do
+  hincr('failures', kind, n)
 end
 if done > 0 then
   hincr('rate', tostring(math.floor(NOW / 60000)), done)

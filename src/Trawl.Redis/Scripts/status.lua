@@ -1,6 +1,6 @@
 -- The crawl's status in one consistent read. Returns, as nested arrays: counts[11], {seeds, invalid seeds, paused,
 -- items, now, corrupt}, workers (id, last seen)*, worker_info*, lease holders, worker_done*, rate*, errors*, config,
--- the newest corrupt records. Damaged counts read as 0 and are left out of the lists; rate buckets older than an hour
+-- the newest corrupt records, failures*. Damaged counts read as 0 and are left out of the lists; rate buckets older than an hour
 -- are dropped.
 local s = redis.call('HMGET', P .. 'stats', 'done', 'failed', 'skipped', 'leased', 'expired', 'retried', 'seeded', 'reclaimed')
 local counts = { redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'delayed'), redis.call('ZCARD', P .. 'leases') }
@@ -50,4 +50,5 @@ return {
   counts_in('errors'),
   redis.call('HMGET', P .. 'config', 'dedup', 'bloom_bits', 'bloom_hashes'),
   redis.call('LRANGE', P .. 'corrupt', 0, 9),
+  counts_in('failures'),
 }

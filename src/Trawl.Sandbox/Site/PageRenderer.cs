@@ -33,7 +33,8 @@ internal static class PageRenderer
 {
     private const string Tail = "</p>\n</body>\n</html>\n";
 
-    private static readonly string[] Words =
+    /// <summary>The words filler text is made of.</summary>
+    internal static readonly string[] Words =
     [
         "anchor", "binder", "canal", "cipher", "copper", "current", "delta", "drift", "ember", "fathom", "ferry",
         "field", "garnet", "gravel", "harbor", "hollow", "index", "inlet", "jetty", "kestrel", "lantern", "ledger",
@@ -112,12 +113,30 @@ internal static class PageRenderer
     /// <summary>Renders synthetic page <paramref name="index"/>; <paramref name="baseUrl"/> (ending in <c>/</c>) starts absolute links.</summary>
     public static PooledBytes Page(SiteModel site, int index, string baseUrl)
     {
+        if (site.IsBig(index))
+        {
+            return BigPageRenderer.Page(site, index, baseUrl);
+        }
+
         var html = Html.RentBuilder();
+        var baseUrlChars = AppendTop(html, site, index, baseUrl);
+        html.Append("<p class=\"content\">");
+        AppendFiller(html, site, index, site.Options.PageSize - (html.Length - baseUrlChars) - Tail.Length);
+        html.Append(Tail);
+        return Html.ToUtf8AndReturn(html);
+    }
+
+    /// <summary>
+    /// Appends what every synthetic page starts with: the head with its title, the link home, the <c>h1</c> and the
+    /// link list. Returns how many of the characters are base URLs of absolute links, which size budgets leave out so
+    /// that a page's filler is the same whichever port serves it.
+    /// </summary>
+    public static int AppendTop(StringBuilder html, SiteModel site, int index, string baseUrl)
+    {
         html.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Page {index}</title>\n</head>\n<body>\n")
             .Append("<p class=\"nav\"><a href=\"/\">Home</a></p>\n")
             .Append(CultureInfo.InvariantCulture, $"<h1>Page {index}</h1>\n<ul class=\"links\">\n");
 
-        // Base URLs are left out of the size budget, so a page's filler is the same whichever port serves it.
         var baseUrlChars = 0;
         foreach (var link in Links(site, index))
         {
@@ -126,10 +145,8 @@ internal static class PageRenderer
             html.Append(CultureInfo.InvariantCulture, $"\">Page {link.Target}</a></li>\n");
         }
 
-        html.Append("</ul>\n<p class=\"content\">");
-        AppendFiller(html, site, index, site.Options.PageSize - (html.Length - baseUrlChars) - Tail.Length);
-        html.Append(Tail);
-        return Html.ToUtf8AndReturn(html);
+        html.Append("</ul>\n");
+        return baseUrlChars;
     }
 
     private static int AppendHref(StringBuilder html, PageLink link, string baseUrl)

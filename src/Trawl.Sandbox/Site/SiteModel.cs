@@ -4,6 +4,7 @@ namespace Trawl.Sandbox.Site;
 internal sealed class SiteModel
 {
     private readonly Lazy<QuoteCatalog> _quotes;
+    private readonly HashSet<int> _bigPages;
 
     public SiteModel(SandboxOptions options)
     {
@@ -11,6 +12,7 @@ internal sealed class SiteModel
         options.Validate();
         Options = options.Clone();
         _quotes = new Lazy<QuoteCatalog>(() => new QuoteCatalog(Options));
+        _bigPages = [.. BigPageIndexes(Options.Pages, Options.BigPages)];
     }
 
     public SandboxOptions Options { get; }
@@ -22,4 +24,19 @@ internal sealed class SiteModel
     public bool HasQuotes => Options.QuotePages > 0;
 
     public bool HasApp => Options.AppPages > 0;
+
+    /// <summary>Whether synthetic page <paramref name="index"/> is one of the big pages.</summary>
+    public bool IsBig(int index) => _bigPages.Contains(index);
+
+    /// <summary>
+    /// The big pages, spread evenly: the middle page of each of <paramref name="bigPages"/> equal stretches of the
+    /// site, so they are distinct whenever there are at least as many pages.
+    /// </summary>
+    public static IEnumerable<int> BigPageIndexes(int pages, int bigPages)
+    {
+        for (var k = 0L; k < bigPages; k++)
+        {
+            yield return (int)((((2 * k) + 1) * pages) / (2L * bigPages));
+        }
+    }
 }

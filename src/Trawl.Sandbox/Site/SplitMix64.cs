@@ -38,6 +38,7 @@ internal static class RandomStreams
     public const ulong Filler = 2;
     public const ulong QuoteOrder = 3;
     public const ulong QuoteTags = 4;
-    public const ulong AppText = 5;
-    public const ulong AppLinks = 6;
+    public const ulong BigPage = 5;
+    public const ulong AppText = 6;
+    public const ulong AppLinks = 7;
 }

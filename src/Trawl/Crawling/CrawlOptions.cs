@@ -1,4 +1,5 @@
 using Trawl.Downloader;
+using Trawl.HttpCache;
 using Trawl.Politeness;
 using Trawl.Rendering;
 
@@ -94,6 +95,9 @@ public sealed class CrawlOptions
     /// <summary>Which failures are retried, how often, and how long to wait.</summary>
     public RetryOptions Retry { get; } = new();
 
+    /// <summary>The HTTP cache: responses kept in a directory and served from it on later crawls. Off by default.</summary>
+    public HttpCacheOptions HttpCache { get; } = new();
+
     /// <summary>
     /// Whether and how pages are rendered in a browser (<see cref="RenderOptions.Mode"/>: never, auto or always). Rendering
     /// needs a renderer given to the crawl (<c>CrawlerBuilder.UseRenderer</c>).
@@ -148,6 +152,20 @@ public sealed class CrawlOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan MaxParseTime { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most bytes of response bodies in flight: being downloaded, or downloaded and waiting for their callback to
+    /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced); a body that does
+    /// not fit waits, its download's timeout stopped meanwhile, until enough of the others are done with, so a few
+    /// large pages cannot fill memory however high <see cref="Concurrency"/> is. A body larger than the whole budget
+    /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
+    /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
+    /// </summary>
+    /// <value>The default is 16 MiB.</value>
+    public long? MaxResponseBytesInFlight { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = DefaultMaxResponseBytesInFlight;
+
+    /// <summary>The default of <see cref="MaxResponseBytesInFlight"/>: 16 MiB.</summary>
+    public const long DefaultMaxResponseBytesInFlight = 16L << 20;
+
     /// <summary>How many items the result keeps when there is no <see cref="Output"/>.</summary>
     /// <value>The default is 100,000.</value>
     public int MaxResultItems { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = 100_000;
@@ -184,6 +202,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");
         OptionChecks.Require(DownloadDelay >= TimeSpan.Zero, nameof(DownloadDelay), "must not be negative");
         OptionChecks.Require(MaxParseTime > TimeSpan.Zero, nameof(MaxParseTime), "must be positive");
+        OptionChecks.Require(MaxResponseBytesInFlight is null or > 0, nameof(MaxResponseBytesInFlight), "must be positive");
         OptionChecks.Require(MaxPagesPerDomain is null or > 0, nameof(MaxPagesPerDomain), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || RecrawlAfter > TimeSpan.Zero, nameof(RecrawlAfter), "must be positive");
         OptionChecks.Require(RecrawlAfter is null || JobDir is not null, nameof(RecrawlAfter), "applies to a durable job: set JobDir too");
@@ -206,6 +225,7 @@ public sealed class CrawlOptions
         Downloader.Validate();
         Retry.Validate();
         Render.Validate();
+        HttpCache.Validate();
     }
 
     /// <summary>Refuses every later change to these options and the settings they hold. Called when a crawl is built.</summary>
@@ -224,5 +244,6 @@ public sealed class CrawlOptions
         Downloader.Freeze();
         Retry.Freeze();
         Render.Freeze();
+        HttpCache.Freeze();
     }
 }

@@ -75,11 +75,25 @@ public sealed class DownloaderOptions
     /// to another host); through a proxy they are not, and only IP literals and <c>localhost</c> are judged.
     /// </summary>
     /// <value>The default is <see langword="false"/>.</value>
-    public bool AllowPrivateRedirects { get; set; }
+    public bool AllowPrivateRedirects { get; set => field = OptionChecks.Set(_frozen, value, Prefix); }
 
     /// <summary>Whether cookies that sites set are kept and sent back, as a browser does. A durable job saves them, so a resumed crawl keeps its session.</summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool UseCookies { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = true;
+
+    /// <summary>
+    /// Whether HTTP/2 is used over TLS where the server offers it (negotiated with ALPN; HTTP/1.1 otherwise). Requests
+    /// to one host then share a connection or a few.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool Http2 { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = true;
+
+    /// <summary>
+    /// Whether <c>http://</c> URLs are fetched with HTTP/2 from the first byte, without asking (h2c with prior
+    /// knowledge), for servers known to speak it; one that does not fails as <c>protocol</c>. Not through an HTTP proxy.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: <c>http://</c> URLs use HTTP/1.1.</value>
+    public bool Http2PriorKnowledge { get; set => field = OptionChecks.Set(_frozen, value, Prefix); }
 
     /// <summary>How many pooled connections one host may have open.</summary>
     /// <value>The default is 64.</value>
@@ -104,6 +118,7 @@ public sealed class DownloaderOptions
         OptionChecks.Require(MaxProxyConnectionPools >= 1, "Downloader.MaxProxyConnectionPools", "must be at least 1");
         OptionChecks.Require(Enum.IsDefined(UserAgentRotation), "Downloader.UserAgentRotation", "must be RoundRobin or Random");
         OptionChecks.Require(Enum.IsDefined(ProxyRotation), "Downloader.ProxyRotation", "must be RoundRobin or Random");
+        OptionChecks.Require(Http2 || !Http2PriorKnowledge, "Downloader.Http2PriorKnowledge", "needs Downloader.Http2");
         foreach (var userAgent in UserAgents)
         {
             OptionChecks.Require(!string.IsNullOrWhiteSpace(userAgent) && userAgent.AsSpan().IndexOfAny('\r', '\n') < 0, "Downloader.UserAgents", "must not hold an empty or multi-line user agent");

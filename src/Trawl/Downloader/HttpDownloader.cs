@@ -36,6 +36,10 @@ namespace Trawl.Downloader;
 /// the request are not sent to another origin.
 /// </para>
 /// <para>
+/// HTTP versions: HTTP/2 over TLS where the server offers it (<see cref="DownloaderOptions.Http2"/>), and for
+/// <c>http://</c> URLs only with <see cref="DownloaderOptions.Http2PriorKnowledge"/>; HTTP/1.1 otherwise.
+/// </para>
+/// <para>
 /// Proxies: the system's proxy settings are never used. A request goes through the proxy its meta names
 /// (<see cref="RequestMeta.Proxy"/>; an empty string for none), else the next of <see cref="DownloaderOptions.Proxies"/>,
 /// else direct; every hop of its redirects takes the same way. Each distinct proxy gets its own connection pool, since a
@@ -72,6 +76,7 @@ internal sealed class HttpDownloader : IDownloader
     private readonly int _maxResponseSize;
     private readonly int _maxRedirects;
     private readonly bool _allowPrivateRedirects;
+    private readonly HttpVersions _versions;
     private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
 
     // Disposing the handler does not end requests already waiting on a connection, so Dispose cancels them. Never
@@ -103,6 +108,7 @@ internal sealed class HttpDownloader : IDownloader
         _maxResponseSize = (int)Math.Min(options.MaxResponseSize, Array.MaxLength);
         _maxRedirects = options.MaxRedirects;
         _allowPrivateRedirects = options.AllowPrivateRedirects;
+        _versions = new HttpVersions(options.Http2, options.Http2PriorKnowledge);
         _maxPooledTimeoutSources = Math.Clamp(options.MaxConnectionsPerServer * 4, 64, 1024);
         _cookies = cookies;
         _logger = logger ?? NullLogger.Instance;
@@ -119,6 +125,9 @@ internal sealed class HttpDownloader : IDownloader
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+
+            // One HTTP/2 connection carries as many requests at once as the server allows (often 100); past that, open more.
+            EnableMultipleHttp2Connections = true,
             ConnectTimeout = options.ConnectTimeout,
             AutomaticDecompression = DecompressionMethods.All,
             AllowAutoRedirect = false,
@@ -148,8 +157,13 @@ internal sealed class HttpDownloader : IDownloader
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
+    public ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken) => DownloadAsync(request, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Time spent waiting for the budget does not count toward the download's timeout.</remarks>
+    /// <exception cref="ObjectDisposedException">The downloader was disposed before the call.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken)
+    public async ValueTask<DownloadResult> DownloadAsync(Request request, ResponseByteBudget.Share? share, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -181,6 +195,7 @@ internal sealed class HttpDownloader : IDownloader
         var disposeRegistration = _disposing.Token.UnsafeRegister(CancelSource, timeoutSource);
         timeoutSource.CancelAfter(timeout);
         var token = timeoutSource.Token;
+        var reservations = share is null ? null : new BodyReservations(share, timeoutSource, timeout, _timeProvider.GetTimestamp(), _timeProvider);
 
         var url = request.Url;
         var method = request.Method;
@@ -254,7 +269,7 @@ internal sealed class HttpDownloader : IDownloader
                         var stream = await content.ReadAsStreamAsync(token).ConfigureAwait(false);
                         await using (stream.ConfigureAwait(false))
                         {
-                            bytes = await ResponseBodyReader.ReadAsync(stream, content.Headers.ContentLength, _maxResponseSize, token).ConfigureAwait(false);
+                            bytes = await ResponseBodyReader.ReadAsync(stream, content.Headers.ContentLength, _maxResponseSize, reservations, token).ConfigureAwait(false);
                         }
                     }
 
@@ -410,6 +425,7 @@ internal sealed class HttpDownloader : IDownloader
         var message = new HttpRequestMessage(HttpMethod.Parse(method), url);
         try
         {
+            _versions.Apply(message, url);
             if (body is not null)
             {
                 message.Content = new ByteArrayContent(body);

@@ -4,18 +4,20 @@ using System.Runtime.CompilerServices;
 namespace Trawl.Downloader;
 
 /// <summary>
-/// Reads a response body into one exact-size array, stopping as soon as it passes the size limit.
+/// Reads a response body into one exact-size array, stopping as soon as it passes the size limit, and reserving its
+/// bytes in the crawl's budget (<see cref="BodyReservations"/>) before reading them.
 /// </summary>
 /// <remarks>
-/// A body of known, modest length is read straight into its final array. Any other body is read into pooled
-/// segments that are never copied while they grow, then copied once into the final array. The limit applies to
-/// the bytes as they come out of the stream, which for a compressed response are the decompressed bytes, so a
-/// compression bomb stops after <c>limit + 1</c> bytes.
+/// <para>A body of known, modest length is read straight into its final array. A larger body of known length is
+/// read into a pooled buffer until its first <see cref="DirectReadLimit"/> bytes have arrived, so a server announcing a
+/// large body it never sends costs little; then into its final array. A body of unknown length is read into pooled
+/// segments that are never copied while they grow, then copied once into the final array.</para>
+/// <para>The limit applies to the bytes as they come out of the stream, which for a compressed response are the
+/// decompressed bytes, so a compression bomb stops after <c>limit + 1</c> bytes.</para>
 /// </remarks>
 internal static class ResponseBodyReader
 {
     /// <summary>Bodies with a Content-Length up to this are read straight into their final array.</summary>
-    /// <remarks>Larger ones go through segments, so a server announcing a large body it never sends costs little.</remarks>
     internal const int DirectReadLimit = 1024 * 1024;
 
     private const int FirstSegmentSize = 32 * 1024;
@@ -28,17 +30,39 @@ internal static class ResponseBodyReader
     /// <param name="stream">The body stream.</param>
     /// <param name="contentLength">The announced length, when the body is not content-decoded; a hint only.</param>
     /// <param name="limit">The most bytes accepted; at most <see cref="Array.MaxLength"/>.</param>
+    /// <param name="reservations">Where the bytes are reserved before they are read; <see langword="null"/> for no budget.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<byte[]?> ReadAsync(Stream stream, long? contentLength, int limit, CancellationToken cancellationToken)
+    public static async ValueTask<byte[]?> ReadAsync(Stream stream, long? contentLength, int limit, BodyReservations? reservations, CancellationToken cancellationToken)
     {
-        if (contentLength is { } length and <= DirectReadLimit && length <= limit)
+        if (contentLength is { } length && length <= limit)
         {
-            return await ReadKnownLengthAsync(stream, (int)length, cancellationToken).ConfigureAwait(false);
+            if (length <= DirectReadLimit)
+            {
+                if (reservations is not null)
+                {
+                    await reservations.ReserveAsync(length, cancellationToken).ConfigureAwait(false);
+                }
+
+                return await ReadKnownLengthAsync(stream, (int)length, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await ReadLargeKnownLengthAsync(stream, (int)length, reservations, cancellationToken).ConfigureAwait(false);
         }
 
-        var firstSize = contentLength is > DirectReadLimit ? MaxSegmentSize : FirstSegmentSize;
-        byte[]? current = ArrayPool<byte>.Shared.Rent(Math.Min(firstSize, limit + 1));
+        return await ReadSegmentsAsync(stream, contentLength, limit, reservations, cancellationToken).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<byte[]?> ReadSegmentsAsync(Stream stream, long? contentLength, int limit, BodyReservations? reservations, CancellationToken cancellationToken)
+    {
+        var firstSize = Math.Min(contentLength is > DirectReadLimit ? MaxSegmentSize : FirstSegmentSize, limit + 1);
+        if (reservations is not null)
+        {
+            await reservations.ReserveAsync(firstSize, cancellationToken).ConfigureAwait(false);
+        }
+
+        byte[]? current = ArrayPool<byte>.Shared.Rent(firstSize);
         List<byte[]>? filled = null;
         try
         {
@@ -50,8 +74,13 @@ internal static class ResponseBodyReader
                 {
                     // Keep the full segment and start another, twice as large up to a cap: growing never copies.
                     (filled ??= new List<byte[]>(8)).Add(current);
-                    var nextSize = Math.Min(MaxSegmentSize, current.Length * 2);
+                    var nextSize = (int)Math.Min(Math.Min(MaxSegmentSize, current.Length * 2L), limit + 1L - total);
                     current = null;
+                    if (reservations is not null)
+                    {
+                        await reservations.ReserveAsync(nextSize, cancellationToken).ConfigureAwait(false);
+                    }
+
                     current = ArrayPool<byte>.Shared.Rent(nextSize);
                     used = 0;
                 }
@@ -72,6 +101,8 @@ internal static class ResponseBodyReader
                 }
             }
 
+            // Segments round up: what was reserved beyond the body goes back.
+            reservations?.Trim(total);
             if (total == 0)
             {
                 return [];
@@ -108,6 +139,41 @@ internal static class ResponseBodyReader
         }
     }
 
+    // The first DirectReadLimit bytes go to a pooled buffer; once they have arrived, the server is sending what it
+    // announced, and the final array is allocated and the rest read straight into it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<byte[]> ReadLargeKnownLengthAsync(Stream stream, int length, BodyReservations? reservations, CancellationToken cancellationToken)
+    {
+        if (reservations is not null)
+        {
+            await reservations.ReserveAsync(DirectReadLimit, cancellationToken).ConfigureAwait(false);
+        }
+
+        var first = ArrayPool<byte>.Shared.Rent(DirectReadLimit);
+        try
+        {
+            await FillAsync(stream, first.AsMemory(0, DirectReadLimit), 0, length, cancellationToken).ConfigureAwait(false);
+            if (reservations is not null)
+            {
+                await reservations.ReserveAsync(length - DirectReadLimit, cancellationToken).ConfigureAwait(false);
+            }
+
+            var body = GC.AllocateUninitializedArray<byte>(length);
+            first.AsSpan(0, DirectReadLimit).CopyTo(body);
+            ArrayPool<byte>.Shared.Return(first);
+            first = null;
+            await FillAsync(stream, body.AsMemory(DirectReadLimit), DirectReadLimit, length, cancellationToken).ConfigureAwait(false);
+            return body;
+        }
+        finally
+        {
+            if (first is not null)
+            {
+                ArrayPool<byte>.Shared.Return(first);
+            }
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<byte[]> ReadKnownLengthAsync(Stream stream, int length, CancellationToken cancellationToken)
     {
@@ -116,21 +182,25 @@ internal static class ResponseBodyReader
             return [];
         }
 
-        // The HTTP stack enforces Content-Length framing (it never yields more, and fails when the connection closes
-        // early), so filling the array is the whole job.
         var body = GC.AllocateUninitializedArray<byte>(length);
+        await FillAsync(stream, body, 0, length, cancellationToken).ConfigureAwait(false);
+        return body;
+    }
+
+    // The HTTP stack enforces Content-Length framing (it never yields more, and fails when the connection closes
+    // early), so filling the buffer is the whole job.
+    private static async ValueTask FillAsync(Stream stream, Memory<byte> buffer, int before, int length, CancellationToken cancellationToken)
+    {
         var filled = 0;
-        while (filled < length)
+        while (filled < buffer.Length)
         {
-            var read = await stream.ReadAsync(body.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            var read = await stream.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
-                throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {filled} of {length} bytes.");
+                throw new HttpIOException(HttpRequestError.ResponseEnded, $"The response ended after {before + filled} of {length} bytes.");
             }
 
             filled += read;
         }
-
-        return body;
     }
 }

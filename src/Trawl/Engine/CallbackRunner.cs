@@ -121,7 +121,9 @@ internal sealed class CallbackRunner(
         return Completion.Done(lease, response.Status, discovered, items);
     }
 
-    private static byte[] SerializeItem(object item)
+    /// <summary>An item as the crawl stores and exports it: a JSON object.</summary>
+    /// <exception cref="InvalidOperationException">The item does not serialize to a JSON object.</exception>
+    internal static byte[] SerializeItem(object item)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(item, item.GetType(), ItemJson);
         if (json.Length == 0 || json[0] != (byte)'{')

@@ -48,6 +48,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly JobSession? _job;
     private readonly IDownloader _downloader;
     private readonly PageFetcher _fetcher;
+    private readonly ResponseByteBudget? _bytesInFlight;
     private readonly ItemFeed _feed;
     private readonly StatsCollector _stats;
     private readonly CrawlLifetime _lifetime;
@@ -65,6 +66,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly CommitLoop _commits;
     private readonly LeaseHeartbeat? _heartbeat;
     private readonly ProgressReporter _progress;
+    private readonly DomainFigures? _domainFigures;
     private readonly IPausableFrontier? _pausable;
     private readonly IReportsLeaseFailures? _leaseFailures;
     private readonly HashSet<Task> _running = [];
@@ -93,6 +95,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _job = setup.Job;
         _downloader = setup.Downloader;
         _fetcher = setup.Fetcher;
+        _bytesInFlight = options.MaxResponseBytesInFlight is { } budget ? new ResponseByteBudget(budget) : null;
         _feed = setup.Feed;
         _scope = setup.Scope;
         _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight)) { Fetches = _fetcher };
@@ -112,7 +115,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
         _commits = new CommitLoop(_committer.CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
-        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger);
+        _domainFigures = crawler.Progress is null ? null : new DomainFigures(options.ProgressInterval);
+        var timeLeft = new TimeLeftEstimate(options.Limit, ownFrontier: _job is not null || _ownsFrontier);
+        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger, _domainFigures, timeLeft);
         _reapFinished = ReapFinished;
     }
 
@@ -122,41 +127,51 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var logger = crawler.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
         var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
-        var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
-        var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
-        var durable = frontier is IItemLog;
-        ItemFeed feed;
+        var scope = CrawlScope.From(options.AllowedDomains);
+
+        // First, with the HTTP cache: a cache directory that cannot be used stops the crawl before its job or output is touched.
+        var downloader = CrawlDownloader.Create(crawler, logger, cookies, scope);
         try
         {
-            feed = await ItemFeed.StartAsync(
-                new ItemFeedOptions
-                {
-                    Output = options.Output,
-                    Pipelines = [.. crawler.Pipelines],
-                    MaxResultItems = options.MaxResultItems,
-                    BufferSize = options.ItemBufferSize,
-                    ItemLog = frontier as IItemLog,
-                    Logger = logger,
-                },
-                crawler.AbortToken).ConfigureAwait(false);
+            var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
+            var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
+            var durable = frontier is IItemLog;
+            ItemFeed feed;
+            try
+            {
+                feed = await ItemFeed.StartAsync(
+                    new ItemFeedOptions
+                    {
+                        Output = options.Output,
+                        Pipelines = [.. crawler.Pipelines],
+                        MaxResultItems = options.MaxResultItems,
+                        BufferSize = options.ItemBufferSize,
+                        ItemLog = frontier as IItemLog,
+                        Logger = logger,
+                    },
+                    crawler.AbortToken).ConfigureAwait(false);
+            }
+            catch when (job is not null)
+            {
+                // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
+                await job.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
+            if (job is not null)
+            {
+                job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
+            }
+
+            var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
+            return new CrawlEngine(crawler, setup);
         }
-        catch when (job is not null)
+        catch
         {
-            // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
-            await job.DisposeAsync().ConfigureAwait(false);
+            downloader.Dispose();
             throw;
         }
-
-        var scope = CrawlScope.From(options.AllowedDomains);
-        var downloader = new HttpDownloader(options.Downloader, logger, cookies, crawler.TimeProvider) { RedirectFilter = scope is null ? null : scope.Allows };
-        var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
-        if (job is not null)
-        {
-            job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
-        }
-
-        var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
-        return new CrawlEngine(crawler, setup);
     }
 
     public async Task<CrawlResult> RunAsync()
@@ -372,6 +387,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             {
                 // Idle: let the commit loop commit at once, then wait for the frontier.
                 _commits.CommitSoon();
+                _domainFigures?.Take(_scheduler, _time.GetUtcNow(), force: true);
                 bool more;
                 try
                 {
@@ -408,6 +424,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 wait = FrontierLookAgain;
             }
 
+            if (_domainFigures is not null)
+            {
+                wait = _domainFigures.Cap(wait, _time.GetUtcNow());
+            }
+
             await _lifetime.WaitForWakeAsync(wait).ConfigureAwait(false);
         }
     }
@@ -425,6 +446,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         var now = _time.GetUtcNow();
         _domainEvents.ApplyTo(_scheduler, now);
+        _domainFigures?.Take(_scheduler, now);
         if (_robots is not null)
         {
             _robots.CollectFetched(_scheduler, _readmit);
@@ -605,7 +627,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         // Yield so the dispatch loop goes on starting requests while this one runs.
         await Task.Yield();
-        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsPermit = _permits is not null };
+        var attempt = new Attempt(DomainScheduler.DomainOf(lease.Request.Url), delay) { HoldsPermit = _permits is not null, Bytes = _bytesInFlight?.Open() };
         try
         {
             Completion completion;
@@ -624,6 +646,8 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 completion = _outcomes.Fault(lease, FailureKinds.InternalError, "Handling the request", ex, attempt.Status > 0 ? attempt.Status : null);
             }
 
+            attempt.Failed = completion.Status is CompletionStatus.Retry or CompletionStatus.Failed;
+
             await _commits.WriteAsync(completion, _lifetime.Aborting).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_lifetime.IsAborting)
@@ -636,8 +660,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
         finally
         {
+            // The response is done with: its body's bytes go back to the budget.
+            attempt.Bytes?.Dispose();
             await ReleasePermitAsync(attempt).ConfigureAwait(false);
-            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status);
+            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status, attempt.Failed);
             Interlocked.Decrement(ref _inFlight);
             _lifetime.Wake();
         }
@@ -661,7 +687,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _stats.Request();
         var startedAt = _time.GetTimestamp();
         _domainEvents.Started(attempt.Domain, _time.GetUtcNow(), attempt.Delay);
-        var result = await _fetcher.DownloadAsync(request, abort).ConfigureAwait(false);
+        var result = await _fetcher.DownloadAsync(request, attempt.Bytes, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         _stats.Downloaded(attempt.Latency);
@@ -745,7 +771,14 @@ internal sealed class CrawlEngine : IAsyncDisposable
     {
         if (_lifetime.IsPausing && _inFlight > 0 && !_lifetime.IsAborting)
         {
-            Log.Pausing(_logger, _inFlight);
+            if (_options.HandleSignals)
+            {
+                Log.Pausing(_logger, _inFlight);
+            }
+            else
+            {
+                Log.PausingWithoutSignals(_logger, _inFlight);
+            }
         }
 
         var robotsFetches = _robots?.StopAsync() ?? Task.CompletedTask;
@@ -905,7 +938,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         public int Status { get; set; }
 
+        /// <summary>Whether it ended in an error (retried or failed), for its domain's figures.</summary>
+        public bool Failed { get; set; }
+
         /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
         public bool HoldsPermit { get; set; }
+
+        /// <summary>Its share of the budget of response bytes in flight, if the crawl has one.</summary>
+        public ResponseByteBudget.Share? Bytes { get; init; }
     }
 }

@@ -28,11 +28,29 @@ public sealed class CrawlStats
     /// </summary>
     public long ItemsFailed { get; init; }
 
-    /// <summary>Requests retried.</summary>
+    /// <summary>
+    /// Items that failed on their way out, by kind (<c>pipeline_error</c>, <c>exporter_error</c>); the counts add up to
+    /// <see cref="ItemsFailed"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ItemsFailedByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Requests retried: attempts that failed and were scheduled again.</summary>
     public long Retries { get; init; }
+
+    /// <summary>Retries by the kind of failure that caused them, for example <c>http_503</c>; the counts add up to <see cref="Retries"/>.</summary>
+    public IReadOnlyDictionary<string, long> RetriesByKind { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Requests that failed for good.</summary>
     public long Failed { get; init; }
+
+    /// <summary>
+    /// Requests that failed for good, by the kind of their last failure, for example <c>http_404</c>; the counts add up to
+    /// <see cref="Failed"/>. Unlike <see cref="ErrorsByKind"/>, retried attempts are not in it.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> FailedByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Bytes of response bodies received (after content decoding), retries included; robots.txt files are not.</summary>
+    public long BytesDownloaded { get; init; }
 
     /// <summary>Requests skipped on purpose (robots.txt, scope, page limits, middleware).</summary>
     public long Skipped { get; init; }
@@ -62,9 +80,10 @@ public sealed class CrawlStats
     public long RobotsTxtFetches { get; init; }
 
     /// <summary>
-    /// Errors by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>. Retried attempts count
-    /// too, and so do failed items (<c>pipeline_error</c>, <c>exporter_error</c>) and faults of the spider's hooks
-    /// (<c>on_start_error</c>, <c>start_requests_error</c>, <c>on_close_error</c>), which fail no request.
+    /// Error events by kind, for example <c>timeout</c>, <c>dns</c>, <c>http_503</c> or <c>callback</c>: each attempt that
+    /// failed, whether it was retried or not (<see cref="FailedByKind"/> and <see cref="RetriesByKind"/> tell the two
+    /// apart), each failed item (<c>pipeline_error</c>, <c>exporter_error</c>), and each fault of the spider's hooks
+    /// (<c>on_start_error</c>, <c>start_requests_error</c>, <c>on_close_error</c>), which fails no request.
     /// </summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();
 

@@ -14,15 +14,18 @@ internal sealed class DomainEvents(ILogger logger)
 
     /// <summary>A download to <paramref name="domain"/> began at <paramref name="at"/>; the next waits <paramref name="delay"/> from then.</summary>
     public void Started(string domain, DateTimeOffset at, TimeSpan delay) =>
-        _queue.Enqueue(new DomainEvent(DomainEventKind.Started, domain, at, delay, 0));
+        _queue.Enqueue(new DomainEvent(DomainEventKind.Started, domain, at, delay, 0, false));
 
-    /// <summary>A request to <paramref name="domain"/> is over, after <paramref name="latency"/>, with <paramref name="status"/> (0 for no response).</summary>
-    public void Finished(string domain, TimeSpan latency, int status) =>
-        _queue.Enqueue(new DomainEvent(DomainEventKind.Finished, domain, default, latency, status));
+    /// <summary>
+    /// A request to <paramref name="domain"/> is over, after <paramref name="latency"/>, with <paramref name="status"/>
+    /// (0 for no response); <paramref name="failed"/> when it ended in an error (retried or failed).
+    /// </summary>
+    public void Finished(string domain, TimeSpan latency, int status, bool failed = false) =>
+        _queue.Enqueue(new DomainEvent(DomainEventKind.Finished, domain, default, latency, status, failed));
 
     /// <summary>A <paramref name="status"/> response with Retry-After pauses <paramref name="domain"/> until <paramref name="until"/>, for <paramref name="wait"/>.</summary>
     public void Paused(string domain, DateTimeOffset until, TimeSpan wait, int status) =>
-        _queue.Enqueue(new DomainEvent(DomainEventKind.Paused, domain, until, wait, status));
+        _queue.Enqueue(new DomainEvent(DomainEventKind.Paused, domain, until, wait, status, false));
 
     /// <summary>Applies every report since the last call to <paramref name="scheduler"/>; on the dispatch loop only.</summary>
     public void ApplyTo(DomainScheduler scheduler, DateTimeOffset now)
@@ -47,7 +50,7 @@ internal sealed class DomainEvents(ILogger logger)
                         Log.AutoThrottleDelay(logger, e.Domain, change.Old, change.New, e.Span, e.Status);
                     }
 
-                    scheduler.Finished(e.Domain, now);
+                    scheduler.Finished(e.Domain, now, e.Failed);
                     break;
             }
         }
@@ -62,7 +65,8 @@ internal sealed class DomainEvents(ILogger logger)
 
     /// <summary>
     /// Started: <c>At</c> the download began, <c>Span</c> the gap before the next. Finished: <c>Span</c> the latency,
-    /// <c>Status</c> the response's (0 for none). Paused: <c>At</c> the end of a Retry-After pause, <c>Span</c> its length.
+    /// <c>Status</c> the response's (0 for none), <c>Failed</c> whether it ended in an error. Paused: <c>At</c> the end of
+    /// a Retry-After pause, <c>Span</c> its length.
     /// </summary>
-    private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status);
+    private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status, bool Failed);
 }

@@ -28,6 +28,7 @@ internal sealed class DomainScheduler
     private int _sweepThreshold = MinSweepThreshold;
     private LinkedListNode<DomainSlot>? _peeked;
     private TakeKind _peekedKind;
+    private DateTimeOffset? _lastLook;
 
     public DomainScheduler(CrawlOptions options, Random random)
     {
@@ -154,12 +155,17 @@ internal sealed class DomainScheduler
         Started(domain, at, GapAfter(slot, request: null));
     }
 
-    /// <summary>Marks a started request of a domain as finished, freeing its slot.</summary>
-    public void Finished(string domain, DateTimeOffset now)
+    /// <summary>Marks a started request of a domain as finished, freeing its slot; <paramref name="failed"/> when it ended in an error.</summary>
+    public void Finished(string domain, DateTimeOffset now, bool failed = false)
     {
         if (_domains.TryGetValue(domain, out var slot))
         {
             slot.Active--;
+            slot.Ended++;
+            if (failed)
+            {
+                slot.Errors++;
+            }
         }
 
         if (_domains.Count > _sweepThreshold)
@@ -205,6 +211,61 @@ internal sealed class DomainScheduler
 
     /// <summary>When the next request to the domain may start, for tests.</summary>
     internal DateTimeOffset NextStartOf(string domain) => SlotOf(domain).NextStart;
+
+    /// <summary>
+    /// The busiest domains now, at most <paramref name="max"/>, busiest first: by downloads ended per second since the
+    /// last call (over at least <paramref name="minWindow"/>, so a call soon after the last one shows no burst), then
+    /// requests in flight, then leases held. Idle domains are left out. One pass over the domains, for the progress
+    /// report once an interval.
+    /// </summary>
+    public List<DomainProgress> Busiest(int max, DateTimeOffset now, TimeSpan minWindow)
+    {
+        var seconds = _lastLook is { } last ? Math.Max((now - last).TotalSeconds, minWindow.TotalSeconds) : 0;
+        _lastLook = now;
+        var top = new List<(double Rate, DomainSlot Slot)>(max + 1);
+        foreach (var slot in _domains.Values)
+        {
+            var ended = slot.Ended - slot.EndedAtLastLook;
+            slot.EndedAtLastLook = slot.Ended;
+            if (ended == 0 && slot.Active == 0 && slot.Queue.Count == 0)
+            {
+                continue;
+            }
+
+            var entry = (Rate: seconds > 0 ? ended / seconds : 0, Slot: slot);
+            var at = top.Count;
+            while (at > 0 && Busier(entry, top[at - 1]))
+            {
+                at--;
+            }
+
+            if (at < max)
+            {
+                top.Insert(at, entry);
+                if (top.Count > max)
+                {
+                    top.RemoveAt(max);
+                }
+            }
+        }
+
+        return top.ConvertAll(entry => new DomainProgress
+        {
+            Domain = entry.Slot.Domain,
+            RequestsPerSecond = entry.Rate,
+            InFlight = entry.Slot.Active,
+            Queued = entry.Slot.Queue.Count,
+            Delay = entry.Slot.Delay < entry.Slot.CrawlDelay ? entry.Slot.CrawlDelay : entry.Slot.Delay,
+            Requests = entry.Slot.Ended,
+            Errors = entry.Slot.Errors,
+        });
+
+        static bool Busier((double Rate, DomainSlot Slot) a, (double Rate, DomainSlot Slot) b) =>
+            a.Rate != b.Rate ? a.Rate > b.Rate
+            : a.Slot.Active != b.Slot.Active ? a.Slot.Active > b.Slot.Active
+            : a.Slot.Queue.Count != b.Slot.Queue.Count ? a.Slot.Queue.Count > b.Slot.Queue.Count
+            : string.CompareOrdinal(a.Slot.Domain, b.Slot.Domain) < 0;
+    }
 
     /// <summary>Removes and returns every lease held here, for release on pause.</summary>
     public List<Lease> Drain()
@@ -334,6 +395,14 @@ internal sealed class DomainScheduler
         public long? MaxPages { get; init; }
 
         public long Started { get; set; }
+
+        /// <summary>Downloads that ended, and of them those that ended in an error, for the progress report.</summary>
+        public long Ended { get; set; }
+
+        public long Errors { get; set; }
+
+        /// <summary><see cref="Ended"/> at the last <see cref="Busiest"/>, for the rate since.</summary>
+        public long EndedAtLastLook { get; set; }
 
         /// <summary>The configured delay: the floor under AutoThrottle.</summary>
         public TimeSpan MinDelay { get; init; }

@@ -5,7 +5,8 @@ namespace Trawl.Engine;
 
 /// <summary>
 /// Tells the progress handler (<see cref="CrawlerBuilder.ReportProgress"/>) about the crawl every <see cref="Crawling.CrawlOptions.ProgressInterval"/>, and once
-/// at the end: the counters, the frontier's pending count, the requests in flight and the recent rate. The frontier's
+/// at the end: the counters, the frontier's pending count, the requests in flight, the recent rates, the busiest domains
+/// (<see cref="DomainFigures"/>) and the time left when it is bounded (<see cref="TimeLeftEstimate"/>). The frontier's
 /// counts it takes are also what the frontier gauges report (<see cref="StatsCollector.Frontier"/>), so metrics cost no
 /// frontier query of their own.
 /// </summary>
@@ -23,6 +24,8 @@ internal sealed class ProgressReporter : IAsyncDisposable
     private readonly Func<CrawlStats> _snapshot;
     private readonly Func<bool> _stopping;
     private readonly ILogger _logger;
+    private readonly DomainFigures? _domains;
+    private readonly TimeLeftEstimate? _timeLeft;
     private readonly BackgroundLoop _loop = new();
     private bool _countFailureLogged;
 
@@ -34,6 +37,8 @@ internal sealed class ProgressReporter : IAsyncDisposable
     /// <param name="snapshot">Takes the counters' snapshot.</param>
     /// <param name="stopping">Whether the run is stopping (pausing, or at a limit).</param>
     /// <param name="logger">Where a failed count is logged.</param>
+    /// <param name="domains">The busiest domains, as the dispatch loop last took them; none without.</param>
+    /// <param name="timeLeft">Estimates the time left; none without.</param>
     public ProgressReporter(
         IProgress<CrawlProgress>? progress,
         TimeSpan interval,
@@ -42,7 +47,9 @@ internal sealed class ProgressReporter : IAsyncDisposable
         StatsCollector stats,
         Func<CrawlStats> snapshot,
         Func<bool> stopping,
-        ILogger logger)
+        ILogger logger,
+        DomainFigures? domains = null,
+        TimeLeftEstimate? timeLeft = null)
     {
         _progress = progress;
         _interval = interval;
@@ -52,6 +59,8 @@ internal sealed class ProgressReporter : IAsyncDisposable
         _snapshot = snapshot;
         _stopping = stopping;
         _logger = logger;
+        _domains = domains;
+        _timeLeft = timeLeft;
     }
 
     /// <summary>Starts reporting every interval, once; does nothing without anyone to tell.</summary>
@@ -74,6 +83,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
             InFlight = 0,
             CurrentPagesPerSecond = stats.PagesPerSecond,
             Stopping = false,
+            CurrentBytesPerSecond = stats.Elapsed > TimeSpan.Zero ? stats.BytesDownloaded / stats.Elapsed.TotalSeconds : 0,
         });
     }
 
@@ -84,6 +94,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
     {
         using var timer = new PeriodicTimer(_interval, _time);
         var lastPages = 0L;
+        var lastBytes = 0L;
         var lastTime = _time.GetTimestamp();
         try
         {
@@ -93,7 +104,9 @@ internal sealed class ProgressReporter : IAsyncDisposable
                 var now = _time.GetTimestamp();
                 var seconds = _time.GetElapsedTime(lastTime, now).TotalSeconds;
                 var rate = seconds > 0 ? (stats.Pages - lastPages) / seconds : 0;
+                var bytesRate = seconds > 0 ? (stats.BytesDownloaded - lastBytes) / seconds : 0;
                 lastPages = stats.Pages;
+                lastBytes = stats.BytesDownloaded;
                 lastTime = now;
                 if (await CountAsync(cancellationToken).ConfigureAwait(false) is not { } counts)
                 {
@@ -108,6 +121,9 @@ internal sealed class ProgressReporter : IAsyncDisposable
                     InFlight = _stats.InFlight,
                     CurrentPagesPerSecond = rate,
                     Stopping = _stopping(),
+                    CurrentBytesPerSecond = bytesRate,
+                    Domains = _domains?.Read(_time.GetUtcNow()) ?? [],
+                    EstimatedTimeLeft = _timeLeft?.Next(stats.Elapsed, stats, counts),
                 });
             }
         }

@@ -15,6 +15,8 @@ internal sealed class StatsCollector : IDisposable
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _skipped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _filtered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _failedKinds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _retryKinds = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _started;
     private readonly Func<int> _inFlight;
@@ -25,6 +27,7 @@ internal sealed class StatsCollector : IDisposable
     private long _failed;
     private long _skippedTotal;
     private long _robotsFetches;
+    private long _bytes;
 
     /// <param name="time">The crawl's clock.</param>
     /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
@@ -60,6 +63,7 @@ internal sealed class StatsCollector : IDisposable
     public void Response(int status, int bytes)
     {
         _statuses.AddOrUpdate(status, 1, static (_, n) => n + 1);
+        Interlocked.Add(ref _bytes, bytes);
         if (CrawlMetrics.PagesFetched.Enabled)
         {
             CrawlMetrics.PagesFetched.Add(1, SpiderTag, new("status_class", CrawlMetrics.StatusClass(status)));
@@ -103,12 +107,14 @@ internal sealed class StatsCollector : IDisposable
     public void Retry(string kind)
     {
         Interlocked.Increment(ref _retries);
+        _retryKinds.AddOrUpdate(kind, 1, static (_, n) => n + 1);
         Count(CrawlMetrics.Retries, kind);
     }
 
     public void Failed(string kind)
     {
         Interlocked.Increment(ref _failed);
+        _failedKinds.AddOrUpdate(kind, 1, static (_, n) => n + 1);
         Count(CrawlMetrics.RequestsFailed, kind);
     }
 
@@ -134,7 +140,10 @@ internal sealed class StatsCollector : IDisposable
         ItemsExported = exported,
         ItemsDropped = dropped,
         Retries = Interlocked.Read(ref _retries),
+        RetriesByKind = new SortedDictionary<string, long>(_retryKinds, StringComparer.Ordinal),
         Failed = Interlocked.Read(ref _failed),
+        FailedByKind = new SortedDictionary<string, long>(_failedKinds, StringComparer.Ordinal),
+        BytesDownloaded = Interlocked.Read(ref _bytes),
         Skipped = Interlocked.Read(ref _skippedTotal),
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
@@ -142,6 +151,7 @@ internal sealed class StatsCollector : IDisposable
         FetchedPlain = Fetches?.FetchedPlain ?? 0,
         Rendered = Fetches?.Rendered ?? 0,
         ItemsFailed = itemFailures.Values.Sum(),
+        ItemsFailedByKind = new SortedDictionary<string, long>(itemFailures.ToDictionary(), StringComparer.Ordinal),
         ErrorsByKind = Merge(_errors, itemFailures),
         Elapsed = _time.GetElapsedTime(_started),
     };

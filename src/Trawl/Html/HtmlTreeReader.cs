@@ -334,10 +334,11 @@ internal ref struct HtmlTreeReader
             case HtmlTokenKind.Doctype:
                 return false;
             case HtmlTokenKind.StartTag:
-                switch (HtmlTag.Find(_tokenizer.Name)?.Name)
+                var tag = HtmlTag.Find(_tokenizer.Name);
+                switch (tag?.Name)
                 {
                     case "meta" or "link" or "base" or "basefont" or "bgsound":
-                        Insert(HtmlTag.Find(_tokenizer.Name), fromToken: true);
+                        Insert(tag, fromToken: true);
                         Pop();
                         return false;
                     case "title" or "style" or "noframes" or "script":

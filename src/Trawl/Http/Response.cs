@@ -168,8 +168,8 @@ public sealed class Response
             if (!IsHtml)
             {
                 throw new NotSupportedException(
-                    $"CSS selectors need an HTML response, but {Url} is {(ContentType.Length > 0 ? $"'{ContentType}'" : "not HTML (it has no Content-Type and does not start like HTML)")}. " +
-                    "Check IsHtml before calling Css, or read Text or Body instead.");
+                    $"CSS selectors and XPath need an HTML response, but {Url} is {(ContentType.Length > 0 ? $"'{ContentType}'" : "not HTML (it has no Content-Type and does not start like HTML)")}. " +
+                    "Check IsHtml before calling Css or XPath, or read Text or Body instead.");
             }
 
             var text = Text;
@@ -194,7 +194,22 @@ public sealed class Response
 
     /// <summary>Selects with a parsed query. The HTML is parsed once, on first use.</summary>
     /// <exception cref="NotSupportedException">The response is not HTML; check <see cref="IsHtml"/> first.</exception>
-    public SelectorList Css(CssQuery query)
+    public SelectorList Css(CssQuery query) => Select(query);
+
+    /// <summary>
+    /// Selects with an XPath 1.0 expression over the same parsed document: elements, <c>text()</c> nodes, <c>@attr</c>
+    /// values, or one string, number or boolean. The HTML is parsed once, on first use.
+    /// </summary>
+    /// <remarks>See <see cref="XPathQuery"/> for how the document looks to XPath.</remarks>
+    /// <exception cref="SelectorSyntaxException">The expression is not valid; the message says why.</exception>
+    /// <exception cref="NotSupportedException">The response is not HTML; check <see cref="IsHtml"/> first.</exception>
+    public SelectorList XPath(string expression) => XPath(XPathQuery.Parse(expression));
+
+    /// <summary>Selects with a compiled XPath expression. The HTML is parsed once, on first use.</summary>
+    /// <exception cref="NotSupportedException">The response is not HTML; check <see cref="IsHtml"/> first.</exception>
+    public SelectorList XPath(XPathQuery query) => Select(query);
+
+    private SelectorList Select(INodeQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         var results = new List<Selector>();
@@ -327,7 +342,7 @@ public sealed class Response
     internal IReadOnlyList<Uri> Links(string css = DefaultLinkQuery) => Links(CssQuery.Parse(css));
 
     /// <inheritdoc cref="Links(string)" />
-    internal IReadOnlyList<Uri> Links(CssQuery query)
+    internal IReadOnlyList<Uri> Links(INodeQuery query)
     {
         if (!IsHtml)
         {
@@ -336,7 +351,7 @@ public sealed class Response
 
         var links = new List<Uri>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        if (Volatile.Read(ref _document) is null && string.Equals(query.Text, DefaultLinkQuery, StringComparison.Ordinal))
+        if (Volatile.Read(ref _document) is null && query is CssQuery && string.Equals(query.Text, DefaultLinkQuery, StringComparison.Ordinal))
         {
             // Only the links are wanted and nothing has parsed the page: find them without building the document.
             var hrefs = new List<string>();
@@ -353,10 +368,10 @@ public sealed class Response
         }
 
         var document = Document;
-        if (query.SelectsElements)
+        if (query is CssQuery { SelectsElements: true } css)
         {
             var elements = new List<IElement>();
-            query.SelectElements(document, elements);
+            css.SelectElements(document, elements);
             foreach (var element in elements)
             {
                 AddLink(Selector.LinkValueOf(element), links, seen);

@@ -20,6 +20,10 @@ internal static partial class Log
     [LoggerMessage(1003, LogLevel.Warning, "Pausing: finishing {InFlight} in-flight requests. Press Ctrl+C again to stop at once.")]
     public static partial void Pausing(ILogger logger, int inFlight);
 
+    // Without signal handling (a crawl under a host, HandleSignals off), no second Ctrl+C is ours to offer.
+    [LoggerMessage(1090, LogLevel.Warning, "Pausing: finishing {InFlight} in-flight requests.")]
+    public static partial void PausingWithoutSignals(ILogger logger, int inFlight);
+
     [LoggerMessage(1004, LogLevel.Information, "{Limit} reached; finishing in-flight requests.")]
     public static partial void LimitReached(ILogger logger, string limit);
 
@@ -71,6 +75,6 @@ internal static partial class Log
     [LoggerMessage(1405, LogLevel.Information, "Moved the old job directory {Directory} aside to {Aside}.")]
     public static partial void JobMovedAside(ILogger logger, string directory, string aside);
 
-    [LoggerMessage(1406, LogLevel.Information, "The job finished; removed its directory {Directory} (use --keep-job to keep it).")]
+    [LoggerMessage(1406, LogLevel.Information, "The job finished; removed its directory {Directory} (CrawlOptions.KeepJob, or --keep-job, keeps it).")]
     public static partial void JobRemoved(ILogger logger, string directory);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Trawl.Http;
 
 namespace Trawl.Politeness;
 
@@ -22,8 +23,7 @@ internal static class RetryAfter
             return TimeSpan.FromSeconds(Math.Min(seconds, 365L * 86_400));
         }
 
-        if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date)
-            || DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out date))
+        if (HttpDates.TryParse(value, out var date))
         {
             var wait = date - now;
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;

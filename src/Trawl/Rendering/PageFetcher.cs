@@ -65,18 +65,24 @@ internal sealed class PageFetcher : IDownloader
     /// <summary>Auto mode's learned patterns, and whether each needs rendering; empty in other modes.</summary>
     public IReadOnlyDictionary<string, bool> LearnedPatterns => _auto?.Learned ?? new Dictionary<string, bool>();
 
-    public ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken)
+    public ValueTask<DownloadResult> DownloadAsync(Request request, CancellationToken cancellationToken) => DownloadAsync(request, null, cancellationToken);
+
+    /// <summary>
+    /// Downloads a page plainly or renders it. A plain body reserves its bytes in <paramref name="share"/> as it arrives;
+    /// a rendered page's body is the browser's, outside the budget.
+    /// </summary>
+    public ValueTask<DownloadResult> DownloadAsync(Request request, ResponseByteBudget.Share? share, CancellationToken cancellationToken)
     {
         // A plain crawl's path: one look at the meta, and on to the HTTP downloader.
         if (_renderer is null && !request.HasMeta)
         {
-            return FetchPlainAsync(request, cancellationToken);
+            return FetchPlainAsync(request, share, cancellationToken);
         }
 
         var asked = RequestMeta.TryGetBool(request, RequestMeta.Render);
         if (!string.Equals(request.Method, "GET", StringComparison.OrdinalIgnoreCase) || asked == false)
         {
-            return FetchPlainAsync(request, cancellationToken);
+            return FetchPlainAsync(request, share, cancellationToken);
         }
 
         if (asked == true)
@@ -87,17 +93,17 @@ internal sealed class PageFetcher : IDownloader
         return _mode switch
         {
             RenderMode.Always => RenderAsync(request, cancellationToken),
-            RenderMode.Auto => AutoAsync(request, cancellationToken),
-            _ => FetchPlainAsync(request, cancellationToken),
+            RenderMode.Auto => AutoAsync(request, share, cancellationToken),
+            _ => FetchPlainAsync(request, share, cancellationToken),
         };
     }
 
     public void Dispose() => _http.Dispose();
 
-    private ValueTask<DownloadResult> FetchPlainAsync(Request request, CancellationToken cancellationToken)
+    private ValueTask<DownloadResult> FetchPlainAsync(Request request, ResponseByteBudget.Share? share, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _plain);
-        return _http.DownloadAsync(request, cancellationToken);
+        return _http.DownloadAsync(request, share, cancellationToken);
     }
 
     private ValueTask<DownloadResult> RenderAsync(Request request, CancellationToken cancellationToken)
@@ -116,7 +122,7 @@ internal sealed class PageFetcher : IDownloader
             cancellationToken);
     }
 
-    private async ValueTask<DownloadResult> AutoAsync(Request request, CancellationToken cancellationToken)
+    private async ValueTask<DownloadResult> AutoAsync(Request request, ResponseByteBudget.Share? share, CancellationToken cancellationToken)
     {
         var pattern = AutoRenderPolicy.PatternOf(request.Url);
         var choice = _auto!.Choose(pattern);
@@ -125,7 +131,7 @@ internal sealed class PageFetcher : IDownloader
             return await RenderAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var plain = await FetchPlainAsync(request, cancellationToken).ConfigureAwait(false);
+        var plain = await FetchPlainAsync(request, share, cancellationToken).ConfigureAwait(false);
         if (plain.Response is not { } page || page.Status is < 200 or >= 300 || !page.IsHtml || choice == AutoChoice.PlainOnly)
         {
             return plain;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AngleSharp.Css.Dom;
 using AngleSharp.Css.Parser;
 using AngleSharp.Dom;
@@ -28,12 +27,12 @@ namespace Trawl.Selectors;
 /// element. Combinators on the left of a nested query may match ancestors outside the element, as in the DOM's
 /// <c>querySelectorAll</c>.</para>
 /// </remarks>
-public sealed class CssQuery
+public sealed class CssQuery : INodeQuery
 {
     /// <summary>How many distinct parsed queries are kept. When full, the cache starts over.</summary>
     internal const int CacheCapacity = 1024;
 
-    private static readonly ConcurrentDictionary<string, CssQuery> Cache = new(StringComparer.Ordinal);
+    private static readonly ParseCache<CssQuery> Cache = new(CacheCapacity, Create);
 
     // AngleSharp's parser is cheap to call but builds a browsing context when created; parsing only happens on a
     // cache miss, so one shared instance behind a lock is enough.
@@ -65,24 +64,7 @@ public sealed class CssQuery
     /// <summary>Parses a query, or returns the cached parse of an equal query.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="query"/> is <see langword="null"/>.</exception>
     /// <exception cref="SelectorSyntaxException">The query is not valid; the message says why.</exception>
-    public static CssQuery Parse(string query)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        if (Cache.TryGetValue(query, out var cached))
-        {
-            return cached;
-        }
-
-        var parsed = Create(query);
-        if (Cache.Count >= CacheCapacity)
-        {
-            // Spiders run a fixed set of queries, so a full cache means queries are being built from data; starting
-            // over bounds memory and lets the hot queries come back on their next use.
-            Cache.Clear();
-        }
-
-        return Cache.GetOrAdd(query, parsed);
-    }
+    public static CssQuery Parse(string query) => Cache.Get(query);
 
     /// <summary>Checks a query, for example one given on the command line, before a crawl starts.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="query"/> is <see langword="null"/>.</exception>
@@ -91,6 +73,9 @@ public sealed class CssQuery
 
     /// <inheritdoc />
     public override string ToString() => Text;
+
+    /// <inheritdoc cref="Select(INode, List{Selector})" />
+    void INodeQuery.Select(INode context, List<Selector> results) => Select(context, results);
 
     /// <summary>Appends the matches of this query under <paramref name="context"/> (a document or an element) to <paramref name="results"/>.</summary>
     internal void Select(INode context, List<Selector> results)
@@ -649,9 +634,11 @@ public sealed class CssQuery
                         results.Add(Selector.ForElement(element));
                         break;
                     case PseudoElement.Text when !_subtree:
-                        for (var child = element.FirstChild; child is not null; child = child.NextSibling)
+                        // By index: NextSibling searches the parent's children (see DomWalk).
+                        var children = element.ChildNodes;
+                        for (var i = 0; i < children.Length; i++)
                         {
-                            if (child is IText text)
+                            if (children[i] is IText text)
                             {
                                 results.Add(Selector.ForText(text));
                             }
@@ -681,9 +668,7 @@ public sealed class CssQuery
                 AddAttribute(rootElement, results);
             }
 
-            // Pre-order walk without recursion or enumerators.
-            var node = root.FirstChild;
-            while (node is not null)
+            foreach (var node in new DomWalk(root))
             {
                 if (Pseudo == PseudoElement.Text)
                 {
@@ -696,19 +681,6 @@ public sealed class CssQuery
                 {
                     AddAttribute(element, results);
                 }
-
-                if (node.FirstChild is { } child)
-                {
-                    node = child;
-                    continue;
-                }
-
-                while (node is not null && node != root && node.NextSibling is null)
-                {
-                    node = node.Parent;
-                }
-
-                node = node is null || node == root ? null : node.NextSibling;
             }
         }
 

@@ -3,9 +3,9 @@ using AngleSharp.Dom;
 namespace Trawl.Selectors;
 
 /// <summary>One field of a <see cref="FieldPlan"/>: a query, and whether every value it selects is wanted or only the first.</summary>
-/// <param name="Query">The query, as a response's <c>Css(query)</c> reads it.</param>
+/// <param name="Query">The query, as a response's <c>Css(query)</c> or <c>XPath(query)</c> reads it.</param>
 /// <param name="AllMatches">Whether every value is wanted (<c>GetAll()</c>) rather than the first (<c>Get()</c>).</param>
-internal readonly record struct FieldQuery(CssQuery Query, bool AllMatches = false);
+internal readonly record struct FieldQuery(INodeQuery Query, bool AllMatches = false);
 
 /// <summary>
 /// The fields a spider reads from every page, compiled once: run on a response with its <c>TryExtract</c>, which
@@ -17,7 +17,7 @@ internal readonly record struct FieldQuery(CssQuery Query, bool AllMatches = fal
 /// A field streams when every selector of its query ends with <c>::text</c> or <c>::attr(name)</c> and is within
 /// <see cref="StreamingSelector"/>'s subset; a field that selects elements (whose value is their HTML) or uses other
 /// selectors makes the whole plan use the document, which is then parsed once for all fields; so do more than 64
-/// selectors or selector parts (compounds) in all.
+/// selectors or selector parts (compounds) in all, and any XPath field.
 /// </remarks>
 internal sealed class FieldPlan
 {
@@ -43,10 +43,10 @@ internal sealed class FieldPlan
         return new FieldPlan([.. fields]);
     }
 
-    /// <summary>Compiles fields that each want the first value of a query.</summary>
+    /// <summary>Compiles fields that each want the first value of a query: XPath or CSS, as <see cref="FieldSelectors.IsXPath"/> tells.</summary>
     /// <exception cref="SelectorSyntaxException">A query is not valid.</exception>
     public static FieldPlan FirstMatches(params IEnumerable<string> queries) =>
-        Create(queries.Select(query => new FieldQuery(CssQuery.Parse(query))));
+        Create(queries.Select(query => new FieldQuery(FieldSelectors.Parse(query))));
 
     /// <summary>Evaluates the fields while tokenizing <paramref name="html"/>; <see langword="null"/> when the plan or the page needs the document.</summary>
     internal FieldValues? TryStream(string html) => TryStream(html, out _);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
 namespace Trawl.Selectors;
@@ -9,24 +8,9 @@ internal static class RegexCache
     /// <summary>How many distinct patterns are kept. When full, the cache starts over.</summary>
     internal const int Capacity = 256;
 
-    private static readonly ConcurrentDictionary<string, Regex> Cache = new(StringComparer.Ordinal);
+    private static readonly ParseCache<Regex> Cache = new(Capacity, static pattern => new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, SelectorList.RegexTimeout));
 
-    public static Regex Get(string pattern)
-    {
-        ArgumentNullException.ThrowIfNull(pattern);
-        if (Cache.TryGetValue(pattern, out var regex))
-        {
-            return regex;
-        }
-
-        regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, SelectorList.RegexTimeout);
-        if (Cache.Count >= Capacity)
-        {
-            Cache.Clear();
-        }
-
-        return Cache.GetOrAdd(pattern, regex);
-    }
+    public static Regex Get(string pattern) => Cache.Get(pattern);
 
     // Group 1 when the pattern has groups, else the whole match (Scrapy's re() with one group).
     public static void Extract(Regex regex, string input, List<string> results, bool firstOnly)

@@ -1,9 +1,13 @@
 using System.Text.RegularExpressions;
+using AngleSharp;
 using AngleSharp.Dom;
 
 namespace Trawl.Selectors;
 
-/// <summary>One selected node: an element, or a string produced by <c>::text</c> or <c>::attr(name)</c>.</summary>
+/// <summary>
+/// One selected node: an element, or a string produced by <c>::text</c> or <c>::attr(name)</c> (in XPath, <c>text()</c>
+/// or <c>@name</c>); from XPath also a comment, the document root, or the value of an expression that is not a node-set.
+/// </summary>
 /// <remarks>
 /// A selector reads the parsed document of its response. Reading one document from several threads at once is not
 /// supported; parse each response's results on one thread, as a spider callback does.
@@ -27,18 +31,30 @@ public sealed class Selector
         Element,
         Attribute,
         Text,
+
+        // From XPath: a comment or the document root (its markup is the value), or a string, number or boolean.
+        Markup,
+        Value,
     }
 
-    /// <summary>Whether this selector is an element; <see langword="false"/> for a string from <c>::text</c> or <c>::attr(name)</c>.</summary>
+    /// <summary>Whether this selector is an element; <see langword="false"/> for a string from <c>::text</c> or <c>::attr(name)</c> (or any other XPath result).</summary>
     public bool IsElement => _kind == SelectorKind.Element;
 
     /// <summary>
     /// The text of the node: for an element, all its descendant text concatenated (script and style contents included);
     /// for a string, the string itself.
     /// </summary>
-    public string Text => _kind == SelectorKind.Element ? Node.TextContent : _value!;
+    public string Text => _kind switch
+    {
+        SelectorKind.Element => Node.TextContent,
+        SelectorKind.Markup => HtmlNavigator.StringValue(Node),
+        _ => _value!,
+    };
 
-    /// <summary>The DOM node: the element, the text node, or the element that holds the selected attribute.</summary>
+    /// <summary>
+    /// The DOM node: the element, the text node, the element that holds the selected attribute, the comment or document,
+    /// or for an XPath value the node it was computed from.
+    /// </summary>
     internal INode Node { get; }
 
     /// <summary>Selects again inside this node. For an element the query also matches the element itself (see <see cref="CssQuery"/>); a string selects nothing.</summary>
@@ -46,10 +62,23 @@ public sealed class Selector
     public SelectorList Css(string query) => Css(CssQuery.Parse(query));
 
     /// <summary>Selects again inside this node with a parsed query.</summary>
-    public SelectorList Css(CssQuery query)
+    public SelectorList Css(CssQuery query) => Select(query);
+
+    /// <summary>
+    /// Selects with an XPath 1.0 expression, with this node as the context node: <c>./p</c> and <c>.//p</c> look inside
+    /// it, <c>//p</c> searches the whole document (see <see cref="XPathQuery"/>). A string selects nothing.
+    /// </summary>
+    /// <exception cref="SelectorSyntaxException">The expression is not valid.</exception>
+    public SelectorList XPath(string expression) => XPath(XPathQuery.Parse(expression));
+
+    /// <summary>Selects with a compiled XPath expression, with this node as the context node.</summary>
+    public SelectorList XPath(XPathQuery query) => Select(query);
+
+    /// <summary>Selects with either kind of query inside an element or the document; a string selects nothing.</summary>
+    internal SelectorList Select(INodeQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (_kind != SelectorKind.Element)
+        if (_kind != SelectorKind.Element && !(_kind == SelectorKind.Markup && Node is IDocument))
         {
             return SelectorList.Empty;
         }
@@ -60,7 +89,12 @@ public sealed class Selector
     }
 
     /// <summary>The node's value: the outer HTML of an element, or the selected string.</summary>
-    public string Get() => _kind == SelectorKind.Element ? ((IElement)Node).OuterHtml : _value!;
+    public string Get() => _kind switch
+    {
+        SelectorKind.Element => ((IElement)Node).OuterHtml,
+        SelectorKind.Markup => Node.ToHtml(),
+        _ => _value!,
+    };
 
     /// <summary>The value of an attribute of this element, or <see langword="null"/> when it has none or this is a string.</summary>
     public string? Attrib(string name)
@@ -107,6 +141,17 @@ public sealed class Selector
     internal static Selector ForText(IText text) => new(SelectorKind.Text, text, text.Data, null);
 
     internal static Selector ForAttribute(IElement element, string name, string value) => new(SelectorKind.Attribute, element, value, name);
+
+    /// <summary>A node an XPath expression selected: an element, a text node, a comment or the document.</summary>
+    internal static Selector ForNode(INode node) => node switch
+    {
+        IElement element => ForElement(element),
+        IText text => ForText(text),
+        _ => new(SelectorKind.Markup, node, null, null),
+    };
+
+    /// <summary>The value of an XPath expression that is a string, number or boolean, computed at <paramref name="context"/>.</summary>
+    internal static Selector ForValue(INode context, string value) => new(SelectorKind.Value, context, value, null);
 
     /// <summary>The href of a link element (or src of an img or script), or the string itself; <see langword="null"/> when there is none.</summary>
     internal string? LinkValue()

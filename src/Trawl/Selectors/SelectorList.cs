@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Trawl.Selectors;
 
-/// <summary>The result of a CSS query: zero or more <see cref="Selector"/>s, in document order.</summary>
+/// <summary>The result of a CSS query or XPath expression: zero or more <see cref="Selector"/>s, in document order.</summary>
 public sealed class SelectorList : IReadOnlyList<Selector>
 {
     /// <summary>How long one <c>Re</c> match may run before it throws <see cref="RegexMatchTimeoutException"/>, so a pathological pattern cannot stall a crawler worker.</summary>
@@ -37,16 +37,22 @@ public sealed class SelectorList : IReadOnlyList<Selector>
     public SelectorList Css(string query) => Css(CssQuery.Parse(query));
 
     /// <summary>Selects inside every node of the list with a parsed query, concatenating the results.</summary>
-    public SelectorList Css(CssQuery query)
+    public SelectorList Css(CssQuery query) => Select(query);
+
+    /// <summary>Evaluates an XPath expression with every element of the list as the context node, concatenating the results.</summary>
+    /// <exception cref="SelectorSyntaxException">The expression is not valid.</exception>
+    public SelectorList XPath(string expression) => XPath(XPathQuery.Parse(expression));
+
+    /// <summary>Evaluates a compiled XPath expression with every element of the list as the context node, concatenating the results.</summary>
+    public SelectorList XPath(XPathQuery query) => Select(query);
+
+    private SelectorList Select(INodeQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         var results = new List<Selector>();
         foreach (var item in _items)
         {
-            if (item.IsElement)
-            {
-                query.Select(item.Node, results);
-            }
+            results.AddRange(item.Select(query));
         }
 
         return new SelectorList(results);

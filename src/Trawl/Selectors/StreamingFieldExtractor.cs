@@ -124,7 +124,13 @@ internal sealed class StreamingFieldExtractor
         var groups = new List<GroupPlan>();
         for (var f = 0; f < fields.Length; f++)
         {
-            foreach (var group in fields[f].Query.Groups)
+            // XPath fields take the document.
+            if (fields[f].Query is not CssQuery css)
+            {
+                return null;
+            }
+
+            foreach (var group in css.Groups)
             {
                 if (group.Pseudo == CssQuery.PseudoElement.None || groups.Count == MaxBits)
                 {

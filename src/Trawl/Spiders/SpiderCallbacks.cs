@@ -48,6 +48,9 @@ internal static class SpiderCallbacks
         return method.CreateDelegate<SpiderCallback>(spider);
     }
 
+    /// <summary>The names of the spider's callbacks, <see cref="Spider.ParseAsync"/> first.</summary>
+    public static IEnumerable<string> Names(Spider spider) => Cache.GetOrAdd(spider.GetType(), Discover).Keys.Prepend(nameof(Spider.ParseAsync));
+
     /// <summary>Returns whether the spider has a callback of that name.</summary>
     public static bool Exists(Spider spider, string? name) =>
         name is null || name == nameof(Spider.ParseAsync) || Cache.GetOrAdd(spider.GetType(), Discover).ContainsKey(name);

@@ -17,7 +17,7 @@ public sealed class NamespaceLayerTests
         ["Trawl.Selectors"],
         ["Trawl.Http"],
         ["Trawl.Downloader", "Trawl.Frontier"],
-        ["Trawl.Middleware", "Trawl.Politeness", "Trawl.Items", "Trawl.Rendering"],
+        ["Trawl.Middleware", "Trawl.Politeness", "Trawl.Items", "Trawl.HttpCache", "Trawl.Rendering"],
         ["Trawl.Jobs"],
         ["Trawl.Crawling"],
         ["Trawl.Spiders"],

@@ -45,6 +45,9 @@ public sealed class BadInputTests
         { "output: a directory", ["-o", "{dir}/a-directory.jsonl"], "is a directory" },
         { "output: under a file", ["-o", "{dir}/bad-starts.txt/items.jsonl"], "is a file, not a directory" },
         { "output: a read-only file", ["-o", "{dir}/read-only.jsonl"], "read-only" },
+        { "bytes in flight: not a size", ["--max-bytes-in-flight", "lots"], "'lots'" },
+        { "bytes in flight: zero", ["--max-bytes-in-flight", "0"], "--max-bytes-in-flight '0'" },
+        { "bytes in flight: unknown unit", ["--max-bytes-in-flight", "32X"], "32X" },
     };
 
     [Theory]

@@ -18,6 +18,7 @@ public sealed class BenchCommandTests
         report["complete"]!.GetValue<bool>().ShouldBeTrue();
         report["site"]!["pages"]!.GetValue<long>().ShouldBe(301);
         report["concurrency"]!.GetValue<int>().ShouldBe(64);
+        report["fields"]!.AsArray().Select(field => field!.GetValue<string>()).ShouldBe(["title=title::text"]);
         report["concurrency_per_domain"]!.GetValue<int>().ShouldBe(64);
         report["machine"]!["cores"]!.GetValue<int>().ShouldBe(Environment.ProcessorCount);
         var modes = report["modes"]!.AsArray().Select(mode => mode!.AsObject()).ToList();
@@ -62,10 +63,13 @@ public sealed class BenchCommandTests
         using var temp = new TempDirectory();
         var samples = temp.File("samples.csv");
 
-        var run = await CliRunner.RunAsync("bench", "--url", server.BaseUrl.AbsoluteUri, "--runs", "1", "--mode", "memory", "--ceiling", "--json", "--samples", samples);
+        var run = await CliRunner.RunAsync(
+            "bench", "--url", server.BaseUrl.AbsoluteUri, "--runs", "1", "--mode", "memory", "--ceiling", "--json", "--samples", samples,
+            "--field", "title=title::text", "--field", "h1=h1::text", "--field", "first=ul.links a::text", "--max-bytes-in-flight", "1M");
 
         run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
         var report = JsonNode.Parse(run.Output)!.AsObject();
+        report["fields"]!.AsArray().Select(field => field!.GetValue<string>()).ShouldBe(["title=title::text", "h1=h1::text", "first=ul.links a::text"]);
         report["site"]!["url"]!.GetValue<string>().ShouldBe(server.BaseUrl.AbsoluteUri);
         report["site"]!["pages"]!.GetValue<long>().ShouldBe(151);
         report["ceiling_connections"]!.GetValue<int>().ShouldBe(64);
@@ -96,6 +100,9 @@ public sealed class BenchCommandTests
     [InlineData("--url ftp://127.0.0.1/", "--url")]
     [InlineData("--url http://127.0.0.1:8080/site/", "--url")]
     [InlineData("--url http://127.0.0.1:8080/ --pages 10", "--pages")]
+    [InlineData("--field title", "NAME=SELECTOR")]
+    [InlineData("--field title=h1::texts", "::texts")]
+    [InlineData("--max-bytes-in-flight lots", "--max-bytes-in-flight")]
     public async Task Bench_WithBadOptions_IsAUsageError_OnOneLine(string args, string named)
     {
         var run = await CliRunner.RunAsync(["bench", .. args.Split(' ')]);

@@ -5,11 +5,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Downloader;
 
@@ -32,8 +31,7 @@ public sealed class DownloaderServer : IAsyncLifetime
         var app = builder.Build();
         Map(app);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        BaseUrl = app.BaseUrl();
         _app = app;
     }
 
@@ -44,6 +42,18 @@ public sealed class DownloaderServer : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+    }
+
+    /// <summary>The body <c>/sized?size=N</c> serves.</summary>
+    public static byte[] Sized(int size)
+    {
+        var body = new byte[size];
+        for (var i = 0; i < size; i++)
+        {
+            body[i] = (byte)(i % 251);
+        }
+
+        return body;
     }
 
     private static void Map(WebApplication app)
@@ -134,6 +144,9 @@ public sealed class DownloaderServer : IAsyncLifetime
                 await context.Response.Body.WriteAsync(chunk.AsMemory(0, Math.Min(left, chunk.Length)), context.RequestAborted);
             }
         });
+
+        // With a Content-Length: ?size=bytes, each byte its offset mod 251, so a misplaced byte shows.
+        app.MapGet("/sized", (int size) => Results.Bytes(Sized(size), "application/octet-stream"));
 
         // Announces 2 GB, sends a little, then stalls: only a client that trusts the header fails fast.
         app.MapGet("/huge-announced", async (HttpContext context) =>

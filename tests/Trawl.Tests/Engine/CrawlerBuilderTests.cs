@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Trawl.Crawling;
@@ -63,6 +64,58 @@ public sealed class CrawlerBuilderTests
         options.Downloader.Proxies.ShouldBe(["http://127.0.0.1:3128"]);
         options.Retry.HttpStatuses.ShouldContain(500);
         options.Retry.HttpStatuses.ShouldNotContain(418);
+    }
+
+    /// <summary>
+    /// Every public setter of the options and of the settings objects they hold refuses a change once frozen, so a
+    /// setting added later cannot forget to.
+    /// </summary>
+    [Fact]
+    public void Build_FreezesEverySetter_OfTheOptionsAndTheirSettingsObjects()
+    {
+        var options = Options();
+        options.Domains["example.com"] = new DomainSettings();
+        new CrawlerBuilder(new ListSpider("https://example.com/"), options).Build();
+
+        var unfrozen = new List<string>();
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        Visit(options, "");
+        Visit(options.Domains["example.com"], "Domains[].");
+        unfrozen.ShouldBeEmpty();
+
+        void Visit(object settings, string path)
+        {
+            if (!seen.Add(settings))
+            {
+                return;
+            }
+
+            foreach (var property in settings.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                if (property.GetIndexParameters().Length > 0)
+                {
+                    continue;
+                }
+
+                var value = property.GetValue(settings);
+                if (property.SetMethod is { IsPublic: true } setter && !setter.ReturnParameter.GetRequiredCustomModifiers().Any(static m => m.Name == "IsExternalInit"))
+                {
+                    try
+                    {
+                        property.SetValue(settings, value);
+                        unfrozen.Add(path + property.Name);
+                    }
+                    catch (TargetInvocationException error) when (error.InnerException is InvalidOperationException)
+                    {
+                    }
+                }
+
+                if (value is not null && property.PropertyType.Namespace?.StartsWith("Trawl", StringComparison.Ordinal) == true && property.PropertyType.IsClass)
+                {
+                    Visit(value, path + property.Name + ".");
+                }
+            }
+        }
     }
 
     [Fact]

@@ -40,6 +40,41 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
+    public async Task EachReport_CarriesTheByteRate_TheDomainsLastTaken_AndTheTimeLeft()
+    {
+        var time = new FakeTimeProvider();
+        await using var frontier = new MemoryFrontier(time);
+        await frontier.AddAsync([new Request("http://a.example/1"), new Request("http://a.example/2")], CancellationToken.None);
+        using var stats = EngineParts.Stats(time);
+        var scheduler = new DomainScheduler(new Trawl.Crawling.CrawlOptions(), new Random(1));
+        scheduler.Add(EngineParts.Lease("http://a.example/held"));
+        var figures = new DomainFigures(TimeSpan.FromSeconds(1));
+        figures.Take(scheduler, time.GetUtcNow());
+        var reports = new Reports();
+        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, figures, new TimeLeftEstimate(limit: 10, ownFrontier: true));
+        reporter.Start();
+
+        stats.Request();
+        stats.Response(200, 2048);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Waiting.UntilAsync(() => reports.All.Count == 1, Generous, "the first report");
+        stats.Request();
+        stats.Response(200, 1024);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Waiting.UntilAsync(() => reports.All.Count == 2, Generous, "the second report");
+
+        var (first, second) = (reports.All[0], reports.All[1]);
+        first.CurrentBytesPerSecond.ShouldBe(2048);
+        second.CurrentBytesPerSecond.ShouldBe(1024);
+        second.Stats.BytesDownloaded.ShouldBe(3072);
+        var domain = first.Domains.ShouldHaveSingleItem();
+        domain.Domain.ShouldBe("a.example");
+        domain.Queued.ShouldBe(1);
+        first.EstimatedTimeLeft.ShouldBeNull("one sample gives no rate");
+        second.EstimatedTimeLeft.ShouldBe(TimeSpan.FromSeconds(8), "one download a second, eight left under the limit of ten");
+    }
+
+    [Fact]
     public async Task AFrontierThatCannotBeCounted_CostsThatReportOnly_AndIsLoggedOnce()
     {
         var time = new FakeTimeProvider();

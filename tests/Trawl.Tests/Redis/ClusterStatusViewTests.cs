@@ -18,7 +18,10 @@ public sealed class ClusterStatusViewTests
         var status = Status() with
         {
             Workers = [new RedisWorkerStatus("w1", At.AddSeconds(-3), true, 2, 40, "host", 7), new RedisWorkerStatus("w0", At.AddMinutes(-10), false, 0, 3, null, null)],
-            TopErrors = [new RedisErrorCount("http_404", 2)],
+            TopErrors = [new RedisErrorCount("timeout", 3), new RedisErrorCount("http_404", 1)],
+            FailedByKind = [new RedisErrorCount("http_404", 1), new RedisErrorCount("timeout", 1)],
+            RetriesByKind = [new RedisErrorCount("timeout", 2)],
+            Retries = 2,
         };
 
         var lines = ClusterStatusView.Lines("redis://:***@h:6379/0", _keys, status);
@@ -28,7 +31,7 @@ public sealed class ClusterStatusViewTests
         lines.ShouldContain("Workers:   1 live");
         lines.ShouldContain(line => line.StartsWith("  w1 ", StringComparison.Ordinal) && line.EndsWith("seen 3s ago", StringComparison.Ordinal));
         lines.ShouldContain("  (1 more not heard from lately: stopped without leaving, or stalled)");
-        lines.ShouldContain("         2  http_404");
+        lines.ShouldContain("Failures:  2 failed (http_404 1, timeout 1); 2 retries (timeout 2)");
         lines.ShouldNotContain(line => line.StartsWith("Corrupt:", StringComparison.Ordinal));
     }
 
@@ -84,6 +87,7 @@ public sealed class ClusterStatusViewTests
         json["counts"]!["in_progress"]!.GetValue<long>().ShouldBe(2);
         json["counts"]!["total"]!.GetValue<long>().ShouldBe(50);
         json["corrupt"]!.GetValue<long>().ShouldBe(1);
+        json["failed_by_kind"]!.AsArray().ShouldBeEmpty();
         json["corrupt_key"]!.GetValue<string>().ShouldBe("trawl:docs:corrupt");
         var record = json["corrupt_entries"]![0]!;
         record["field"]!.GetValue<string>().ShouldBe("000000000000002");

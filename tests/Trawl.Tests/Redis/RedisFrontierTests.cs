@@ -251,6 +251,9 @@ public sealed class RedisFrontierTests(RedisServerFixture fixture) : RedisCrawlT
         status.Workers.Single(w => w.Id == "worker-b").Leases.ShouldBe(1);
         status.Workers.ShouldAllBe(w => w.ProcessId == Environment.ProcessId);
         status.TopErrors.ShouldBe([new RedisErrorCount("timeout", 2), new RedisErrorCount("http_404", 1)]);
+        status.FailedByKind.ShouldBe([new RedisErrorCount("http_404", 1), new RedisErrorCount("timeout", 1)], "each failure once, by its final kind");
+        status.RetriesByKind.ShouldBe([new RedisErrorCount("timeout", 1)]);
+        status.Retries.ShouldBe(1);
         status.DoneLast5Minutes.ShouldBe(2);
         status.PagesPerSecond.ShouldBeGreaterThan(0);
         status.Dedup.ShouldBe("exact");

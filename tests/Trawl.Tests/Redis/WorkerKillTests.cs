@@ -39,7 +39,14 @@ public sealed class WorkerKillTests(ITestOutputHelper log) : IAsyncLifetime
         long killedAt;
         try
         {
-            await WaitUntilAsync(() => site.TotalRequests >= Pages / 4 || workers.Any(w => w.HasExited));
+            // Killed a quarter of the way in, while it holds leases: on a busy machine it may have none at a given
+            // moment (between batches, or not yet started), and then there would be nothing to take back.
+            await using (var admin = await RedisCrawlAdmin.ConnectAsync(new RedisCrawlOptions { Url = Redis.Url, SpiderName = name }, CancellationToken.None))
+            {
+                await WaitUntilAsync(async () => workers.Any(w => w.HasExited)
+                    || (site.TotalRequests >= Pages / 4 && (await admin.GetStatusAsync(CancellationToken.None)).Workers.Any(w => w.ProcessId == workers[0].Id && w.Leases > 0)));
+            }
+
             workers.ShouldNotContain(w => w.HasExited, string.Join("\n", workers.Select(w => w.Output + w.Error)));
             await workers[0].KillAsync();
             killedAt = Stopwatch.GetTimestamp();
@@ -98,10 +105,10 @@ public sealed class WorkerKillTests(ITestOutputHelper log) : IAsyncLifetime
         "--concurrency", "8", "--no-progress", "--log-level", "warning",
     ];
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             clock.Elapsed.ShouldBeLessThan(RunTimeout, "timed out waiting for the crawl");
             await Task.Delay(5);

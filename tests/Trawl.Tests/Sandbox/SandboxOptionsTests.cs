@@ -14,6 +14,9 @@ public sealed class SandboxOptionsTests
         options.PageSize.ShouldBe(4096);
         options.QuotePages.ShouldBe(10);
         options.QuotesPerPage.ShouldBe(10);
+        options.BigPages.ShouldBe(0);
+        options.BigPageMinSize.ShouldBe(1 << 20);
+        options.BigPageMaxSize.ShouldBe(10 << 20);
         options.Host.ShouldBe("127.0.0.1");
         options.Port.ShouldBe(0);
         options.Seed.ShouldBe(1);
@@ -28,6 +31,10 @@ public sealed class SandboxOptionsTests
         { o => o.LinksPerPage = 0, nameof(SandboxOptions.LinksPerPage) },
         { o => o.PageSize = -1, nameof(SandboxOptions.PageSize) },
         { o => o.QuotePages = -1, nameof(SandboxOptions.QuotePages) },
+        { o => o.BigPages = o.Pages + 1, nameof(SandboxOptions.BigPages) },
+        { o => o.BigPages = -1, nameof(SandboxOptions.BigPages) },
+        { o => o.BigPageMaxSize = (16 << 20) + 1, nameof(SandboxOptions.BigPageMaxSize) },
+        { o => o.BigPageMinSize = (10 << 20) + 1, nameof(SandboxOptions.BigPageMinSize) },
         { o => o.QuotesPerPage = 0, nameof(SandboxOptions.QuotesPerPage) },
         { o => o.Host = "not a host", nameof(SandboxOptions.Host) },
         { o => o.Port = 70_000, nameof(SandboxOptions.Port) },

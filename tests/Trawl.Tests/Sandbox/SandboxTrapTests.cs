@@ -112,6 +112,8 @@ public sealed class SandboxTrapTests(SandboxFixture sandbox) : IClassFixture<San
         using var client = SandboxFixture.NewClient(followRedirects: false);
 
         var pending = client.GetAsync(new Uri(server.BaseUrl, "/trap/hang"), HttpCompletionOption.ResponseHeadersRead);
+        // Stopped once the request hangs there: stopped before, the connection is refused rather than dropped.
+        await Waiting.UntilAsync(() => server.TotalRequests > 0, Waiting.Generous, "the hanging request");
         await server.DisposeAsync();
 
         await Should.ThrowAsync<HttpRequestException>(pending);

@@ -109,7 +109,7 @@ public sealed class StreamingFieldTests
         var parsed = TestResponses.Html(QuotesPage.Html);
         for (var i = 0; i < plan.Fields.Count; i++)
         {
-            values[i].ShouldBe(parsed.Css(plan.Fields[i].Query).Get());
+            values[i].ShouldBe(parsed.Css((CssQuery)plan.Fields[i].Query).Get());
         }
 
         values[1].ShouldBe("Albert Einstein");
@@ -233,7 +233,7 @@ public sealed class StreamingFieldTests
         return answered.All(streamed => streamed);
     }
 
-    private static readonly string[] RealWorldPages =
+    internal static readonly string[] RealWorldPages =
     [
         QuotesPage.Html,
         """
@@ -275,7 +275,7 @@ public sealed class StreamingFieldTests
         "<dl><dt>Term<dd>Definition<dt>Term 2<dd>Definition 2</dl><h1>a<h2>b</h2>",
     ];
 
-    private static readonly string[] MalformedPages =
+    internal static readonly string[] MalformedPages =
     [
         "<ul><li>one<li>two<li>three</ul><p>para one<p>para two",
         "<a href=/next/page class=btn disabled data-x=>go</a>",

@@ -22,7 +22,7 @@ public sealed class DeclarativeSpider : Spider
     private readonly string[] _startUrls;
     private readonly KeyValuePair<string, string>[] _fields;
     private readonly FieldPlan _fieldPlan;
-    private readonly CssQuery _followQuery;
+    private readonly INodeQuery _followQuery;
     private readonly RenderMode? _render;
     private readonly string? _renderWaitFor;
 
@@ -40,7 +40,7 @@ public sealed class DeclarativeSpider : Spider
         _startHosts = new HashSet<string>(_startUrls.Select(url => new Uri(url).IdnHost), StringComparer.OrdinalIgnoreCase);
         _allow = [.. definition.Allow.Select(pattern => Compile(pattern, "allow"))];
         _deny = [.. definition.Deny.Select(pattern => Compile(pattern, "deny"))];
-        _followQuery = CssQuery.Parse(ValidateSelector(definition.Follow, "follow"));
+        _followQuery = FieldSelectors.Parse(ValidateSelector(definition.Follow, "follow"));
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
         _render = definition.Render is null ? null : ParseRenderMode(definition.Render)
@@ -255,7 +255,7 @@ public sealed class DeclarativeSpider : Spider
 
         try
         {
-            CssQuery.Validate(selector);
+            FieldSelectors.Parse(selector);
             return selector;
         }
         catch (SelectorSyntaxException ex)

@@ -37,11 +37,14 @@ public sealed class DeclarativeSpiderDefinition
     [JsonConverter(typeof(StringOrArrayConverter))]
     public List<string> Deny { get; set; } = [];
 
-    /// <summary>The CSS selector of the links to follow.</summary>
+    /// <summary>The selector of the links to follow: CSS, or XPath when it starts with <c>/</c>, <c>./</c> or <c>(</c>.</summary>
     /// <value>The default is <c>a[href]</c>.</value>
     public string Follow { get; set; } = "a[href]";
 
-    /// <summary>Fields of each item: name to selector (CSS with <c>::text</c> or <c>::attr(name)</c>).</summary>
+    /// <summary>
+    /// Fields of each item: name to selector, CSS with <c>::text</c> or <c>::attr(name)</c>, or XPath 1.0 when it starts
+    /// with <c>/</c>, <c>./</c> or <c>(</c> (<c>//h1/text()</c>, <c>//time/@datetime</c>).
+    /// </summary>
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
