@@ -98,4 +98,27 @@ public sealed class RenderModeTests(SharedBrowser browser) : IClassFixture<Share
         result.Stats.FetchedPlain.ShouldBe(plain.Count + 1 + options.Render.AutoLearnAfter);
         Enumerable.Range(0, site.AppPages).Sum(i => server.FetchCount($"/app/item/{i}")).ShouldBe(site.AppPages + options.Render.AutoLearnAfter);
     }
+
+    [Fact]
+    public async Task APagesOwnRequests_ThatTheScopeRefuses_AreNeverSent()
+    {
+        var site = BrowserSupport.MixedSite();
+        await using var server = await SandboxServer.StartAsync(site);
+
+        // The crawl's scope (CrawlOptions.AllowedDomains reaches the renderer as AllowUrl) refuses the section's JSON API.
+        var result = await browser.Renderer.RenderAsync(
+            new RenderRequest
+            {
+                Request = new Trawl.Http.Request(new Uri(server.BaseUrl, "/app/item/0")),
+                UserAgent = "test",
+                Timeout = TimeSpan.FromMinutes(1),
+                AllowUrl = static url => !url.AbsolutePath.StartsWith("/app/api/", StringComparison.Ordinal),
+            },
+            CancellationToken.None);
+
+        result.Error.ShouldBe(Trawl.Downloader.DownloadError.None, result.Message);
+        server.FetchCount("/app/app.js").ShouldBe(1, "what the scope allows is loaded");
+        server.FetchCount("/app/api/item/0.json").ShouldBe(0, "what it refuses never reaches the server");
+        result.Response!.Css("h1::text").Get().ShouldBeNull("the script had nothing to build the page from");
+    }
 }
