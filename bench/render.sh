@@ -76,10 +76,7 @@ run_sampled() {
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }' >"$dir/wall.txt"
 }
 
-results="$ROOT/bench/results"
-mkdir -p "$results"
-csv="$results/render-$(date +%Y%m%d-%H%M%S).csv"
-echo "mode,round,items,wall_s,pages_per_s,plain,rendered,peak_rss_kib,peak_pss_kib,pressure_before" >"$csv"
+csv=$(results_csv render "mode,round,items,wall_s,pages_per_s,plain,rendered,peak_rss_kib,peak_pss_kib,pressure_before")
 
 read -r -a modes <<<"$MODES"
 base="http://127.0.0.1:$PORT"
