@@ -14,4 +14,10 @@ public static class ExitCodes
 
     /// <summary>The crawl was paused or interrupted (Ctrl+C, SIGTERM); run the same command to resume.</summary>
     public const int Paused = 3;
+
+    /// <summary>
+    /// The crawl ran to its end with nothing crawled because its start requests failed (a host that refuses connections,
+    /// a name that does not resolve, an error status): see <c>CrawlResult.EveryStartRequestFailed</c>.
+    /// </summary>
+    public const int StartFailed = 4;
 }

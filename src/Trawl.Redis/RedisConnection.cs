@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using Trawl.Logging;
 
 namespace Trawl.Redis;
 
@@ -147,7 +148,7 @@ internal sealed class RedisConnection : IAsyncDisposable
                 }
 
                 throw new RedisUnavailableException(string.Create(CultureInfo.InvariantCulture,
-                    $"Redis at {Endpoint} was unreachable for {elapsed.TotalSeconds:0.0} s during {operation}: {WithoutDiagnostics(error)}"));
+                    $"Redis at {Endpoint} was unreachable for {Wording.Duration(elapsed)} during {operation}: {WithoutDiagnostics(error)}"));
             }
 
             var delay = Backoff(attempt);

@@ -6,7 +6,7 @@ namespace Trawl.Redis;
 /// another crawl of the same name. The work the crawl held went with it, so a worker stops with this error rather than
 /// find the crawl empty and report it finished. The message names the server without its password.
 /// </summary>
-public sealed class RedisCrawlLostException : Exception
+public sealed class RedisCrawlLostException : Exception, IOperationalError
 {
     /// <summary>Creates the exception.</summary>
     public RedisCrawlLostException()

@@ -6,7 +6,7 @@ namespace Trawl.Redis;
 /// </summary>
 /// <remarks>The message names the endpoint without its password; the cause is kept as text only, never as the
 /// client library's exception, whose message is not under this library's control.</remarks>
-public sealed class RedisUnavailableException : Exception
+public sealed class RedisUnavailableException : Exception, IOperationalError
 {
     /// <summary>Creates the exception.</summary>
     public RedisUnavailableException()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Trawl.Cli.Hosting;
+using Trawl.Logging;
 using Trawl.Redis;
 
 namespace Trawl.Cli.Commands;
@@ -133,8 +134,7 @@ internal static class ClusterStatusView
         : status.Counts.Pending == 0 && status.Counts.InProgress == 0 && status.SeedsWaiting == 0 ? "finished"
         : "running";
 
-    private static string Ago(TimeSpan span) =>
-        span < TimeSpan.FromMinutes(2) ? Invariant($"{Math.Max(0, span.TotalSeconds):0}s") : Invariant($"{span.TotalMinutes:0}m");
+    private static string Ago(TimeSpan span) => Wording.Duration(span < TimeSpan.FromMinutes(2) ? TimeSpan.FromSeconds(Math.Floor(span.TotalSeconds)) : span);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -54,6 +54,8 @@ internal sealed class CrawlSettingsOptions
 
     public Option<int?> MaxDepth { get; } = new("--max-depth") { Description = "Do not follow links deeper than N from a start page.", HelpName = "N" };
 
+    public Option<int?> MaxLinksPerPage { get; } = new("--max-links-per-page") { Description = "Take at most N links from one page; the rest are counted as links_truncated (default 100,000; 0 for no limit).", HelpName = "N" };
+
     public Option<string[]> UserAgent { get; } = new("--user-agent") { Description = "The User-Agent header; repeat it to rotate through several.", HelpName = "TEXT" };
 
     public Option<string?> UserAgentsFile { get; } = new("--user-agents-file") { Description = "Rotate through the user agents in FILE, one per line.", HelpName = "FILE" };
@@ -67,6 +69,8 @@ internal sealed class CrawlSettingsOptions
     public Option<string?> ProxyRotation { get; } = new("--proxy-rotation") { Description = "How rotating proxies are picked: round-robin (default) or random.", HelpName = "ORDER" };
 
     public Option<double?> Timeout { get; } = new("--timeout") { Description = "Seconds one download may take in all (default 30).", HelpName = "SECONDS" };
+
+    public Option<double?> ParseTimeout { get; } = new("--parse-timeout") { Description = "Seconds parsing one page into a document may take before it fails as parse_limit (default 10).", HelpName = "SECONDS" };
 
     public Option<string?> MaxBytesInFlight { get; } = new("--max-bytes-in-flight") { Description = "Most bytes of response bodies downloaded or being parsed at once; a large page waits while they are used (default 16M; 'none' for no limit).", HelpName = "SIZE" };
 
@@ -110,7 +114,7 @@ internal sealed class CrawlSettingsOptions
         {
             Output, Limit, ItemLimit, Concurrency, ConcurrencyPerDomain, Delay, NoRandomizeDelay, DomainDelay, DomainConcurrency, MaxPagesPerDomain,
             AutoThrottle, AutoThrottleStartDelay, AutoThrottleMaxDelay, AutoThrottleTarget, MaxRetryAfter, IgnoreRobots, RobotsUserAgent, AllowDomain, AllowPrivateRedirects,
-            MaxDepth, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, MaxBytesInFlight, Retries, RetryStatus,
+            MaxDepth, MaxLinksPerPage, UserAgent, UserAgentsFile, UserAgentRotation, Proxy, ProxiesFile, ProxyRotation, Timeout, ParseTimeout, MaxBytesInFlight, Retries, RetryStatus,
             JobDir, NoJob, KeepJob, Fresh, RecrawlAfter, CheckpointInterval, Frontier, IdleTimeout, Wait, GlobalRate, GlobalBurst, GlobalConcurrency, Metrics,
             LogLevel, LogFile, NoProgress,
         })
@@ -213,6 +217,11 @@ internal sealed class CrawlSettingsOptions
             options.MaxDepth = depth >= 0 ? depth : throw new CliUsageException("--max-depth must not be negative.");
         }
 
+        if (parse.GetValue(MaxLinksPerPage) is { } links)
+        {
+            options.MaxLinksPerPage = links > 0 ? links : links == 0 ? null : throw new CliUsageException($"--max-links-per-page must be a positive number, or 0 for no limit, not {links}.");
+        }
+
         ApplyPoliteness(parse, options);
         ApplyUserAgents(parse, options);
         ApplyProxies(parse, options);
@@ -220,6 +229,11 @@ internal sealed class CrawlSettingsOptions
         if (parse.GetValue(Timeout) is { } timeout)
         {
             options.Downloader.Timeout = Seconds(timeout, "--timeout", allowZero: false);
+        }
+
+        if (parse.GetValue(ParseTimeout) is { } parseTimeout)
+        {
+            options.MaxParseTime = Seconds(parseTimeout, "--parse-timeout", allowZero: false);
         }
 
         if (parse.GetValue(MaxBytesInFlight) is { } budget)

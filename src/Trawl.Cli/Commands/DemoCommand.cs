@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trawl.Cli.Hosting;
+using Trawl.Logging;
 using Trawl.Sandbox;
 using Trawl.Spiders.Declarative;
 
@@ -40,7 +41,7 @@ internal static class DemoCommand
                 Fields = { ["title"] = "title::text", ["heading"] = "h1::text" },
             });
             var exitCode = await CrawlRunner.RunAsync(spider, options, settings.Common(parse) with { Browser = render.ReadBrowser(parse) }, output).ConfigureAwait(false);
-            await output.WriteLineAsync($"The sandbox site answered {server.TotalRequests:N0} requests.").ConfigureAwait(false);
+            await output.WriteLineAsync($"The sandbox site answered {Wording.Count(server.TotalRequests, "request")}.").ConfigureAwait(false);
             return exitCode;
         });
         return command;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Trawl.Jobs;
+using Trawl.Logging;
 
 namespace Trawl.Cli.Commands;
 
@@ -67,7 +68,7 @@ internal static class JobCommands
             var path = parse.GetValue(directory)!;
             var moved = await JobDirectory.RetryFailedAsync(path, cancellationToken).ConfigureAwait(false)
                 ?? throw new CliUsageException($"There is no job in '{path}'.");
-            await output.WriteLineAsync($"{moved:N0} failed requests are pending again; run the crawl's command to fetch them.").ConfigureAwait(false);
+            await output.WriteLineAsync($"Moved {Wording.Count(moved, "failed request")} back to pending; run the crawl's command to fetch them.").ConfigureAwait(false);
             return ExitCodes.Finished;
         });
         return command;
@@ -89,6 +90,9 @@ internal static class JobCommands
             status.Counts.Failed,
             status.Counts.Skipped,
             status.Counts.Total,
+            status.Queued,
+            status.LeasedAhead,
+            status.InFlight,
         },
         status.Items,
         status.ItemsFailed,
@@ -106,7 +110,7 @@ internal static class JobCommands
         {
             $"Job:       {directory}",
             $"Spider:    {status.Metadata.SpiderName ?? "?"} ({(status.Metadata.IsFinished ? "finished" : "unfinished")})",
-            Invariant($"Requests:  {counts.Total:N0} in all: {counts.Pending:N0} pending, {counts.InProgress:N0} in progress, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
+            Invariant($"Requests:  {counts.Total:N0} in all: {InProgress(status)}, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
             Invariant($"Items:     {status.Items:N0}{(status.ItemsFailed > 0 ? Invariant($", {status.ItemsFailed:N0} failed (not exported)") : string.Empty)}"),
             Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
             Invariant($"Fetched:   {status.FetchedPlain:N0} over plain HTTP, {status.Rendered:N0} rendered in a browser"),
@@ -129,6 +133,12 @@ internal static class JobCommands
             await output.WriteLineAsync(line).ConfigureAwait(false);
         }
     }
+
+    // What is queued includes what the crawl has leased ahead: a durable crawl leases up to 2,048 requests beyond those it
+    // is fetching, and they are no more under way than the pending ones.
+    private static string InProgress(JobStatus status) => status.InFlight is { } inFlight
+        ? Invariant($"{status.Queued:N0} queued ({status.Counts.Pending:N0} pending, {status.LeasedAhead:N0} leased ahead by the crawl), {Math.Min(inFlight, status.Counts.InProgress):N0} in flight")
+        : Invariant($"{status.Counts.Pending:N0} pending, {status.Counts.InProgress:N0} in progress");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

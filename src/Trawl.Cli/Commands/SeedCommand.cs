@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Trawl.Http;
+using Trawl.Logging;
 using Trawl.Redis;
 
 namespace Trawl.Cli.Commands;
@@ -28,7 +29,7 @@ internal static class SeedCommand
             await using var crawl = await target.OpenAsync(parse, mayCreate: true, cancellationToken).ConfigureAwait(false);
             var added = await crawl.SeedAsync(requests, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"Seeded {requests.Count:N0} requests into crawl '{crawl.Keys.SpiderName}' on {crawl.Endpoint}: {added:N0} new, {requests.Count - added:N0} already seen.")).ConfigureAwait(false);
+                $"Seeded {Wording.Count(requests.Count, "request")} into crawl '{crawl.Keys.SpiderName}' on {crawl.Endpoint}: {added:N0} new, {requests.Count - added:N0} already seen.")).ConfigureAwait(false);
             return ExitCodes.Finished;
         });
         return command;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Trawl.Cli.Hosting;
 
 /// <summary>
-/// The logger of the CLI's own providers (<see cref="FileLoggerProvider"/>, <see cref="DisplayLoggerProvider"/>): hands
+/// The logger of the CLI's own providers (<see cref="DisplayLoggerProvider"/>): hands
 /// each message of its category, formatted, to its provider's <paramref name="write"/>. Levels are filtered by the factory.
 /// </summary>
 internal sealed class CallbackLogger(string category, Action<string, LogLevel, string, Exception?> write) : ILogger

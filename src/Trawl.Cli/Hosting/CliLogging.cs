@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Trawl.Logging;
 
 namespace Trawl.Cli.Hosting;
 

@@ -4,6 +4,7 @@ using Trawl.Cli.Commands;
 using Trawl.Crawling;
 using Trawl.Engine;
 using Trawl.Items;
+using Trawl.Logging;
 using Trawl.Redis;
 using Trawl.Rendering;
 using Trawl.Spiders;
@@ -51,7 +52,10 @@ internal static class CrawlRunner
             : await ProgressDisplay.RunLiveAsync(console, $"trawl: {spider.Name}", display!, Crawl).ConfigureAwait(false);
 
         WriteSummary(output, spider, options, clustered: redis is not null, result);
-        return result.Error is not null ? ExitCodes.Error : result.Paused ? ExitCodes.Paused : ExitCodes.Finished;
+        return result.Error is not null ? ExitCodes.Error
+            : result.Paused ? ExitCodes.Paused
+            : result.EveryStartRequestFailed ? ExitCodes.StartFailed
+            : ExitCodes.Finished;
     }
 
     // A crawl that renders starts its browser before it crawls, so a browser that cannot start is one clear error, not a
@@ -173,6 +177,10 @@ internal static class CrawlRunner
         if (result.Error is not null)
         {
             output.WriteLine($"Stopped by an error: {result.Error}");
+        }
+        else if (result.EveryStartRequestFailed)
+        {
+            output.WriteLine(Wording.Count(stats.StartRequestsFailed, "start request") + " failed, and none was fetched: nothing was crawled (the log says why).");
         }
 
         if (result.Failure is ItemExportException { Problem: ItemExportProblem.Changed })

@@ -81,6 +81,15 @@ public sealed class CrawlOptions
     /// <value>The default is <see langword="null"/>.</value>
     public long? ItemLimit { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); }
 
+    /// <summary>
+    /// The most requests taken from one page: those a callback yields past it (after the depth and domain checks) are
+    /// dropped, counted in <c>CrawlStats.FilteredByKind</c> as <c>links_truncated</c>, and logged once per page as a
+    /// warning. It bounds what one hostile or enormous page costs (a 16 MB page can hold a million links).
+    /// <see langword="null"/> for no limit.
+    /// </summary>
+    /// <value>The default is 100,000.</value>
+    public int? MaxLinksPerPage { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = 100_000;
+
     /// <summary>Requests deeper than this are not scheduled. <see langword="null"/> for no limit.</summary>
     /// <value>The default is <see langword="null"/>.</value>
     public int? MaxDepth { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); }
@@ -197,6 +206,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(Limit is null or > 0, nameof(Limit), "must be positive");
         OptionChecks.Require(ItemLimit is null or > 0, nameof(ItemLimit), "must be positive");
         OptionChecks.Require(MaxDepth is null or >= 0, nameof(MaxDepth), "must not be negative");
+        OptionChecks.Require(MaxLinksPerPage is null or > 0, nameof(MaxLinksPerPage), "must be positive");
         OptionChecks.Require(MaxResultItems >= 0, nameof(MaxResultItems), "must not be negative");
         OptionChecks.Require(ItemBufferSize >= 1, nameof(ItemBufferSize), "must be at least 1");
         OptionChecks.Require(CheckpointInterval >= TimeSpan.Zero, nameof(CheckpointInterval), "must not be negative");

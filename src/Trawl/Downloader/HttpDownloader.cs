@@ -300,7 +300,7 @@ internal sealed class HttpDownloader : IDownloader
             var timedOut = !callerCancelled && timeoutSource.IsCancellationRequested;
             var kind = DownloadErrors.Classify(ex, callerCancelled, timedOut);
             var message = timedOut
-                ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {timeout.TotalSeconds:0.###} s."
+                ? $"No complete response from {UrlRedaction.UrlForLog(url)} within {Wording.Duration(timeout)}."
                 : DownloadErrors.Describe(kind, url, ex);
             if (usedProxy is not null)
             {
@@ -523,7 +523,7 @@ internal sealed class HttpDownloader : IDownloader
         if (chain.Count > _maxRedirects)
         {
             return Fail(request, from, DownloadError.Redirects, exception: null,
-                $"More than {_maxRedirects} redirects from {UrlRedaction.UrlForLog(request.Url)}.");
+                $"More than {Wording.Count(_maxRedirects, "redirect")} from {UrlRedaction.UrlForLog(request.Url)}.");
         }
 
         if (RedirectFilter is { } filter)

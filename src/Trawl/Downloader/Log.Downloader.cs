@@ -6,7 +6,7 @@ namespace Trawl;
 // Every URL passed here has gone through Logging.UrlRedaction.UrlForLog first.
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Trace, Message = "Fetched {Method} {Url}: {Status}, {Bytes} bytes, {Redirects} redirects")]
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Trace, Message = "Fetched {Method} {Url}: {Status}, body {Bytes} B, redirects: {Redirects}")]
     public static partial void Downloaded(ILogger logger, string method, string url, int status, int bytes, int redirects);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Download of {Method} {Url} failed ({Kind}): {Reason}")]

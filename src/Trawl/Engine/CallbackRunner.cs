@@ -14,19 +14,28 @@ namespace Trawl.Engine;
 /// Runs the spider's callback on a response and gathers what it yields: requests to schedule (one level deeper,
 /// dropped past the depth limit, outside the allowed domains, or already in the job; their meta checked) and items
 /// (serialized to JSON objects). It is the boundary around the spider's code: a callback that throws, or yields what
-/// cannot be stored, fails its request as <c>callback</c> (or <c>unknown_callback</c>), and nothing it yielded is kept.
+/// cannot be stored, fails its request as <c>callback</c> (or <c>unknown_callback</c>), and nothing it yielded is kept
+/// (but for the batches of a page with thousands of links, below).
 /// </summary>
 /// <remarks>
+/// <para>A page gives at most <see cref="Crawling.CrawlOptions.MaxLinksPerPage"/> requests; those it yields past that are
+/// dropped and counted as <c>links_truncated</c>. Its requests go to the frontier in batches of
+/// <see cref="ScheduleBatch"/> while the callback runs, rather than all with its completion, so a page with a hundred
+/// thousand links never holds them all: the frontier drops duplicates, so a batch scheduled by an attempt that does not
+/// complete (a crash, a callback that throws later) costs nothing when the page is parsed again.</para>
+/// <para>
 /// Parsing the response's HTML (on the callback's first selector) gets a budget: a page that takes longer than
 /// <see cref="Crawling.CrawlOptions.MaxParseTime"/> fails as <c>parse_limit</c>, and a parse still running
 /// <see cref="CrawlLifetime.ParseGrace"/> after the crawl starts pausing stops, which <see cref="RunAsync"/> reports by
-/// throwing <see cref="ParseInterruptedException"/>.
+/// throwing <see cref="ParseInterruptedException"/>.</para>
 /// </remarks>
 internal sealed class CallbackRunner(
     Spider spider,
     int? maxDepth,
     CrawlScope? scope,
     SqliteFrontier? job,
+    IFrontier frontier,
+    int? maxLinksPerPage,
     RequestOutcomes outcomes,
     StatsCollector stats,
     TimeProvider time,
@@ -34,6 +43,9 @@ internal sealed class CallbackRunner(
     CancellationToken parseStopping,
     ILogger logger)
 {
+    /// <summary>How many discovered requests a page gathers before they are scheduled while its callback goes on.</summary>
+    internal const int ScheduleBatch = 1000;
+
     private static readonly JsonSerializerOptions ItemJson = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -42,6 +54,7 @@ internal sealed class CallbackRunner(
     /// <summary>Parses <paramref name="response"/> to <paramref name="lease"/>'s request: done with what it yielded, or failed.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the run stops at once.</exception>
     /// <exception cref="ParseInterruptedException">The crawl paused while the page was being parsed.</exception>
+    /// <exception cref="SchedulingFailedException">The frontier failed to take a batch of the page's requests: the run cannot go on.</exception>
     public async Task<Completion> RunAsync(Lease lease, Response response, CancellationToken cancellationToken)
     {
         response.ParseBudget = new HtmlParseBudget(time, maxParseTime, parseStopping);
@@ -50,6 +63,8 @@ internal sealed class CallbackRunner(
         var items = new List<byte[]>();
         Uri? offsite = null;
         var offsiteCount = 0;
+        var taken = 0;
+        var truncated = 0;
         try
         {
             var callback = SpiderCallbacks.Resolve(spider, request.Callback);
@@ -74,6 +89,13 @@ internal sealed class CallbackRunner(
                             break;
                         }
 
+                        if (taken == maxLinksPerPage)
+                        {
+                            truncated++;
+                            break;
+                        }
+
+                        taken++;
                         RequestJson.ValidateMeta(next);
                         RequestMeta.Validate(next);
                         if (job?.IsStored(next) == true)
@@ -83,6 +105,12 @@ internal sealed class CallbackRunner(
                         }
 
                         discovered.Add(next);
+                        if (discovered.Count == ScheduleBatch)
+                        {
+                            await ScheduleAsync(discovered, cancellationToken).ConfigureAwait(false);
+                            discovered = [];
+                        }
+
                         break;
                     default:
                         items.Add(SerializeItem(output));
@@ -97,6 +125,10 @@ internal sealed class CallbackRunner(
         catch (OperationCanceledException ex) when (ex.CancellationToken == parseStopping && parseStopping.IsCancellationRequested)
         {
             throw new ParseInterruptedException(ex);
+        }
+        catch (SchedulingFailedException)
+        {
+            throw;
         }
         catch (HtmlParseLimitException ex)
         {
@@ -118,7 +150,26 @@ internal sealed class CallbackRunner(
             }
         }
 
+        if (truncated > 0)
+        {
+            stats.Filtered("links_truncated", truncated);
+            Log.LinksTruncated(logger, UrlRedaction.UrlForLog(request.Url), maxLinksPerPage!.Value, truncated);
+        }
+
         return Completion.Done(lease, response.Status, discovered, items);
+    }
+
+    // A failure here is the frontier's, not the spider's: it stops the run (as a failed commit does), not the request.
+    private async ValueTask ScheduleAsync(List<Request> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await frontier.AddAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw new SchedulingFailedException(ex);
+        }
     }
 
     /// <summary>An item as the crawl stores and exports it: a JSON object.</summary>
@@ -137,3 +188,6 @@ internal sealed class CallbackRunner(
 
 /// <summary>The crawl paused while a page was being parsed: the parse stopped, and its request is not done.</summary>
 internal sealed class ParseInterruptedException(Exception inner) : Exception("The crawl paused while the page was being parsed.", inner);
+
+/// <summary>The frontier failed to take a batch of a page's requests; <see cref="Exception.InnerException"/> says why.</summary>
+internal sealed class SchedulingFailedException(Exception inner) : Exception(inner.Message, inner);

@@ -33,7 +33,7 @@ internal sealed class CompletionCommitter(
     public async ValueTask CommitAsync(List<Completion> batch)
     {
         var result = job is not null
-            ? await job.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false)
+            ? await job.CompleteAsync(batch, stats.InFlight, CancellationToken.None).ConfigureAwait(false)
             : await frontier.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
         if (heartbeat is not null)
         {

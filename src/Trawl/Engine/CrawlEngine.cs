@@ -1,13 +1,13 @@
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Trawl.Crawling;
 using Trawl.Downloader;
 using Trawl.Frontier;
 using Trawl.Http;
 using Trawl.Items;
 using Trawl.Jobs;
+using Trawl.Logging;
 using Trawl.Politeness;
 using Trawl.Rendering;
 using Trawl.Spiders;
@@ -41,6 +41,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly CrawlOptions _options;
     private readonly Crawler _crawler;
     private readonly ILogger _logger;
+    private readonly ILoggerFactory? _ownedLogging;
     private readonly TimeProvider _time;
     private readonly IFrontier _frontier;
     private readonly bool _ownsFrontier;
@@ -72,6 +73,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly HashSet<Task> _running = [];
     private readonly Predicate<Task> _reapFinished;
     private readonly List<Lease> _readmit = [];
+    private readonly List<(Lease Lease, RobotsVerdict Verdict)> _unreachable = [];
     private readonly HashSet<string> _limitLogged = new(StringComparer.Ordinal);
     private bool _jobClosed;
     private bool _frontierPaused;
@@ -87,6 +89,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _crawler = crawler;
         _time = crawler.TimeProvider;
         _logger = setup.Logger;
+        _ownedLogging = setup.OwnedLogging;
         _frontier = setup.Frontier;
         _pausable = setup.Frontier as IPausableFrontier;
         _leaseFailures = setup.Frontier as IReportsLeaseFailures;
@@ -110,21 +113,39 @@ internal sealed class CrawlEngine : IAsyncDisposable
             : null;
         _middleware = new MiddlewareChain(crawler.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
-        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _logger);
+        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _frontier, options.MaxLinksPerPage, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _logger);
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
         _commits = new CommitLoop(_committer.CommitAsync, _durable ? options.CheckpointInterval : TimeSpan.Zero, _time, _lifetime.Pausing, _lifetime.Aborting, _lifetime.StopForError);
         _domainFigures = crawler.Progress is null ? null : new DomainFigures(options.ProgressInterval);
         var timeLeft = new TimeLeftEstimate(options.Limit, ownFrontier: _job is not null || _ownsFrontier);
-        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger, _domainFigures, timeLeft);
+        _progress = new ProgressReporter(crawler.Progress, options.ProgressInterval, _time, _frontier, () => _scheduler.Buffered + Parked, _stats, Snapshot, () => _lifetime.IsPausing || LimitReached, _logger, _domainFigures, timeLeft);
         _reapFinished = ReapFinished;
     }
 
     public static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken)
     {
+        var spider = crawler.Spider;
+
+        // Without a logger factory the run still says what went wrong, and how it ended (warnings and the summary on
+        // standard error, the spider's log file if it names one); a host that wants silence passes NullLoggerFactory.
+        var ownedLogging = crawler.LoggerFactory is null ? DefaultLogging.Create(spider.LogLevel, spider.LogFile, Console.Error, crawler.TimeProvider, Log.CrawlFinishedId) : null;
+        try
+        {
+            var logger = (crawler.LoggerFactory ?? ownedLogging!).CreateLogger("Trawl.Crawl." + spider.Name);
+            return await CreateAsync(crawler, pauseToken, logger, ownedLogging).ConfigureAwait(false);
+        }
+        catch
+        {
+            ownedLogging?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken, ILogger logger, ILoggerFactory? ownedLogging)
+    {
         var (spider, options) = (crawler.Spider, crawler.Options);
-        var logger = crawler.LoggerFactory?.CreateLogger("Trawl.Crawl." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
         var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
         var scope = CrawlScope.From(options.AllowedDomains);
@@ -164,7 +185,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
             }
 
-            var setup = new CrawlSetup(logger, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
+            var setup = new CrawlSetup(logger, ownedLogging, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
             return new CrawlEngine(crawler, setup);
         }
         catch
@@ -234,6 +255,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         }
 
         _lifetime.Dispose();
+        _ownedLogging?.Dispose();
     }
 
     // ---- Starting ------------------------------------------------------------------------------------------------------
@@ -449,13 +471,24 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _domainFigures?.Take(_scheduler, now);
         if (_robots is not null)
         {
-            _robots.CollectFetched(_scheduler, _readmit);
+            _robots.CollectFetched(_scheduler, _readmit, _unreachable);
             foreach (var lease in _readmit)
             {
                 await AdmitAsync(lease, now).ConfigureAwait(false);
             }
 
+            foreach (var (lease, verdict) in _unreachable)
+            {
+                // Nothing answered for robots.txt, so the request fails as its own download would: fast, and retried
+                // like any network error, not held back as if the server had asked for a pause.
+                _stats.Error(verdict.ErrorKind!);
+                await WriteFromDispatchAsync(_options.Retry.RetryNetworkErrors
+                    ? _outcomes.RetryOrFail(lease, verdict.ErrorKind!, verdict.Reason!, null)
+                    : _outcomes.Fail(lease, verdict.ErrorKind!, verdict.Reason!, null)).ConfigureAwait(false);
+            }
+
             _readmit.Clear();
+            _unreachable.Clear();
         }
 
         if (_running.Count > 64)
@@ -569,7 +602,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             Log.DomainLimitReached(_logger, domain, _scheduler.MaxPagesOf(domain) ?? 0);
         }
 
-        return WriteFromDispatchAsync(_outcomes.Skip(lease, "domain_limit", $"{domain} reached its limit of {_scheduler.MaxPagesOf(domain)} pages."));
+        return WriteFromDispatchAsync(_outcomes.Skip(lease, "domain_limit", $"{domain} reached its limit of {Wording.Count(_scheduler.MaxPagesOf(domain) ?? 0, "page")}."));
     }
 
     // A completion decided by the dispatch loop itself (a skip, a retry) goes the same way as a download's.
@@ -641,6 +674,12 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 await ReleaseInterruptedAsync(lease).ConfigureAwait(false);
                 return;
             }
+            catch (SchedulingFailedException ex)
+            {
+                // The frontier failed: the run stops, and the lease stays in progress for the frontier to recover.
+                _lifetime.StopForError(ex.InnerException!);
+                return;
+            }
             catch (Exception ex) when (!(ex is OperationCanceledException && _lifetime.IsAborting))
             {
                 completion = _outcomes.Fault(lease, FailureKinds.InternalError, "Handling the request", ex, attempt.Status > 0 ? attempt.Status : null);
@@ -663,7 +702,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             // The response is done with: its body's bytes go back to the budget.
             attempt.Bytes?.Dispose();
             await ReleasePermitAsync(attempt).ConfigureAwait(false);
-            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status, attempt.Failed);
+            _domainEvents.Finished(attempt.Domain, attempt.Latency, attempt.Status, attempt.Failed, neverStarted: attempt.Delay > TimeSpan.Zero && !attempt.Started);
             Interlocked.Decrement(ref _inFlight);
             _lifetime.Wake();
         }
@@ -687,6 +726,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _stats.Request();
         var startedAt = _time.GetTimestamp();
         _domainEvents.Started(attempt.Domain, _time.GetUtcNow(), attempt.Delay);
+        attempt.Started = true;
+        if (attempt.Delay > TimeSpan.Zero)
+        {
+            // The domain waits for this start before taking its next request.
+            _lifetime.Wake();
+        }
+
         var result = await _fetcher.DownloadAsync(request, attempt.Bytes, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
@@ -871,6 +917,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             JobDirectory = jobDirectory,
             Error = _lifetime.Fatal?.Message,
             Failure = _lifetime.Fatal,
+            EveryStartRequestFailed = !paused && stats.StartRequestsFailed > 0 && counts.Done == 0,
         };
     }
 
@@ -925,7 +972,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     };
 
     // Downloader: plain HTTP, for robots.txt; Fetcher: the pages, plain or rendered (it disposes the downloader).
-    private sealed record CrawlSetup(ILogger Logger, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, PageFetcher Fetcher, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
+    private sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, PageFetcher Fetcher, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
 
     /// <summary>What one download reports about itself, filled in as it goes.</summary>
     private sealed class Attempt(string domain, TimeSpan delay)
@@ -940,6 +987,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         /// <summary>Whether it ended in an error (retried or failed), for its domain's figures.</summary>
         public bool Failed { get; set; }
+
+        /// <summary>Whether its download began (and its domain was told).</summary>
+        public bool Started { get; set; }
 
         /// <summary>Whether it holds a domain gate's permit, not yet given back.</summary>
         public bool HoldsPermit { get; set; }

@@ -82,8 +82,8 @@ internal sealed class CrawlLifetime : IDisposable
             return;
         }
 
-        // The message says it all for storage errors; anything else is a bug worth its stack trace.
-        Log.Fatal(_logger, IsStorageError(ex) ? null : ex, ex.Message);
+        // An operational error's message says it all (a full disk, a lost Redis); anything else is a bug worth its stack trace.
+        Log.Fatal(_logger, ex is IOperationalError ? null : ex, ex.Message);
         _pause.Cancel();
     }
 

@@ -8,7 +8,10 @@ public sealed class CrawlProgress
     /// <summary>The counters so far.</summary>
     public required CrawlStats Stats { get; init; }
 
-    /// <summary>Requests waiting in the frontier.</summary>
+    /// <summary>
+    /// Requests waiting to be fetched: pending in the frontier, and those this crawl has leased ahead but not started (a
+    /// durable job leases up to 2,048 ahead, which the frontier counts as in progress).
+    /// </summary>
     public required long Queued { get; init; }
 
     /// <summary>Requests being downloaded or parsed now.</summary>

@@ -21,6 +21,13 @@ public sealed class CrawlResult
     /// <summary>The exception behind <see cref="Error"/>, for a caller that acts on its kind, or <see langword="null"/>.</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>
+    /// Whether the run went to its end with nothing crawled because its start requests failed: a start request failed
+    /// (a dead host, a name that does not resolve, an error status) and no page of the crawl is done, in this run or an
+    /// earlier one of its job or shared crawl. The command line exits with its own code for it.
+    /// </summary>
+    public bool EveryStartRequestFailed { get; init; }
+
     /// <summary>Whether a page or item limit ended the run.</summary>
     public bool LimitReached { get; init; }
 

@@ -62,8 +62,9 @@ public sealed class CrawlStats
     public IReadOnlyDictionary<string, long> SkippedByKind { get; init; } = new Dictionary<string, long>();
 
     /// <summary>
-    /// Discovered requests dropped before they were scheduled, by kind: <c>offsite</c> (outside the allowed domains) or
-    /// <c>max_depth</c> (deeper than the depth limit). They are not recorded in the frontier.
+    /// Discovered requests dropped before they were scheduled, by kind: <c>offsite</c> (outside the allowed domains),
+    /// <c>max_depth</c> (deeper than the depth limit) or <c>links_truncated</c> (past the limit of requests taken from one
+    /// page, <c>CrawlOptions.MaxLinksPerPage</c>). They are not recorded in the frontier.
     /// </summary>
     public IReadOnlyDictionary<string, long> FilteredByKind { get; init; } = new Dictionary<string, long>();
 
@@ -75,6 +76,9 @@ public sealed class CrawlStats
 
     /// <summary>Pages rendered in a browser (attempts, retries included); 0 when the crawl renders nothing.</summary>
     public long Rendered { get; init; }
+
+    /// <summary>Start requests (depth 0: a spider's start requests, a shared crawl's seeds) that failed for good in this run.</summary>
+    public long StartRequestsFailed { get; init; }
 
     /// <summary>robots.txt files fetched. They are not pages: not in <see cref="Requests"/> or <see cref="Pages"/>.</summary>
     public long RobotsTxtFetches { get; init; }

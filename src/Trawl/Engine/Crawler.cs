@@ -68,6 +68,7 @@ public sealed class Crawler
     /// </param>
     /// <exception cref="JobDirectoryException">The job directory cannot be used (corrupt, newer, locked, full...).</exception>
     /// <exception cref="ItemExportException">The output cannot be opened.</exception>
+    /// <exception cref="IOException">Without a logger factory: the spider's <see cref="Spider.LogFile"/> cannot be opened.</exception>
     public async Task<CrawlResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var engine = await CrawlEngine.CreateAsync(this, cancellationToken).ConfigureAwait(false);

@@ -151,7 +151,11 @@ public sealed class CrawlerBuilder
         return this;
     }
 
-    /// <summary>Logs the crawl to <paramref name="loggerFactory"/>; without one, the crawl does not log.</summary>
+    /// <summary>
+    /// Logs the crawl to <paramref name="loggerFactory"/>. Without one, the crawl writes warnings, errors and its closing
+    /// summary to standard error, one line each, and its whole log to the spider's <see cref="Spider.LogFile"/> if it
+    /// names one; give it <c>NullLoggerFactory.Instance</c> for silence.
+    /// </summary>
     public CrawlerBuilder UseLoggerFactory(ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);

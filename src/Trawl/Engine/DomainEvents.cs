@@ -19,9 +19,10 @@ internal sealed class DomainEvents(ILogger logger)
     /// <summary>
     /// A request to <paramref name="domain"/> is over, after <paramref name="latency"/>, with <paramref name="status"/>
     /// (0 for no response); <paramref name="failed"/> when it ended in an error (retried or failed).
+    /// <paramref name="neverStarted"/>: it had a gap after it but ended before its download began.
     /// </summary>
-    public void Finished(string domain, TimeSpan latency, int status, bool failed = false) =>
-        _queue.Enqueue(new DomainEvent(DomainEventKind.Finished, domain, default, latency, status, failed));
+    public void Finished(string domain, TimeSpan latency, int status, bool failed = false, bool neverStarted = false) =>
+        _queue.Enqueue(new DomainEvent(DomainEventKind.Finished, domain, default, latency, status, failed, neverStarted));
 
     /// <summary>A <paramref name="status"/> response with Retry-After pauses <paramref name="domain"/> until <paramref name="until"/>, for <paramref name="wait"/>.</summary>
     public void Paused(string domain, DateTimeOffset until, TimeSpan wait, int status) =>
@@ -50,7 +51,7 @@ internal sealed class DomainEvents(ILogger logger)
                         Log.AutoThrottleDelay(logger, e.Domain, change.Old, change.New, e.Span, e.Status);
                     }
 
-                    scheduler.Finished(e.Domain, now, e.Failed);
+                    scheduler.Finished(e.Domain, now, e.Failed, e.NeverStarted);
                     break;
             }
         }
@@ -65,8 +66,8 @@ internal sealed class DomainEvents(ILogger logger)
 
     /// <summary>
     /// Started: <c>At</c> the download began, <c>Span</c> the gap before the next. Finished: <c>Span</c> the latency,
-    /// <c>Status</c> the response's (0 for none), <c>Failed</c> whether it ended in an error. Paused: <c>At</c> the end of
-    /// a Retry-After pause, <c>Span</c> its length.
+    /// <c>Status</c> the response's (0 for none), <c>Failed</c> whether it ended in an error, <c>NeverStarted</c> whether
+    /// it ended before its download began. Paused: <c>At</c> the end of a Retry-After pause, <c>Span</c> its length.
     /// </summary>
-    private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status, bool Failed);
+    private readonly record struct DomainEvent(DomainEventKind Kind, string Domain, DateTimeOffset At, TimeSpan Span, int Status, bool Failed = false, bool NeverStarted = false);
 }

@@ -14,7 +14,11 @@ namespace Trawl.Engine;
 /// <remarks>
 /// The delay is measured between the starts of two requests to a domain. It is set when a request is taken and pushed
 /// later by <see cref="Started"/> when the download actually begins, so a request that was slow to get going (a busy
-/// thread pool, slow middleware) does not shorten the gap after it.
+/// thread pool, slow middleware) does not shorten the gap after it. Until that start is known, no other request of the
+/// domain is taken (when the domain has a delay): with several requests to a domain allowed at once, the next one would
+/// otherwise go as soon as the delay from the take had passed, and could start less than the delay after a slow one, or
+/// before it. A request that ends without starting (skipped by middleware, say) lets the next go too
+/// (<see cref="Finished"/>).
 /// </remarks>
 internal sealed class DomainScheduler
 {
@@ -87,7 +91,7 @@ internal sealed class DomainScheduler
                 return Peeked(node, TakeKind.OverLimit, out lease);
             }
 
-            if (slot.Active < slot.Concurrency)
+            if (slot.Active < slot.Concurrency && slot.AwaitingStart == 0)
             {
                 if (slot.NextStart <= now)
                 {
@@ -131,17 +135,24 @@ internal sealed class DomainScheduler
         if (delay > TimeSpan.Zero)
         {
             slot.NextStart = now + delay;
+
+            // The gap counts from the download's start, which Started reports; the domain waits for it.
+            slot.AwaitingStart++;
         }
 
         return delay;
     }
 
-    /// <summary>A download of the domain began at <paramref name="at"/>: the next may start no sooner than <paramref name="delay"/> later.</summary>
+    /// <summary>
+    /// A download of the domain, taken with a gap of <paramref name="delay"/> after it, began at <paramref name="at"/>:
+    /// the next may start no sooner than <paramref name="delay"/> later.
+    /// </summary>
     public void Started(string domain, DateTimeOffset at, TimeSpan delay)
     {
-        if (delay > TimeSpan.Zero && _domains.TryGetValue(domain, out var slot) && at + delay > slot.NextStart)
+        if (delay > TimeSpan.Zero && _domains.TryGetValue(domain, out var slot))
         {
-            slot.NextStart = at + delay;
+            slot.AwaitingStart = Math.Max(0, slot.AwaitingStart - 1);
+            PushNextStart(slot, at + delay);
         }
     }
 
@@ -152,11 +163,15 @@ internal sealed class DomainScheduler
     public void StartedOutside(string domain, DateTimeOffset at)
     {
         var slot = SlotOf(domain);
-        Started(domain, at, GapAfter(slot, request: null));
+        PushNextStart(slot, at + GapAfter(slot, request: null));
     }
 
-    /// <summary>Marks a started request of a domain as finished, freeing its slot; <paramref name="failed"/> when it ended in an error.</summary>
-    public void Finished(string domain, DateTimeOffset now, bool failed = false)
+    /// <summary>
+    /// Marks a taken request of a domain as finished, freeing its slot; <paramref name="failed"/> when it ended in an
+    /// error. <paramref name="neverStarted"/>: it was taken with a gap after it but ended before its download began
+    /// (<see cref="Started"/> was not called), so the domain no longer waits for its start.
+    /// </summary>
+    public void Finished(string domain, DateTimeOffset now, bool failed = false, bool neverStarted = false)
     {
         if (_domains.TryGetValue(domain, out var slot))
         {
@@ -165,6 +180,11 @@ internal sealed class DomainScheduler
             if (failed)
             {
                 slot.Errors++;
+            }
+
+            if (neverStarted)
+            {
+                slot.AwaitingStart = Math.Max(0, slot.AwaitingStart - 1);
             }
         }
 
@@ -287,6 +307,14 @@ internal sealed class DomainScheduler
         return all;
     }
 
+    private static void PushNextStart(DomainSlot slot, DateTimeOffset next)
+    {
+        if (next > slot.NextStart)
+        {
+            slot.NextStart = next;
+        }
+    }
+
     private TakeKind Peeked(LinkedListNode<DomainSlot> node, TakeKind kind, out Lease lease)
     {
         _peeked = node;
@@ -389,6 +417,9 @@ internal sealed class DomainScheduler
         public Queue<Lease> Queue { get; } = new();
 
         public int Active { get; set; }
+
+        /// <summary>Requests taken with a gap after them whose download has not reported its start yet.</summary>
+        public int AwaitingStart { get; set; }
 
         public int Concurrency { get; init; }
 

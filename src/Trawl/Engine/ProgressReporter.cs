@@ -5,8 +5,9 @@ namespace Trawl.Engine;
 
 /// <summary>
 /// Tells the progress handler (<see cref="CrawlerBuilder.ReportProgress"/>) about the crawl every <see cref="Crawling.CrawlOptions.ProgressInterval"/>, and once
-/// at the end: the counters, the frontier's pending count, the requests in flight, the recent rates, the busiest domains
-/// (<see cref="DomainFigures"/>) and the time left when it is bounded (<see cref="TimeLeftEstimate"/>). The frontier's
+/// at the end: the counters, the requests queued (the frontier's pending ones, and those this crawl has leased ahead and
+/// not started), the requests in flight, the recent rates, the busiest domains (<see cref="DomainFigures"/>) and the
+/// time left when it is bounded (<see cref="TimeLeftEstimate"/>). The frontier's
 /// counts it takes are also what the frontier gauges report (<see cref="StatsCollector.Frontier"/>), so metrics cost no
 /// frontier query of their own.
 /// </summary>
@@ -20,6 +21,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly IFrontier _frontier;
+    private readonly Func<int> _heldAhead;
     private readonly StatsCollector _stats;
     private readonly Func<CrawlStats> _snapshot;
     private readonly Func<bool> _stopping;
@@ -33,6 +35,10 @@ internal sealed class ProgressReporter : IAsyncDisposable
     /// <param name="interval">How often.</param>
     /// <param name="time">The crawl's clock.</param>
     /// <param name="frontier">Counted for the pending requests.</param>
+    /// <param name="heldAhead">
+    /// Reads how many leased requests the crawl holds and has not started (leased ahead, or waiting for their robots.txt):
+    /// queued as much as the pending ones, though the frontier counts them in progress.
+    /// </param>
     /// <param name="stats">The run's counters: requests in flight, and where the frontier counts are kept.</param>
     /// <param name="snapshot">Takes the counters' snapshot.</param>
     /// <param name="stopping">Whether the run is stopping (pausing, or at a limit).</param>
@@ -44,6 +50,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
         TimeSpan interval,
         TimeProvider time,
         IFrontier frontier,
+        Func<int> heldAhead,
         StatsCollector stats,
         Func<CrawlStats> snapshot,
         Func<bool> stopping,
@@ -55,6 +62,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
         _interval = interval;
         _time = time;
         _frontier = frontier;
+        _heldAhead = heldAhead;
         _stats = stats;
         _snapshot = snapshot;
         _stopping = stopping;
@@ -117,7 +125,7 @@ internal sealed class ProgressReporter : IAsyncDisposable
                 progress.Report(new CrawlProgress
                 {
                     Stats = stats,
-                    Queued = counts.Pending,
+                    Queued = counts.Pending + Math.Max(0, _heldAhead()),
                     InFlight = _stats.InFlight,
                     CurrentPagesPerSecond = rate,
                     Stopping = _stopping(),

@@ -39,7 +39,7 @@ internal sealed class RequestOutcomes(RetryOptions retry, StatsCollector stats, 
     public Completion Fail(Lease lease, string kind, string message, int? status)
     {
         Log.RequestFailed(logger, UrlRedaction.UrlForLog(lease.Request.Url), lease.Attempt, kind, message);
-        stats.Failed(kind);
+        stats.Failed(kind, start: lease.Request.Depth == 0);
         return Completion.Failed(lease, kind, message, status);
     }
 
@@ -51,7 +51,7 @@ internal sealed class RequestOutcomes(RetryOptions retry, StatsCollector stats, 
     {
         stats.Error(kind);
         Log.RequestFaulted(logger, exception, where, UrlRedaction.UrlForLog(lease.Request.Url), kind);
-        stats.Failed(kind);
+        stats.Failed(kind, start: lease.Request.Depth == 0);
         return Completion.Failed(lease, kind, $"{exception.GetType().Name}: {exception.Message}", status);
     }
 

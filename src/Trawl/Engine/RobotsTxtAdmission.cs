@@ -12,11 +12,13 @@ namespace Trawl.Engine;
 /// concurrency at once, each through the domain gate when there is one.
 /// </summary>
 /// <remarks>
-/// <para>Every fetch ends by releasing what it parked: with the rules it found, or, when it failed in any way, as
-/// unavailable (like a robots.txt that does not answer), so the parked leases are retried as
-/// <c>robots_unavailable</c> and fail once their retries run out; nothing is left waiting for an answer that will
-/// never come. Only a run that is stopping leaves leases parked, and <see cref="TakeParked"/> then hands them back
-/// for release.</para>
+/// <para>Every fetch ends by releasing what it parked: with the rules it found; when nothing answered at all (the name
+/// does not resolve, the connection is refused), as unreachable, so the parked leases fail as their own downloads
+/// would (<c>dns</c>, <c>refused</c>) and are retried on their own schedule, robots.txt being asked for again when
+/// they come back; or, when the server answered badly or the fetch failed in any other way, as unavailable, so the
+/// parked leases are retried as <c>robots_unavailable</c> and fail once their retries run out. Nothing is left waiting
+/// for an answer that will never come. Only a run that is stopping leaves leases parked, and <see cref="TakeParked"/>
+/// then hands them back for release.</para>
 /// <para>Everything but the fetches themselves belongs to the dispatch loop and is not thread-safe.</para>
 /// </remarks>
 internal sealed class RobotsTxtAdmission
@@ -92,9 +94,11 @@ internal sealed class RobotsTxtAdmission
     /// <summary>
     /// Takes in the fetches that ended since the last call, on the dispatch loop: keeps their rules, tells
     /// <paramref name="scheduler"/> about each robots.txt request (its place in the domain's delay, a Crawl-delay), and
-    /// adds the leases that waited for them to <paramref name="released"/>, to be admitted again.
+    /// adds the leases that waited for them to <paramref name="released"/>, to be admitted again; or, when nothing
+    /// answered, to <paramref name="unreachable"/> with their verdict (<see cref="RobotsVerdictKind.Unreachable"/>), to fail
+    /// as their downloads would.
     /// </summary>
-    public void CollectFetched(DomainScheduler scheduler, List<Lease> released)
+    public void CollectFetched(DomainScheduler scheduler, List<Lease> released, List<(Lease Lease, RobotsVerdict Verdict)> unreachable)
     {
         while (_ended.TryDequeue(out var ended))
         {
@@ -104,6 +108,20 @@ internal sealed class RobotsTxtAdmission
             {
                 // The run stopped before the answer: its leases stay parked, and are handed back with the rest.
                 _cache.Abandon(ended.Origin);
+                continue;
+            }
+
+            if (entry.Unreachable is { } kind)
+            {
+                // Nothing is kept: the next request there asks for robots.txt again.
+                _cache.Abandon(ended.Origin);
+                if (_parked.Remove(ended.Origin, out var stranded))
+                {
+                    Parked -= stranded.Count;
+                    var verdict = new RobotsVerdict(RobotsVerdictKind.Unreachable, $"{entry.Summary} (asking for robots.txt of {ended.Origin})", ErrorKind: kind);
+                    unreachable.AddRange(stranded.Select(lease => (lease, verdict)));
+                }
+
                 continue;
             }
 
@@ -241,10 +259,14 @@ internal enum RobotsVerdictKind
 
     /// <summary>robots.txt could not be had: retried no sooner than <see cref="RobotsVerdict.RetryAt"/>, kind <c>robots_unavailable</c>.</summary>
     Unavailable,
+
+    /// <summary>Nothing answered for robots.txt: the request fails as its download would (<see cref="RobotsVerdict.ErrorKind"/>), retried as such.</summary>
+    Unreachable,
 }
 
 /// <summary>What robots.txt makes of a request, and why (for a refusal).</summary>
 /// <param name="Kind">The verdict.</param>
-/// <param name="Reason">Why it is disallowed or unavailable.</param>
+/// <param name="Reason">Why it is disallowed, unavailable or unreachable.</param>
 /// <param name="RetryAt">When an unavailable robots.txt is asked for again.</param>
-internal readonly record struct RobotsVerdict(RobotsVerdictKind Kind, string? Reason = null, DateTimeOffset RetryAt = default);
+/// <param name="ErrorKind">Why an unreachable one was: <c>dns</c>, <c>refused</c> or <c>too_many_open_files</c>.</param>
+internal readonly record struct RobotsVerdict(RobotsVerdictKind Kind, string? Reason = null, DateTimeOffset RetryAt = default, string? ErrorKind = null);

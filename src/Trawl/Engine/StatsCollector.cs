@@ -28,6 +28,7 @@ internal sealed class StatsCollector : IDisposable
     private long _skippedTotal;
     private long _robotsFetches;
     private long _bytes;
+    private long _startFailed;
 
     /// <param name="time">The crawl's clock.</param>
     /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
@@ -111,8 +112,14 @@ internal sealed class StatsCollector : IDisposable
         Count(CrawlMetrics.Retries, kind);
     }
 
-    public void Failed(string kind)
+    /// <summary>A request failed for good, as <paramref name="kind"/>; <paramref name="start"/> when it was a start request (depth 0).</summary>
+    public void Failed(string kind, bool start = false)
     {
+        if (start)
+        {
+            Interlocked.Increment(ref _startFailed);
+        }
+
         Interlocked.Increment(ref _failed);
         _failedKinds.AddOrUpdate(kind, 1, static (_, n) => n + 1);
         Count(CrawlMetrics.RequestsFailed, kind);
@@ -150,6 +157,7 @@ internal sealed class StatsCollector : IDisposable
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
         FetchedPlain = Fetches?.FetchedPlain ?? 0,
         Rendered = Fetches?.Rendered ?? 0,
+        StartRequestsFailed = Interlocked.Read(ref _startFailed),
         ItemsFailed = itemFailures.Values.Sum(),
         ItemsFailedByKind = new SortedDictionary<string, long>(itemFailures.ToDictionary(), StringComparer.Ordinal),
         ErrorsByKind = Merge(_errors, itemFailures),

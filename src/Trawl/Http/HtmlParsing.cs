@@ -1,6 +1,7 @@
 using System.Globalization;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
+using Trawl.Logging;
 
 namespace Trawl.Http;
 
@@ -99,7 +100,7 @@ internal readonly record struct HtmlParseBudget(TimeProvider? Time, TimeSpan Lim
 
 /// <summary>A page took longer to parse than its budget allows; it is not parsed.</summary>
 internal sealed class HtmlParseLimitException(TimeSpan limit, int elements)
-    : Exception(string.Create(CultureInfo.InvariantCulture, $"The page took longer than {limit.TotalSeconds:0.###} s to parse (stopped after {elements:N0} elements); it is not parsed."))
+    : Exception(string.Create(CultureInfo.InvariantCulture, $"The page took longer than {Wording.Duration(limit)} to parse (stopped after {Wording.Count(elements, "element")}); it is not parsed."))
 {
     /// <summary>The budget that was exceeded.</summary>
     public TimeSpan Limit { get; } = limit;

@@ -196,4 +196,16 @@ internal static class LinkResolver
 
         return new string(buffer[..length]);
     }
+
+    /// <summary>A 64-bit FNV-1a hash of a URL's characters: cheap to keep for telling a page's links apart.</summary>
+    public static ulong Hash64(string url)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in url)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
 }

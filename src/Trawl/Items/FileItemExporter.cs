@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Trawl.Logging;
 
 namespace Trawl.Items;
 
@@ -180,7 +181,7 @@ internal abstract class FileItemExporter : IItemExporter
 
         if (counted != expectedItems)
         {
-            throw OutputChanged(FullPath, $"it holds {counted} items, but {expectedItems} were written to it: another program changed it");
+            throw OutputChanged(FullPath, $"it holds {Wording.Count(counted, "item")}, but {expectedItems} were written to it: another program changed it");
         }
     }
 

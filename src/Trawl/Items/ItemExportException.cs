@@ -5,7 +5,7 @@ namespace Trawl.Items;
 /// example because the disk is full), or a resumed job's file no longer matches what the job recorded.
 /// The message names the file and the reason.
 /// </summary>
-public sealed class ItemExportException : IOException
+public sealed class ItemExportException : IOException, IOperationalError
 {
     /// <summary>Creates an exception with a default message.</summary>
     public ItemExportException()

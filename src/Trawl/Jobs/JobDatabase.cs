@@ -791,11 +791,15 @@ internal sealed class JobDatabase : IDisposable
         promote.ExecuteNonQuery();
     }
 
+    /// <summary>The <c>kv</c> key of <see cref="JobStateUpdate.InFlight"/>.</summary>
+    internal const string InFlightKey = "in_flight";
+
     private void WriteState(JobStateUpdate state)
     {
         PutValue("spider_state", state.SpiderStateJson);
         PutValue("cookies", state.CookiesJson);
         PutValue(JobFetchCounts.Key, state.FetchesJson);
+        PutValue(InFlightKey, state.InFlight?.ToString(CultureInfo.InvariantCulture));
     }
 
     private void PutValue(string key, string? value)

@@ -1,3 +1,5 @@
+using Trawl.Logging;
+
 namespace Trawl.Jobs;
 
 /// <summary>What is wrong with a job directory that could not be opened.</summary>
@@ -109,8 +111,8 @@ public sealed class JobDirectoryException : Exception
         JobDirectoryProblem.OutputAhead,
         $"Job directory {directory} cannot resume writing '{output}': " +
         (recorded
-            ? $"the file holds {itemsInFile} items after byte {recordedPosition}, where the job last recorded writing it, but the job holds only {itemsInJob} items to follow them. "
-            : $"the file holds {itemsInFile} items, but the job has no record of writing it and holds only {itemsInJob} items. ") +
+            ? $"the file holds {Wording.Count(itemsInFile, "item")} after byte {recordedPosition}, where the job last recorded writing it, but the job holds only {Wording.Count(itemsInJob, "item")} to follow them. "
+            : $"the file holds {Wording.Count(itemsInFile, "item")}, but the job has no record of writing it and holds only {Wording.Count(itemsInJob, "item")}. ") +
         "Either the job's database lost work (was its write-ahead log, job.db-wal, deleted after a crash?) or the file is another crawl's, " +
         "and resuming would overwrite items the job cannot write again. Nothing was changed. Keep the file, and give this crawl another -o " +
         "(or start it over with --fresh).");
@@ -128,7 +130,7 @@ public sealed class JobDirectoryException : Exception
 /// consistent and resumes once space is freed; leases that were being completed are still held and may be
 /// completed again.
 /// </summary>
-internal sealed class JobStoreFullException : IOException
+internal sealed class JobStoreFullException : IOException, IOperationalError
 {
     internal JobStoreFullException(string directory, Exception inner)
         : base($"The disk holding job directory {directory} is full; the last batch was not committed. " +

@@ -167,14 +167,17 @@ internal sealed class JobSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Commits a batch together with the spider's state and cookies, in one transaction.</summary>
-    public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> batch, CancellationToken cancellationToken) =>
-        _store.Frontier.CompleteAsync(batch, CaptureState(), cancellationToken);
+    /// <summary>
+    /// Commits a batch together with the spider's state and cookies, in one transaction, recording that the crawl has
+    /// <paramref name="inFlight"/> requests downloading or parsing (for <c>trawl status</c>).
+    /// </summary>
+    public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> batch, int inFlight, CancellationToken cancellationToken) =>
+        _store.Frontier.CompleteAsync(batch, CaptureState(inFlight), cancellationToken);
 
     /// <summary>Saves state once more (a run may end with nothing left to commit), and marks the job finished when it is.</summary>
     public async ValueTask CloseAsync(bool finished, CancellationToken cancellationToken)
     {
-        await _store.SaveStateAsync(CaptureState(), cancellationToken).ConfigureAwait(false);
+        await _store.SaveStateAsync(CaptureState(inFlight: 0), cancellationToken).ConfigureAwait(false);
         if (finished)
         {
             await _store.MarkFinishedAsync(cancellationToken).ConfigureAwait(false);
@@ -201,8 +204,8 @@ internal sealed class JobSession : IAsyncDisposable
     private static async ValueTask<JobFetchCounts> LoadFetchesAsync(JobStore store, CancellationToken cancellationToken) =>
         JobFetchCounts.Parse(await store.GetValueAsync(JobFetchCounts.Key, cancellationToken).ConfigureAwait(false));
 
-    private JobStateUpdate CaptureState() =>
-        new(_saveSpiderState(), _cookies is null ? null : CookieJar.Serialize(_cookies), CaptureFetches());
+    private JobStateUpdate CaptureState(int inFlight) =>
+        new(_saveSpiderState(), _cookies is null ? null : CookieJar.Serialize(_cookies), inFlight, CaptureFetches());
 
     private string? CaptureFetches()
     {

@@ -6,8 +6,12 @@ namespace Trawl.Jobs;
 /// </summary>
 /// <param name="SpiderStateJson">The spider's state (<see cref="Spiders.SpiderState.ToJson"/>).</param>
 /// <param name="CookiesJson">The cookie jar, as JSON.</param>
+/// <param name="InFlight">
+/// How many of the job's leased requests the crawl is downloading or parsing now; the rest of those leased are queued in
+/// it, leased ahead (<see cref="JobStatus.InFlight"/>).
+/// </param>
 /// <param name="FetchesJson">The pages fetched plainly and rendered over the job's runs so far (<see cref="JobFetchCounts"/>), as JSON.</param>
-internal sealed record JobStateUpdate(string? SpiderStateJson = null, string? CookiesJson = null, string? FetchesJson = null)
+internal sealed record JobStateUpdate(string? SpiderStateJson = null, string? CookiesJson = null, long? InFlight = null, string? FetchesJson = null)
 {
     /// <summary>Combines an older update with a newer one: the newer one's values win.</summary>
     internal static JobStateUpdate? Merge(JobStateUpdate? older, JobStateUpdate? newer) =>
@@ -18,6 +22,7 @@ internal sealed record JobStateUpdate(string? SpiderStateJson = null, string? Co
             _ => new JobStateUpdate(
                 newer.SpiderStateJson ?? older.SpiderStateJson,
                 newer.CookiesJson ?? older.CookiesJson,
+                newer.InFlight ?? older.InFlight,
                 newer.FetchesJson ?? older.FetchesJson),
         };
 }

@@ -32,6 +32,20 @@ public sealed record JobStatus(
 
     /// <summary>When requests were last added or completed, or the job's metadata last changed.</summary>
     public DateTimeOffset LastActivity => Metadata.UpdatedAt;
+
+    /// <summary>
+    /// Of the requests in progress (<see cref="FrontierCounts.InProgress"/>), how many the crawl running the job was
+    /// downloading or parsing at its last commit; <see langword="null"/> when the job has no record of it (a job from
+    /// before it was recorded). The others are leased ahead: queued in the crawl, not started. A crawl that stops
+    /// records zero; after a crash, the requests still in progress go back to pending when the job is next run.
+    /// </summary>
+    public long? InFlight { get; init; }
+
+    /// <summary>Requests waiting to be fetched: those pending, and those leased ahead (<see cref="LeasedAhead"/>).</summary>
+    public long Queued => Counts.Pending + LeasedAhead;
+
+    /// <summary>Requests in progress that the crawl holds queued, leased ahead but not started (0 when <see cref="InFlight"/> is not known).</summary>
+    public long LeasedAhead => InFlight is { } inFlight ? Math.Max(0, Counts.InProgress - inFlight) : 0;
 }
 
 /// <summary>How many failed requests ended with one error.</summary>

@@ -610,6 +610,7 @@ internal sealed class JobStore : IAsyncDisposable
             TopItemErrors = itemErrors,
             FetchedPlain = fetches.Plain,
             Rendered = fetches.Rendered,
+            InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
         };
     }
 

@@ -83,7 +83,7 @@ internal sealed class RobotsTxtCache
                 var crawlDelay = _options.HonorCrawlDelay && rules.CrawlDelay is { } asked
                     ? (asked > _options.MaxCrawlDelay ? _options.MaxCrawlDelay : asked)
                     : TimeSpan.Zero;
-                entry = new RobotsEntry(rules, now + _options.CacheDuration, null, crawlDelay, $"HTTP {status}, {rules.RuleCount} rules");
+                entry = new RobotsEntry(rules, now + _options.CacheDuration, null, crawlDelay, $"HTTP {status}, {Wording.Count(rules.RuleCount, "rule")}");
                 if (rules.CrawlDelay is { } requested && crawlDelay < requested)
                 {
                     Log.RobotsCrawlDelayCapped(_logger, origin, requested, crawlDelay);
@@ -101,6 +101,14 @@ internal sealed class RobotsTxtCache
         else if (result.Error is DownloadError.Redirects or DownloadError.RedirectBlocked or DownloadError.TooLarge or DownloadError.InvalidRequest)
         {
             entry = new RobotsEntry(RobotsTxt.AllowAll, now + _options.CacheDuration, null, TimeSpan.Zero, $"{result.ErrorKind}: no rules");
+        }
+        else if (result.Error is DownloadError.Dns or DownloadError.Refused or DownloadError.TooManyOpenFiles)
+        {
+            // Nothing answered (the name does not resolve, the connection was refused, or this process could not open
+            // one): there is no server to assume anything of. RFC 9309's "assume disallow" is for a server that answers
+            // with errors; here the requests waiting fail as their own downloads would, and are retried on their own
+            // schedule, when robots.txt is asked for again.
+            entry = new RobotsEntry(RobotsTxt.DisallowAll, now, null, TimeSpan.Zero, result.Message ?? result.ErrorKind) { Unreachable = result.ErrorKind };
         }
         else
         {
@@ -130,7 +138,14 @@ internal sealed class RobotsTxtCache
 /// <summary>What an origin's robots.txt means for the crawl, until <see cref="ExpiresAt"/>.</summary>
 /// <param name="Rules">The rules that apply to this crawler.</param>
 /// <param name="ExpiresAt">When robots.txt is fetched again.</param>
-/// <param name="UnavailableUntil">Set when robots.txt could not be had (5xx, 429, no answer): requests wait until then.</param>
+/// <param name="UnavailableUntil">Set when the server did not give robots.txt (5xx, 429, a timeout or a broken answer): requests wait until then.</param>
 /// <param name="CrawlDelay">The <c>Crawl-delay</c> to honour (zero for none), already capped.</param>
 /// <param name="Summary">What the fetch found, for logs.</param>
-internal sealed record RobotsEntry(RobotsTxt Rules, DateTimeOffset ExpiresAt, DateTimeOffset? UnavailableUntil, TimeSpan CrawlDelay, string Summary);
+internal sealed record RobotsEntry(RobotsTxt Rules, DateTimeOffset ExpiresAt, DateTimeOffset? UnavailableUntil, TimeSpan CrawlDelay, string Summary)
+{
+    /// <summary>
+    /// Set when nothing answered (the error kind: <c>dns</c>, <c>refused</c>, <c>too_many_open_files</c>): such an entry
+    /// is not kept, and the requests that waited for it fail with this kind (<see cref="Summary"/> the message).
+    /// </summary>
+    public string? Unreachable { get; init; }
+}

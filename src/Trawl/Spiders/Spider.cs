@@ -41,11 +41,23 @@ public abstract class Spider
     /// <summary>The URLs the crawl starts from. Each becomes a request parsed by <see cref="ParseAsync"/>.</summary>
     public virtual IEnumerable<string> StartUrls => [];
 
-    /// <summary>The log level this spider asks for when the command line does not set one (<c>--log-level</c>).</summary>
-    /// <value>The default is <see langword="null"/>: the command line's default.</value>
+    /// <summary>
+    /// The log level this spider asks for when whoever runs it does not set one: the command line without
+    /// <c>--log-level</c>, or code that gives the crawl no logger factory (<c>CrawlerBuilder.UseLoggerFactory</c>), where
+    /// it is the console's threshold (the closing summary is shown whatever it is, unless it is
+    /// <see cref="Microsoft.Extensions.Logging.LogLevel.None"/>) and the log file's. A host that passes its own logger
+    /// factory decides its levels itself.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the command line's default; from code, warnings on the console and information in the file.</value>
     public virtual LogLevel? LogLevel => null;
 
-    /// <summary>A file this spider's crawl also logs to when the command line does not name one (<c>--log-file</c>).</summary>
+    /// <summary>
+    /// A file this spider's crawl also appends its log to when whoever runs it does not name one: the command line
+    /// without <c>--log-file</c>, or code that gives the crawl no logger factory. A host that passes its own logger
+    /// factory adds a <c>Trawl.Logging.FileLoggerProvider</c> to it instead. A file that cannot be opened stops the
+    /// crawl before it starts (an <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> from
+    /// <c>RunAsync</c>; on the command line, exit code 2).
+    /// </summary>
     /// <value>The default is <see langword="null"/>: no log file.</value>
     public virtual string? LogFile => null;
 

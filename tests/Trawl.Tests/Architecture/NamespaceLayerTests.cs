@@ -12,7 +12,8 @@ public sealed class NamespaceLayerTests
     // Bottom up. A namespace may use only namespaces of lower layers: siblings in one layer know nothing of each other.
     private static readonly string[][] Layers =
     [
-        ["Trawl", "Trawl.Logging", "Trawl.FileSystem"],
+        ["Trawl.Logging"],
+        ["Trawl", "Trawl.FileSystem"],
         ["Trawl.Html"],
         ["Trawl.Selectors"],
         ["Trawl.Http"],

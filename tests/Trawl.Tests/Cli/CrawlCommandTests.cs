@@ -33,6 +33,29 @@ public sealed class CrawlCommandTests
     }
 
     [Fact]
+    public async Task Crawl_WithMaxLinksPerPage_FollowsThatMany_AndTheSummaryCountsTheRest()
+    {
+        await using var server = await SandboxServer.StartAsync(new SandboxOptions { Pages = 100, QuotePages = 0, PageSize = 512, EnableRequestLog = false });
+        var page = new Uri(server.BaseUrl, "/trap/links?n=50");
+
+        var run = await CliRunner.RunAsync(
+            "crawl", "--start", page.AbsoluteUri, "--max-links-per-page", "10", "--max-depth", "1", "--no-job", "--ignore-robots", "--no-progress", "--log-level", "none");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
+        run.Output.ShouldContain("links_truncated 40");
+        server.FetchCounts().Keys.Count(path => path.StartsWith("/pages/", StringComparison.Ordinal)).ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task Crawl_WithANegativeMaxLinksPerPage_IsAUsageError()
+    {
+        var run = await CliRunner.RunAsync("crawl", "--start", "http://127.0.0.1:1/", "--max-links-per-page", "-1", "--no-progress");
+
+        run.ExitCode.ShouldBe(ExitCodes.Usage);
+        run.ErrorLines.ShouldHaveSingleItem().ShouldContain("--max-links-per-page");
+    }
+
+    [Fact]
     public async Task Crawl_WithoutStart_IsAUsageError()
     {
         var run = await CliRunner.RunAsync("crawl", "--allow", "x", "--no-progress");

@@ -145,7 +145,7 @@ public sealed class JobLifecycleTests(ITestOutputHelper log)
 
         var retry = await CliRunner.RunAsync("retry-failed", job);
         retry.ExitCode.ShouldBe(ExitCodes.Finished, retry.Error);
-        retry.Output.ShouldContain("1 failed requests are pending again");
+        retry.Output.ShouldContain("Moved 1 failed request back to pending");
         var after = JsonNode.Parse((await CliRunner.RunAsync("status", job, "--json")).Output)!;
         after["counts"]!["pending"]!.GetValue<long>().ShouldBe(1);
         after["counts"]!["failed"]!.GetValue<long>().ShouldBe(0);

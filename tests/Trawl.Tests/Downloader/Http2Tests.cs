@@ -42,7 +42,7 @@ public sealed class Http2Tests
         var without = await CliRunner.RunAsync(Args(site.BaseUrl, temp.File("without.jsonl")));
         var with = await CliRunner.RunAsync([.. Args(site.BaseUrl, temp.File("with.jsonl")), "--http2-prior-knowledge"]);
 
-        without.ExitCode.ShouldBe(ExitCodes.Finished, without.Error);
+        without.ExitCode.ShouldBe(ExitCodes.StartFailed, without.Error);
         File.ReadAllText(temp.File("without.jsonl")).ShouldBeEmpty();
         without.Output.ShouldContain("1 failed");
         with.ExitCode.ShouldBe(ExitCodes.Finished, with.Error);

@@ -103,7 +103,8 @@ public sealed class PrivateRedirectTests
 
         var refused = await CliRunner.RunAsync(args);
 
-        refused.ExitCode.ShouldBe(ExitCodes.Finished, refused.Output + refused.Error);
+        // Its only start request failed (redirect_blocked) and nothing was crawled: the command says so with its exit code.
+        refused.ExitCode.ShouldBe(ExitCodes.StartFailed, refused.Output + refused.Error);
         refused.Output.ShouldContain("1 failed (redirect_blocked 1)");
         (await File.ReadAllTextAsync(temp.File("log.txt"))).ShouldContain("--allow-private-redirects");
         service.Paths.ShouldBeEmpty();

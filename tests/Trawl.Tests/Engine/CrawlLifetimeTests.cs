@@ -23,6 +23,58 @@ public sealed class CrawlLifetimeTests
     }
 
     [Fact]
+    public void AnOperationalError_IsLoggedOnOneLine_WithoutItsStackTrace()
+    {
+        using var log = new CapturingLoggerProvider();
+        using var loggers = log.CreateFactory();
+        using var lifetime = EngineParts.Lifetime(logger: loggers.CreateLogger("run"));
+
+        lifetime.StopForError(Thrown(new Trawl.Redis.RedisCrawlLostException("Crawl 'x' is gone from Redis.")));
+
+        var line = log.Lines.ShouldHaveSingleItem();
+        line.ShouldContain("Crawl 'x' is gone from Redis.");
+        line.ShouldNotContain("RedisCrawlLostException");
+        line.ShouldNotContain(" at ");
+        line.ShouldNotContain("\n");
+    }
+
+    [Fact]
+    public void ABug_IsLoggedWithItsStackTrace()
+    {
+        using var log = new CapturingLoggerProvider();
+        using var loggers = log.CreateFactory();
+        using var lifetime = EngineParts.Lifetime(logger: loggers.CreateLogger("run"));
+
+        lifetime.StopForError(Thrown(new InvalidOperationException("a bug")));
+
+        var line = log.Lines.ShouldHaveSingleItem();
+        line.ShouldContain("System.InvalidOperationException: a bug");
+        line.ShouldContain(nameof(Thrown));
+    }
+
+    [Fact]
+    public void WhatTheCrawlTreatsAsOperational_IsWhatTheTypesSay()
+    {
+        new Trawl.Redis.RedisCrawlLostException().ShouldBeAssignableTo<IOperationalError>();
+        new Trawl.Redis.RedisUnavailableException().ShouldBeAssignableTo<IOperationalError>();
+        new Trawl.Items.ItemExportException().ShouldBeAssignableTo<IOperationalError>();
+        new InvalidOperationException().ShouldNotBeAssignableTo<IOperationalError>();
+    }
+
+    // An exception as the crawl meets it: thrown, so it has a stack trace.
+    private static Exception Thrown(Exception exception)
+    {
+        try
+        {
+            throw exception;
+        }
+        catch (Exception caught)
+        {
+            return caught;
+        }
+    }
+
+    [Fact]
     public async Task AStopAtOnce_AlsoPauses_AndWakesTheLoop()
     {
         using var abort = new CancellationTokenSource();

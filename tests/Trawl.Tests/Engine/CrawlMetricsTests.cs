@@ -61,7 +61,8 @@ public sealed class CrawlMetricsTests
         after.Value("trawl_downloaded_bytes_total", Spider(name))!.Value.ShouldBeGreaterThan(stats.Pages * 512);
 
         gauges.ShouldNotBeEmpty();
-        gauges.ShouldAllBe(g => g.Pending == g.Queued && g.InFlight != null);
+        // Queued adds the requests the crawl has leased ahead to the frontier's pending ones, which the gauge shows.
+        gauges.ShouldAllBe(g => g.Pending <= g.Queued && g.InFlight != null);
         after.Value("trawl_requests_in_flight", Spider(name)).ShouldBeNull("a finished crawl reports no gauges");
         after.Value("trawl_frontier_pending", Spider(name)).ShouldBeNull();
     }

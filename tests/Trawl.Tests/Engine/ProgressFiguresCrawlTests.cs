@@ -19,8 +19,9 @@ public sealed class ProgressFiguresCrawlTests
         var seen = new TaskCompletionSource<DomainProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
         var progress = new Progress(report =>
         {
-            // Two held in the middleware (the domain's concurrency), the other four waiting for them.
-            if (report.Domains.FirstOrDefault(d => d.InFlight == 2 && d.Queued == 4) is { } domain)
+            // One held in the middleware, the other five waiting: with a delay, the domain's next request waits for the
+            // held one's download to begin, whatever its concurrency allows.
+            if (report.Domains.FirstOrDefault(d => d.InFlight == 1 && d.Queued == 5) is { } domain)
             {
                 seen.TrySetResult(domain);
             }

@@ -20,7 +20,7 @@ public sealed class ProgressReporterTests
         using var stats = EngineParts.Stats(time);
         var reports = new Reports();
         var stopping = false;
-        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => stopping, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, () => 0, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => stopping, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         reporter.Start();
 
         stats.Page();
@@ -51,7 +51,7 @@ public sealed class ProgressReporterTests
         var figures = new DomainFigures(TimeSpan.FromSeconds(1));
         figures.Take(scheduler, time.GetUtcNow());
         var reports = new Reports();
-        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, figures, new TimeLeftEstimate(limit: 10, ownFrontier: true));
+        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, () => 0, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, figures, new TimeLeftEstimate(limit: 10, ownFrontier: true));
         reporter.Start();
 
         stats.Request();
@@ -75,6 +75,26 @@ public sealed class ProgressReporterTests
     }
 
     [Fact]
+    public async Task RequestsLeasedAhead_CountAsQueued_NotAsInFlight()
+    {
+        var time = new FakeTimeProvider();
+        await using var frontier = new MemoryFrontier(time);
+        await frontier.AddAsync([new Request("http://example.com/a"), new Request("http://example.com/b"), new Request("http://example.com/c")], CancellationToken.None);
+        var leased = await frontier.TryLeaseAsync(2, CancellationToken.None);
+        using var stats = EngineParts.Stats(time);
+        var reports = new Reports();
+        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, () => leased.Count, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        reporter.Start();
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Waiting.UntilAsync(() => reports.All.Count == 1, Generous, "the first report");
+
+        // One pending, two leased and held by the crawl without being started: three queued, none in flight.
+        reports.All[0].Queued.ShouldBe(3);
+        reports.All[0].InFlight.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task AFrontierThatCannotBeCounted_CostsThatReportOnly_AndIsLoggedOnce()
     {
         var time = new FakeTimeProvider();
@@ -83,7 +103,7 @@ public sealed class ProgressReporterTests
         using var log = new CapturingLoggerProvider();
         using var loggers = log.CreateFactory();
         var reports = new Reports();
-        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, loggers.CreateLogger("progress"));
+        await using var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), time, frontier, () => 0, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => false, loggers.CreateLogger("progress"));
         reporter.Start();
 
         for (var tick = 1; tick <= 3; tick++)
@@ -102,7 +122,7 @@ public sealed class ProgressReporterTests
     {
         using var stats = EngineParts.Stats();
         var reports = new Reports();
-        var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), TimeProvider.System, new MemoryFrontier(), stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var reporter = new ProgressReporter(reports, TimeSpan.FromSeconds(1), TimeProvider.System, new MemoryFrontier(), () => 0, stats, () => stats.Snapshot(0, 0, new Dictionary<string, long>()), () => true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
         reporter.ReportFinal(stats.Snapshot(0, 0, new Dictionary<string, long>()), new FrontierCounts(3, 0, 5, 1, 0));
 

@@ -72,6 +72,42 @@ public sealed class RobotsTxtAdmissionTests : IDisposable
         lifetime.Fatal.ShouldBeNull();
     }
 
+    [Theory]
+    [InlineData(DownloadError.Refused, "refused")]
+    [InlineData(DownloadError.Dns, "dns")]
+    public async Task ARobotsTxtNobodyAnswers_FailsWhatItParked_AsTheirDownloadsWould_AndIsAskedForAgainNextTime(DownloadError error, string kind)
+    {
+        var downloader = new ScriptedDownloader((_, _) => new(DownloadResult.Failure(error, "nothing there")));
+        using var lifetime = EngineParts.Lifetime();
+        var admission = Admission(downloader, lifetime, unavailableFor: TimeSpan.FromMinutes(5));
+        Lease[] leases = [EngineParts.Lease("http://example.com/a"), EngineParts.Lease("http://example.com/b")];
+        foreach (var lease in leases)
+        {
+            admission.Admit(lease, DateTimeOffset.UtcNow);
+        }
+
+        var released = new List<Lease>();
+        var unreachable = new List<(Lease Lease, RobotsVerdict Verdict)>();
+        await Waiting.UntilAsync(
+            () =>
+            {
+                admission.CollectFetched(_scheduler, released, unreachable);
+                return unreachable.Count == 2;
+            },
+            Generous,
+            "the robots.txt fetch to end");
+
+        released.ShouldBeEmpty();
+        admission.Parked.ShouldBe(0);
+        unreachable.Select(pair => pair.Lease).ShouldBe(leases, ignoreOrder: true);
+        unreachable.ShouldAllBe(pair => pair.Verdict.Kind == RobotsVerdictKind.Unreachable && pair.Verdict.ErrorKind == kind);
+        unreachable[0].Verdict.Reason.ShouldNotBeNull().ShouldContain("nothing there");
+
+        // Not "disallowed for now": nothing is kept, so the next request there asks for robots.txt again.
+        admission.Admit(leases[0], DateTimeOffset.UtcNow).Kind.ShouldBe(RobotsVerdictKind.Waiting);
+        await Waiting.UntilAsync(() => downloader.Asked.Count == 2, Generous, "robots.txt to be asked for again");
+    }
+
     [Fact]
     public async Task AnIpv6Origin_KeepsItsBrackets_SoItsRobotsTxtCanBeAskedFor()
     {
@@ -138,7 +174,7 @@ public sealed class RobotsTxtAdmissionTests : IDisposable
             await Waiting.UntilAsync(
                 () =>
                 {
-                    admission.CollectFetched(_scheduler, released);
+                    admission.CollectFetched(_scheduler, released, []);
                     return released.Count == fetched;
                 },
                 Generous,
@@ -170,7 +206,7 @@ public sealed class RobotsTxtAdmissionTests : IDisposable
         await abort.CancelAsync();
         await admission.StopAsync().WaitAsync(Generous);
         var released = new List<Lease>();
-        admission.CollectFetched(_scheduler, released);
+        admission.CollectFetched(_scheduler, released, []);
 
         released.ShouldBeEmpty();
         admission.TakeParked().ShouldBe(leases, ignoreOrder: true);
@@ -195,7 +231,7 @@ public sealed class RobotsTxtAdmissionTests : IDisposable
         await Waiting.UntilAsync(
             () =>
             {
-                admission.CollectFetched(_scheduler, released);
+                admission.CollectFetched(_scheduler, released, []);
                 return released.Count >= expected;
             },
             Generous,

@@ -28,8 +28,8 @@ public sealed class HostileContentTests
 
     /// <summary>
     /// 100,000 links on one page are parsed and followed; duplicates collapse (in the page for the declarative spider,
-    /// in the frontier for a C# spider that follows every one) so each target is fetched once. There is no cap on links
-    /// per page, as in Scrapy: the page is bounded by the downloader's size limit, and so are its links.
+    /// in the frontier for a C# spider that follows every one) so each target is fetched once. 100,000 is the default
+    /// limit on requests taken from one page (<see cref="Crawling.CrawlOptions.MaxLinksPerPage"/>), so none is dropped.
     /// </summary>
     [Theory]
     [MemberData(nameof(SpiderKinds))]
@@ -47,6 +47,36 @@ public sealed class HostileContentTests
         run.ShouldHaveCrawledTheWholeSite(server, site);
         run.Result.Stats.Failed.ShouldBe(0);
         run.Result.Stats.ErrorsByKind.ShouldBeEmpty();
+    }
+
+    /// <summary>
+    /// A page with more distinct links than <see cref="Crawling.CrawlOptions.MaxLinksPerPage"/>: the first ones are
+    /// followed, each fetched once, the rest are counted as <c>links_truncated</c>, and the crawl finishes. The page's
+    /// links go to the job in batches while its callback runs (2,500 links: two batches, then the rest with the page).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SpiderKinds))]
+    public async Task APageWithMoreLinksThanTheLimit_FollowsTheFirst_AndCountsTheRestAsTruncated(string kind)
+    {
+        var site = HostileCrawl.SiteOptions(pages: 3000);
+        await using var server = await SandboxServer.StartAsync(site);
+        using var temp = new TempDirectory();
+        var links = new Uri(server.BaseUrl, "/trap/links?n=3000");
+        var options = HostileCrawl.Options(temp);
+        options.MaxLinksPerPage = 2500;
+        options.MaxDepth = 1;
+        options.Concurrency = 32;
+        options.ConcurrencyPerDomain = 32;
+
+        var run = await HostileCrawl.RunAsync(NewSpider(kind, links), options);
+
+        run.Result.Stats.FilteredByKind["links_truncated"].ShouldBe(500);
+        var fetched = server.FetchCounts().Where(pair => pair.Key.StartsWith("/pages/", StringComparison.Ordinal)).ToList();
+        fetched.Select(pair => pair.Key).ShouldBe(Enumerable.Range(0, 2500).Select(k => $"/pages/{k}"), ignoreOrder: true);
+        fetched.ShouldAllBe(pair => pair.Value == 1);
+        run.Outcomes.Count.ShouldBe(2501);
+        run.Outcomes.Values.ShouldAllBe(outcome => outcome.Status == "done");
+        run.Result.Stats.Failed.ShouldBe(0);
     }
 
     /// <summary>

@@ -117,6 +117,40 @@ public sealed class JobStoreStatusTests : JobStoreTestBase
     }
 
     [Fact]
+    public async Task Status_CountsLeasesHeldAhead_AsQueued_NotAsInFlight()
+    {
+        var store = await OpenAsync(o => o.SpiderName = "quotes");
+        await store.Frontier.AddAsync(Enumerable.Range(0, 10).Select(i => Req($"https://example.com/{i}")).ToArray(), Ct);
+        var leases = await store.Frontier.TryLeaseAsync(8, Ct);
+
+        // The crawl committed one page while it had two requests downloading; the other leases wait in it, not started.
+        await store.Frontier.CompleteAsync([Completion.Done(leases[0], 200, [], [])], new JobStateUpdate(InFlight: 2), Ct);
+        var status = await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct);
+
+        status.ShouldNotBeNull();
+        status.Counts.ShouldBe(new FrontierCounts(Pending: 2, InProgress: 7, Done: 1, Failed: 0, Skipped: 0));
+        status.InFlight.ShouldBe(2);
+        status.LeasedAhead.ShouldBe(5);
+        status.Queued.ShouldBe(7);
+        var text = await Trawl.Tests.Support.CliRunner.RunAsync("status", JobDir);
+        text.Output.ShouldContain("10 in all: 7 queued (2 pending, 5 leased ahead by the crawl), 2 in flight, 1 done");
+    }
+
+    [Fact]
+    public async Task Status_OfAJobWithoutAnInFlightRecord_ShowsWhatIsInProgress()
+    {
+        var store = await OpenAsync();
+        await store.Frontier.AddAsync([Req("https://example.com/a"), Req("https://example.com/b")], Ct);
+        await store.Frontier.TryLeaseAsync(1, Ct);
+
+        var status = await JobStore.ReadStatusAsync(JobDir, Time, cancellationToken: Ct);
+
+        status!.InFlight.ShouldBeNull();
+        status.Queued.ShouldBe(1);
+        (await Trawl.Tests.Support.CliRunner.RunAsync("status", JobDir)).Output.ShouldContain("1 pending, 1 in progress");
+    }
+
+    [Fact]
     public async Task ReadStatus_OfAClosedJob_ChangesNothing()
     {
         await CreateJobAsync();

@@ -65,11 +65,13 @@ public sealed class AutoThrottleTests
         for (var i = 0; i < 12; i++)
         {
             scheduler.Add(new Lease(i, 1, new Request($"http://a.example/{i}"), 1, DateTimeOffset.MaxValue));
-            while (scheduler.TryTake(time.GetUtcNow(), out _, out var delay, out var wait) != TakeKind.Start)
+            TimeSpan delay;
+            while (scheduler.TryTake(time.GetUtcNow(), out _, out delay, out var wait) != TakeKind.Start)
             {
                 time.Advance(wait);
             }
 
+            scheduler.Started("a.example", time.GetUtcNow(), delay);
             scheduler.Observe("a.example", Ms(100), 200);
             scheduler.Finished("a.example", time.GetUtcNow());
         }

@@ -96,6 +96,71 @@ public sealed class DomainSchedulerTests
         wait.ShouldBe(TimeSpan.FromSeconds(1));
     }
 
+    // A domain with a delay of 1 s (not randomized) that allows four requests at once, and two requests to it.
+    private static (DomainScheduler Scheduler, FakeTimeProvider Time) TwoRequestsToADomainWithADelay()
+    {
+        var (scheduler, time) = Create(o =>
+        {
+            o.DownloadDelay = TimeSpan.FromSeconds(1);
+            o.RandomizeDownloadDelay = false;
+            o.ConcurrencyPerDomain = 4;
+        });
+        scheduler.Add(LeaseOf("http://a.example/1"));
+        scheduler.Add(LeaseOf("http://a.example/2"));
+        return (scheduler, time);
+    }
+
+    [Fact]
+    public void WithSeveralRequestsToADomainAllowed_OneSlowToStart_StillGetsItsWholeGap()
+    {
+        var (scheduler, time) = TwoRequestsToADomainWithADelay();
+        scheduler.TryTake(time.GetUtcNow(), out _, out var delay, out _).ShouldBe(TakeKind.Start);
+
+        // The delay since the take has passed, but the first download has not begun: the second waits for that start.
+        time.Advance(TimeSpan.FromSeconds(1));
+        scheduler.TryTake(time.GetUtcNow(), out _, out _, out var wait).ShouldBe(TakeKind.None);
+        wait.ShouldBe(Timeout.InfiniteTimeSpan);
+
+        // It began 3 s after it was taken: the next may start a whole delay after that.
+        time.Advance(TimeSpan.FromSeconds(2));
+        scheduler.Started("a.example", time.GetUtcNow(), delay);
+        scheduler.TryTake(time.GetUtcNow(), out _, out _, out wait).ShouldBe(TakeKind.None);
+        wait.ShouldBe(TimeSpan.FromSeconds(1));
+        time.Advance(wait);
+        scheduler.TryTake(time.GetUtcNow(), out _, out _, out _).ShouldBe(TakeKind.Start);
+    }
+
+    [Fact]
+    public void ARequestThatEndsWithoutStarting_DoesNotHoldItsDomainBack()
+    {
+        var (scheduler, time) = TwoRequestsToADomainWithADelay();
+        scheduler.TryTake(time.GetUtcNow(), out _, out _, out _).ShouldBe(TakeKind.Start);
+
+        // Skipped by middleware, say: it never reached the download.
+        scheduler.Finished("a.example", time.GetUtcNow(), neverStarted: true);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        scheduler.TryTake(time.GetUtcNow(), out _, out _, out _).ShouldBe(TakeKind.Start);
+    }
+
+    [Fact]
+    public void WithoutADelay_RequestsToADomainStartTogether_UpToItsConcurrency()
+    {
+        var (scheduler, time) = Create(o => o.ConcurrencyPerDomain = 3);
+        for (var i = 0; i < 4; i++)
+        {
+            scheduler.Add(LeaseOf("http://a.example/" + i));
+        }
+
+        var started = 0;
+        while (scheduler.TryTake(time.GetUtcNow(), out _, out _, out _) == TakeKind.Start)
+        {
+            started++;
+        }
+
+        started.ShouldBe(3);
+    }
+
     [Fact]
     public void CrawlDelay_IsAFloorThatIsNeverRandomizedDown()
     {

@@ -54,7 +54,8 @@ public sealed class Ipv6CrawlTests
         await using var ipv6 = await StartIpv6SiteAsync(pages: 5);
         using var hang = new CancellationTokenSource(HangLimit);
         using var temp = new TempDirectory();
-        // One link to an IPv6 site that answers, one to an IPv6 port where nothing listens (its robots.txt is unavailable).
+        // One link to an IPv6 site that answers, one to an IPv6 port where nothing listens (it refuses the connection for
+        // robots.txt, so its request fails as refused, as its own download would).
         var answering = new Uri(ipv6.BaseUrl, "/pages/1").AbsoluteUri;
         var silent = $"http://[::1]:{ClosedIpv6Port()}/nothing";
         var options = Obeying(hang);
@@ -75,7 +76,7 @@ public sealed class Ipv6CrawlTests
         status.Metadata.IsFinished.ShouldBeTrue();
         status.Counts.InProgress.ShouldBe(0);
         status.Counts.Pending.ShouldBe(0);
-        status.TopErrors.ShouldHaveSingleItem().Kind.ShouldBe("robots_unavailable");
+        status.TopErrors.ShouldHaveSingleItem().Kind.ShouldBe("refused");
     }
 
     [Fact]

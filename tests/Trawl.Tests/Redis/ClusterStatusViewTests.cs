@@ -29,7 +29,7 @@ public sealed class ClusterStatusViewTests
         lines[0].ShouldBe("Crawl:     docs on redis://:***@h:6379/0 (running)");
         lines.ShouldContain("Requests:  50 in all: 5 pending (1 retries waiting), 2 in progress, 40 done, 2 failed, 1 skipped");
         lines.ShouldContain("Workers:   1 live");
-        lines.ShouldContain(line => line.StartsWith("  w1 ", StringComparison.Ordinal) && line.EndsWith("seen 3s ago", StringComparison.Ordinal));
+        lines.ShouldContain(line => line.StartsWith("  w1 ", StringComparison.Ordinal) && line.EndsWith("seen 3 s ago", StringComparison.Ordinal));
         lines.ShouldContain("  (1 more not heard from lately: stopped without leaving, or stalled)");
         lines.ShouldContain("Failures:  2 failed (http_404 1, timeout 1); 2 retries (timeout 2)");
         lines.ShouldNotContain(line => line.StartsWith("Corrupt:", StringComparison.Ordinal));

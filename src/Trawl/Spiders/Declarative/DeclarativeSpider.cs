@@ -138,7 +138,7 @@ public sealed class DeclarativeSpider : Spider
             yield break;
         }
 
-        foreach (var url in response.Links(_followQuery))
+        foreach (var url in response.EachLink(_followQuery))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (IsAllowed(url.AbsoluteUri, response.Url))
