@@ -33,7 +33,9 @@ public sealed class BrowserCliTests
         named.ExitCode.ShouldBe(ExitCodes.Usage);
         named.ErrorLines.ShouldHaveSingleItem().ShouldContain("no-chromium");
         using var plain = CliProcess.Start(temp.Path, environment, "crawl", "--start", "http://127.0.0.1:9/", "--limit", "1", "--retries", "0", "--ignore-robots", "--no-progress", "--log-level", "none");
-        (await plain.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.Finished, plain.Output + plain.Error);
+        // It runs (its one start request is refused, so it ends as a start that failed), with no word of a browser.
+        (await plain.WaitAsync(RunTimeout)).ShouldBe(ExitCodes.StartFailed, plain.Output + plain.Error);
+        (plain.Output + plain.Error).ShouldNotContain("chromium");
     }
 
     [Fact]
