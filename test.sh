@@ -4,7 +4,8 @@
 #   ./test.sh --filter Category    any `dotnet test` argument is passed on
 # Needs the .NET SDK (global.json). From Debian's packages, when missing: redis-server (distributed mode's tests start
 # their own servers on free ports), openssl (the TLS test's certificate), python3 (eng/ns-cycles.py, run by the
-# layering test) and tmux (the live display's tests run trawl in a real terminal). Installing needs root or sudo.
+# layering test), tmux (the live display's tests run trawl in a real terminal) and chromium (the rendering tests start
+# Debian's Chromium through Playwright; Playwright's own browser download is not used). Installing needs root or sudo.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -14,6 +15,7 @@ command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v tmux >/dev/null 2>&1 || packages+=(tmux)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || [[ -n ${TRAWL_BROWSER:-} ]] || packages+=(chromium)
 
 if ((${#packages[@]})); then
   echo "test.sh: installing ${packages[*]} (apt-get)" >&2

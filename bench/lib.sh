@@ -32,6 +32,14 @@ require() {
     fi
 }
 
+# results_csv NAME HEADER: creates bench/results/NAME-<time>.csv holding the HEADER line, and prints its path.
+results_csv() {
+    local file="$ROOT/bench/results/$1-$(date +%Y%m%d-%H%M%S).csv"
+    mkdir -p "$ROOT/bench/results"
+    echo "$2" >"$file"
+    echo "$file"
+}
+
 # Builds the CLI and the bench tool in Release.
 build() {
     require dotnet:dotnet-sdk-10.0

@@ -86,7 +86,7 @@ public static class TrawlCli
             };
             return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException or JobDirectoryException or HttpCacheException)
+        catch (Exception ex) when (ex is CliUsageException or SpiderDefinitionException or JobDirectoryException or HttpCacheException or Browser.BrowserNotFoundException or Browser.BrowserLaunchException)
         {
             await error.WriteLineAsync($"trawl: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;

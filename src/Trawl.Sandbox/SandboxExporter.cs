@@ -55,7 +55,8 @@ public static class SandboxExporter
         var site = new SiteModel(options);
         var root = Path.GetFullPath(directory);
         var written = 0;
-        foreach (var path in SiteRoutes.Paths(site))
+        // The script-built section needs the server (its JSON, its cookies): it is not exported.
+        foreach (var path in SiteRoutes.Paths(site).Where(static path => !path.StartsWith(AppSection.Prefix, StringComparison.Ordinal)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var page = SiteRoutes.Render(site, path, baseUrl.AbsoluteUri)

@@ -80,6 +80,15 @@ public sealed class SandboxOptions
     /// <value>The default is 0.</value>
     public int Port { get; set; }
 
+    /// <summary>
+    /// How many items the script-built section has, at <c>/app/item/0</c> to <c>/app/item/{AppPages - 1}</c>, listed by
+    /// <c>/app/</c>. Every page of the section is an empty shell whose script fetches its content as JSON: only a browser
+    /// sees its title, text and links. 0 turns the section off (<c>/app/…</c> answers 404 and the home page does not link
+    /// to it).
+    /// </summary>
+    /// <value>The default is 0. It must be between 0 and 1,000,000.</value>
+    public int AppPages { get; set; }
+
     /// <summary>Chooses the pages' links, filler text and the quotes' order and tags.</summary>
     /// <value>The default is 1.</value>
     public long Seed { get; set; } = 1;
@@ -109,6 +118,7 @@ public sealed class SandboxOptions
         Require(QuotesPerPage is >= 1 and <= 1000, nameof(QuotesPerPage), "must be between 1 and 1000");
         Require((long)QuotePages * QuotesPerPage <= MaxQuotes, nameof(QuotePages), $"times QuotesPerPage must not exceed {MaxQuotes}");
         Require(TryParseHost(Host, out _), nameof(Host), "must be an IP address or 'localhost'");
+        Require(AppPages is >= 0 and <= 1_000_000, nameof(AppPages), "must be between 0 and 1000000");
         Require(Port is >= 0 and <= IPEndPoint.MaxPort, nameof(Port), "must be between 0 and 65535");
     }
 

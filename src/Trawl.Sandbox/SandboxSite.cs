@@ -84,6 +84,24 @@ public static class SandboxSite
         return site.HasQuotes ? site.Quotes.Authors : [];
     }
 
+    /// <summary>
+    /// The script-built pages of the app section (empty when <see cref="SandboxOptions.AppPages"/> is 0): its index
+    /// <c>/app/</c>, then every item <c>/app/item/{i}</c>, each with the title and summary its script writes into
+    /// <c>h1.title</c> and <c>p.summary</c>. A crawl over plain HTTP sees none of it: every one is a shell reading
+    /// "Loading…", and the items are linked only by script (the index lists them all; each item links to the next, to one
+    /// drawn from the seed, and to the plain page <c>/pages/{i mod Pages}</c>).
+    /// </summary>
+    public static IReadOnlyList<SandboxAppPage> AppPages(SandboxOptions options)
+    {
+        var site = new SiteModel(options);
+        if (!site.HasApp)
+        {
+            return [];
+        }
+
+        return [new SandboxAppPage("/app/", "App index", null), .. Enumerable.Range(0, site.Options.AppPages).Select(i => new SandboxAppPage(AppSection.ItemPath(i), AppSection.ItemTitle(i), AppSection.ItemSummary(site, i)))];
+    }
+
     /// <summary>The charsets <c>/trap/charset/{name}</c> serves, lower case, for example <c>shift_jis</c>.</summary>
     public static IReadOnlyList<string> CharsetNames => CharsetSamples.Names;
 
@@ -100,3 +118,9 @@ public static class SandboxSite
             : throw new ArgumentException($"The sandbox has no sample for charset '{charset}'.", nameof(charset));
     }
 }
+
+/// <summary>A page of the sandbox's script-built section, as a browser sees it once its script ran.</summary>
+/// <param name="Path">Its path, such as <c>/app/item/3</c>.</param>
+/// <param name="Title">The text of its <c>h1.title</c>.</param>
+/// <param name="Summary">The text of its <c>p.summary</c>, or <see langword="null"/> for the index, which has none.</param>
+public sealed record SandboxAppPage(string Path, string Title, string? Summary);

@@ -26,6 +26,7 @@ internal static class CrawlCommand
         var spiderArgs = new Option<string[]>("--arg", "-a") { Description = SpiderArguments.Description, HelpName = "NAME=VALUE" };
         var name = new Option<string?>("--name") { Description = "Name of a declarative spider (default: derived from the start host and allow rules; with --frontier, crawl).", HelpName = "NAME" };
         var settings = new CrawlSettingsOptions();
+        var render = new RenderSettingsOptions();
         var fetch = new FetchOptions();
 
         var command = new Command("crawl", "Crawl with a C# spider, a spider JSON file, or a spider described by flags.")
@@ -33,6 +34,7 @@ internal static class CrawlCommand
             spiderArgument, start, startFile, sitemap, noFollow, allow, deny, follow, fields, name, spiderArgs,
         };
         settings.AddTo(command);
+        render.AddTo(command);
         fetch.AddTo(command);
         command.SetAction(async (parse, _) =>
         {
@@ -63,6 +65,8 @@ internal static class CrawlCommand
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Name = parse.GetValue(name) ?? definition.Name;
+                definition.Render = render.Mode(parse)?.ToString().ToLowerInvariant() ?? definition.Render;
+                definition.RenderWaitFor = parse.GetValue(render.RenderWaitFor) ?? definition.RenderWaitFor;
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
                     FieldArgument.AddTo(definition, field);
@@ -85,10 +89,11 @@ internal static class CrawlCommand
             }
 
             var options = settings.Build(parse);
+            render.Apply(parse, options);
             fetch.Apply(parse, options);
             settings.ApplyJob(parse, options, spider.Name);
             await CrawlSettingsOptions.CheckOutputAsync(options).ConfigureAwait(false);
-            return await CrawlRunner.RunAsync(spider, options, settings.Common(parse), output).ConfigureAwait(false);
+            return await CrawlRunner.RunAsync(spider, options, settings.Common(parse) with { Browser = render.ReadBrowser(parse) }, output).ConfigureAwait(false);
         });
         return command;
     }

@@ -186,6 +186,8 @@ internal static class JobCommands
         status.Items,
         status.ItemsFailed,
         Outputs = status.Outputs.Select(o => new { o.Path, o.Items, Bytes = o.Position, o.LastItem }),
+        status.FetchedPlain,
+        status.Rendered,
         DonePerMinute = status.DoneLastMinute,
         TopErrors = status.TopErrors.Select(error => new { error.Kind, error.Message, error.Count }),
         TopItemErrors = status.TopItemErrors.Select(error => new { error.Kind, error.Message, error.Count }),
@@ -201,6 +203,7 @@ internal static class JobCommands
             Invariant($"Requests:  {counts.Total:N0} in all: {InProgress(status)}, {counts.Done:N0} done, {counts.Failed:N0} failed, {counts.Skipped:N0} skipped"),
             Invariant($"Items:     {status.Items:N0}{(status.ItemsFailed > 0 ? Invariant($", {status.ItemsFailed:N0} failed (not exported)") : string.Empty)}"),
             Invariant($"Rate:      {status.DoneLastMinute:N0} pages in the last minute"),
+            Invariant($"Fetched:   {status.FetchedPlain:N0} over plain HTTP, {status.Rendered:N0} rendered in a browser"),
             Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
         };
         lines.AddRange(status.Outputs.Select(o => Invariant($"Output:    {o.Path} ({(o.Items is { } items ? Invariant($"{items:N0} items, ") : string.Empty)}{o.Position:N0} bytes written)")));

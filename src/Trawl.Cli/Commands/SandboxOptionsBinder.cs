@@ -20,8 +20,11 @@ internal sealed class SandboxOptionsBinder(int defaultPages)
 
     public Option<int?> QuotePages { get; } = new("--quote-pages") { Description = "Pages in the quotes section (default 10).", HelpName = "N" };
 
+    public Option<int?> AppPages { get; } = new("--app-pages") { Description = "Items in the section built by scripts from JSON, under /app/ (default 0: none).", HelpName = "N" };
+
     public void AddTo(Command command)
     {
+        command.Add(AppPages);
         command.Add(Pages);
         command.Add(Links);
         command.Add(PageSize);
@@ -37,6 +40,7 @@ internal sealed class SandboxOptionsBinder(int defaultPages)
         options.LinksPerPage = parse.GetValue(Links) ?? options.LinksPerPage;
         options.PageSize = parse.GetValue(PageSize) ?? options.PageSize;
         options.QuotePages = parse.GetValue(QuotePages) ?? options.QuotePages;
+        options.AppPages = parse.GetValue(AppPages) ?? options.AppPages;
         options.BigPages = parse.GetValue(BigPages) ?? options.BigPages;
         options.BigPageMinSize = parse.GetValue(BigPageMin) ?? options.BigPageMinSize;
         options.BigPageMaxSize = parse.GetValue(BigPageMax) ?? options.BigPageMaxSize;

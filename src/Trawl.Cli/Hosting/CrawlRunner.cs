@@ -6,6 +6,7 @@ using Trawl.Engine;
 using Trawl.Items;
 using Trawl.Logging;
 using Trawl.Redis;
+using Trawl.Rendering;
 using Trawl.Spiders;
 
 namespace Trawl.Cli.Hosting;
@@ -38,7 +39,13 @@ internal static class CrawlRunner
             output.WriteLine("Ctrl+C pauses the crawl; run the same command again to resume where it stopped.");
         }
 
-        Task<CrawlResult> Crawl(IProgress<CrawlProgress> progress) => crawl.ReportProgress(progress).Build().RunAsync();
+        await using var renderer = settings.Browser?.CreateRenderer(spider, options, loggerFactory);
+        if (renderer is not null)
+        {
+            crawl.UseRenderer(renderer);
+        }
+
+        Task<CrawlResult> Crawl(IProgress<CrawlProgress> progress) => RunAsync(crawl.ReportProgress(progress).Build(), renderer);
         var result = console is null
             ? await ProgressDisplay.RunPlainAsync(logger, Crawl).ConfigureAwait(false)
             : await ProgressDisplay.RunLiveAsync(console, $"trawl: {spider.Name}", display!, Crawl).ConfigureAwait(false);
@@ -48,6 +55,18 @@ internal static class CrawlRunner
             : result.Paused ? ExitCodes.Paused
             : result.EveryStartRequestFailed ? ExitCodes.StartFailed
             : ExitCodes.Finished;
+    }
+
+    // A crawl that renders starts its browser before it crawls, so a browser that cannot start is one clear error, not a
+    // failure on every page.
+    private static async Task<CrawlResult> RunAsync(Crawler crawler, Trawl.Browser.BrowserRenderer? renderer)
+    {
+        if (renderer is not null && crawler.Options.Render.Mode != RenderMode.Never)
+        {
+            await renderer.StartAsync().ConfigureAwait(false);
+        }
+
+        return await crawler.RunAsync().ConfigureAwait(false);
     }
 
     private static async Task<MetricsServer> ServeMetricsAsync(MetricsAddress address, ILogger logger, TextWriter output, CancellationToken cancellationToken)
@@ -139,6 +158,11 @@ internal static class CrawlRunner
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Skipped {stats.Skipped:N0} requests ({(skipped.Length > 0 ? skipped : "none")}); links not scheduled: {(filtered.Length > 0 ? filtered : "none")}."));
         }
 
+        if (stats.Rendered > 0 || options.Render.Mode != RenderMode.Never)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fetched {stats.FetchedPlain:N0} pages over plain HTTP and rendered {stats.Rendered:N0} in the browser (--render {options.Render.Mode.ToString().ToLowerInvariant()})."));
+        }
+
         if (result.LimitReached)
         {
             output.WriteLine("Stopped at the configured limit.");
@@ -194,6 +218,9 @@ internal sealed record CommonCrawlSettings(LogLevel LogLevel, bool LogLevelGiven
 
     /// <summary>Set with <c>--metrics</c>: where to serve Prometheus metrics.</summary>
     public MetricsAddress? Metrics { get; init; }
+
+    /// <summary>The browser to render with (<c>--browser</c>, <c>--browser-pages</c>, <c>--render-block</c>); null where a command renders nothing.</summary>
+    public BrowserSettings? Browser { get; init; }
 }
 
 /// <summary>A worker of a crawl shared on Redis. <paramref name="Url"/> holds the password; print only <paramref name="RedactedUrl"/>.</summary>

@@ -154,6 +154,12 @@ internal static class ProgressView
             parts.RemoveAt(0);
         }
 
+        if (stats.Rendered > 0)
+        {
+            // A crawl that renders: how its pages were fetched (auto mode fetches some both ways, so they add up to more).
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{N(stats.FetchedPlain)} fetched plainly, {N(stats.Rendered)} rendered"));
+        }
+
         return parts.Count == 0 ? null : new Markup(Markup.Escape(string.Join("; ", parts)), new Style(Color.Grey));
     }
 

@@ -50,8 +50,59 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
             return _robots is null ? NotFoundAsync(context) : WriteAsync(context, _robots, "text/plain; charset=utf-8", context.RequestAborted);
         }
 
+        if (site.HasApp && path.StartsWith(AppSection.Prefix, StringComparison.Ordinal))
+        {
+            return HandleAppAsync(context, path);
+        }
+
         var page = SiteRoutes.Render(site, path, BaseUrl ?? BaseUrlOf(context));
         return page is null ? NotFoundAsync(context) : WritePageAsync(context, page);
+    }
+
+    // The script-built section (see AppSection): shells, their one script, their JSON, and the session cookie pages.
+    private Task HandleAppAsync(HttpContext context, string path)
+    {
+        const string json = "application/json; charset=utf-8";
+        var aborted = context.RequestAborted;
+        var rest = path.AsSpan(AppSection.Prefix.Length);
+        if (rest.IsEmpty)
+        {
+            return WritePageAsync(context, AppSection.Shell("App", "/app/api/index.json"));
+        }
+
+        if (rest.StartsWith("item/") && SiteRoutes.TryParseNumber(rest["item/".Length..], out var item) && item < site.Options.AppPages)
+        {
+            return WritePageAsync(context, AppSection.Shell("App", $"/app/api/item/{item}.json"));
+        }
+
+        if (rest.StartsWith("api/item/") && rest.EndsWith(".json") && SiteRoutes.TryParseNumber(rest["api/item/".Length..^".json".Length], out var data) && data < site.Options.AppPages)
+        {
+            return WriteAsync(context, AppSection.ItemJson(site, data), json, aborted);
+        }
+
+        switch (rest.ToString())
+        {
+            case "app.js":
+                return WriteAsync(context, AppSection.Script, "text/javascript; charset=utf-8", aborted);
+            case "api/index.json":
+                return WriteAsync(context, AppSection.IndexJson(site), json, aborted);
+            case "login":
+                var user = context.Request.Query["user"].ToString() is { Length: > 0 and <= 64 } given && given.All(char.IsAsciiLetterOrDigit) ? given : "visitor";
+                context.Response.Headers.SetCookie = $"session={user}; Path=/; HttpOnly";
+                return WritePageAsync(context, AppSection.LoggedIn(user));
+            case "logout":
+                context.Response.Headers.SetCookie = "session=; Path=/; Max-Age=0; HttpOnly";
+                return WritePageAsync(context, AppSection.LoggedIn(null));
+            case "account/":
+                return WritePageAsync(context, AppSection.Shell("Account", "/app/api/account.json"));
+            case "api/account.json":
+                context.Response.Headers[HeaderNames.CacheControl] = "no-store";
+                return WriteAsync(context, AppSection.AccountJson(context.Request.Cookies["session"]), json, aborted);
+            case "hang/":
+                return WritePageAsync(context, AppSection.Shell("Hang", "/trap/hang"));
+            default:
+                return NotFoundAsync(context);
+        }
     }
 
     private static string BaseUrlOf(HttpContext context) =>

@@ -96,6 +96,11 @@ internal static class PageRenderer
             html.Append("<li><a href=\"/quotes/\">Quotes</a></li>\n");
         }
 
+        if (site.HasApp)
+        {
+            html.Append("<li><a href=\"/app/\">App</a></li>\n");
+        }
+
         foreach (var page in HomeSample(site.Pages))
         {
             html.Append(CultureInfo.InvariantCulture, $"<li><a href=\"/pages/{page}\">Page {page}</a></li>\n");

@@ -23,6 +23,8 @@ internal sealed class SiteModel
 
     public bool HasQuotes => Options.QuotePages > 0;
 
+    public bool HasApp => Options.AppPages > 0;
+
     /// <summary>Whether synthetic page <paramref name="index"/> is one of the big pages.</summary>
     public bool IsBig(int index) => _bigPages.Contains(index);
 

@@ -31,13 +31,19 @@ internal static class SiteRoutes
         return null;
     }
 
-    /// <summary>Every path reachable from <c>/</c> by following links: home, synthetic pages, quotes section.</summary>
+    /// <summary>Every path reachable from <c>/</c> by following links: home, synthetic pages, the app section's index shell, quotes section.</summary>
     public static IEnumerable<string> Paths(SiteModel site)
     {
         yield return "/";
         for (var i = 0; i < site.Pages; i++)
         {
             yield return PageRenderer.PagePath(i);
+        }
+
+        if (site.HasApp)
+        {
+            // The section's index shell is linked from home; its items are linked only by script.
+            yield return AppSection.Prefix;
         }
 
         if (!site.HasQuotes)

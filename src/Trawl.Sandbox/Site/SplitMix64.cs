@@ -39,4 +39,6 @@ internal static class RandomStreams
     public const ulong QuoteOrder = 3;
     public const ulong QuoteTags = 4;
     public const ulong BigPage = 5;
+    public const ulong AppText = 6;
+    public const ulong AppLinks = 7;
 }

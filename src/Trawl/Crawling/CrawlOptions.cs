@@ -1,6 +1,7 @@
 using Trawl.Downloader;
 using Trawl.HttpCache;
 using Trawl.Politeness;
+using Trawl.Rendering;
 
 namespace Trawl.Crawling;
 
@@ -117,6 +118,12 @@ public sealed class CrawlOptions
 
     /// <summary>The HTTP cache: responses kept in a directory and served from it on later crawls. Off by default.</summary>
     public HttpCacheOptions HttpCache { get; } = new();
+
+    /// <summary>
+    /// Whether and how pages are rendered in a browser (<see cref="RenderOptions.Mode"/>: never, auto or always). Rendering
+    /// needs a renderer given to the crawl (<c>CrawlerBuilder.UseRenderer</c>).
+    /// </summary>
+    public RenderOptions Render { get; } = new();
 
     /// <summary>
     /// The job directory of a durable crawl. <see langword="null"/> for an in-memory crawl (or one on a frontier given
@@ -239,6 +246,7 @@ public sealed class CrawlOptions
         OptionChecks.Require(JobDir is null || !string.IsNullOrWhiteSpace(JobDir), nameof(JobDir), "must not be empty");
         Downloader.Validate();
         Retry.Validate();
+        Render.Validate();
         HttpCache.Validate();
     }
 
@@ -257,6 +265,7 @@ public sealed class CrawlOptions
         RobotsTxt.Freeze();
         Downloader.Freeze();
         Retry.Freeze();
+        Render.Freeze();
         HttpCache.Freeze();
     }
 }

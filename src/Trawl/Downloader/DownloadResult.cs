@@ -46,6 +46,15 @@ public enum DownloadError
     /// its limit (<c>ulimit -n</c>) is too low for the crawl's concurrency, or something else holds descriptors.
     /// </summary>
     TooManyOpenFiles,
+
+    /// <summary>
+    /// A page being rendered lost its browser: the browser crashed, was killed, or could not be started. Retried, in a
+    /// browser started afresh.
+    /// </summary>
+    BrowserCrashed,
+
+    /// <summary>A page being rendered was not ready within the render timeout (<c>RenderOptions.Timeout</c>). Retried like a timeout.</summary>
+    RenderTimeout,
 }
 
 /// <summary>The outcome of one download: a response, or an error with its kind. Never an exception.</summary>
@@ -95,10 +104,12 @@ public readonly struct DownloadResult
         DownloadError.Cancelled => "cancelled",
         DownloadError.InvalidRequest => "invalid_request",
         DownloadError.TooManyOpenFiles => "too_many_open_files",
+        DownloadError.BrowserCrashed => "browser_crashed",
+        DownloadError.RenderTimeout => "render_timeout",
         _ => "unknown",
     };
 
     /// <summary>Whether the error is a network error that retrying may cure.</summary>
     public bool IsTransient => Error is DownloadError.Timeout or DownloadError.Refused or DownloadError.Reset or DownloadError.Network or DownloadError.Dns or DownloadError.Protocol
-        or DownloadError.TooManyOpenFiles;
+        or DownloadError.TooManyOpenFiles or DownloadError.BrowserCrashed or DownloadError.RenderTimeout;
 }

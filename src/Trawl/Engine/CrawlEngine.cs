@@ -9,6 +9,7 @@ using Trawl.Items;
 using Trawl.Jobs;
 using Trawl.Logging;
 using Trawl.Politeness;
+using Trawl.Rendering;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
@@ -47,6 +48,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private readonly bool _durable;
     private readonly JobSession? _job;
     private readonly IDownloader _downloader;
+    private readonly PageFetcher _fetcher;
     private readonly ResponseByteBudget? _bytesInFlight;
     private readonly ItemFeed _feed;
     private readonly StatsCollector _stats;
@@ -95,10 +97,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _durable = setup.Durable;
         _job = setup.Job;
         _downloader = setup.Downloader;
+        _fetcher = setup.Fetcher;
         _bytesInFlight = options.MaxResponseBytesInFlight is { } budget ? new ResponseByteBudget(budget) : null;
         _feed = setup.Feed;
         _scope = setup.Scope;
-        _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight));
+        _stats = new StatsCollector(_time, spider.Name, () => Volatile.Read(ref _inFlight)) { Fetches = _fetcher };
         _lifetime = new CrawlLifetime(setup.PauseToken, crawler.AbortToken, _time, _logger);
         var (pause, abort) = _lifetime.Sources;
         _signals = new StopSignals(pause, abort, options.HandleSignals);
@@ -179,7 +182,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
                 throw;
             }
 
-            var setup = new CrawlSetup(logger, ownedLogging, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, feed, pauseToken, scope);
+            var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
+            if (job is not null)
+            {
+                job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
+            }
+
+            var setup = new CrawlSetup(logger, ownedLogging, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
             return new CrawlEngine(crawler, setup);
         }
         catch
@@ -236,7 +245,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
         await _progress.DisposeAsync().ConfigureAwait(false);
         _stats.Dispose();
         _signals.Dispose();
-        _downloader.Dispose();
+        _fetcher.Dispose();
         await _feed.DisposeAsync().ConfigureAwait(false);
         if (_ownsFrontier)
         {
@@ -774,7 +783,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             _lifetime.Wake();
         }
 
-        var result = await CrawlTracing.DownloadAsync(_downloader, request, attempt.Bytes, attempt.Domain, abort).ConfigureAwait(false);
+        var result = await CrawlTracing.DownloadAsync(_fetcher, request, attempt.Bytes, attempt.Domain, abort).ConfigureAwait(false);
         abort.ThrowIfCancellationRequested();
         attempt.Latency = _time.GetElapsedTime(startedAt);
         _stats.Downloaded(attempt.Latency);
@@ -1002,7 +1011,22 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped, _feed.FailuresByKind);
 
-    private sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
+    // Auto mode asks the spider whether a plain page needs rendering: user code, so a throw keeps the page as fetched.
+    private static Func<Response, bool> NeedsRenderingOf(Spider spider, ILogger logger) => response =>
+    {
+        try
+        {
+            return spider.NeedsRendering(response);
+        }
+        catch (Exception ex)
+        {
+            Log.NeedsRenderingFailed(logger, Logging.UrlRedaction.UrlForLog(response.Url), ex);
+            return false;
+        }
+    };
+
+    // Downloader: plain HTTP, for robots.txt; Fetcher: the pages, plain or rendered (it disposes the downloader).
+    private sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, PageFetcher Fetcher, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
 
     /// <summary>What one download reports about itself, filled in as it goes.</summary>
     private sealed class Attempt(string domain, TimeSpan delay)

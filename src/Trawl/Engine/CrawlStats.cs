@@ -68,6 +68,15 @@ public sealed class CrawlStats
     /// </summary>
     public IReadOnlyDictionary<string, long> FilteredByKind { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>
+    /// Download attempts made over plain HTTP (robots.txt not included). In auto mode a page that was fetched plainly and
+    /// then rendered counts here and in <see cref="Rendered"/>.
+    /// </summary>
+    public long FetchedPlain { get; init; }
+
+    /// <summary>Pages rendered in a browser (attempts, retries included); 0 when the crawl renders nothing.</summary>
+    public long Rendered { get; init; }
+
     /// <summary>Start requests (depth 0: a spider's start requests, a shared crawl's seeds) that failed for good in this run.</summary>
     public long StartRequestsFailed { get; init; }
 

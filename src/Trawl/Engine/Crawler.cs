@@ -5,6 +5,7 @@ using Trawl.Items;
 using Trawl.Jobs;
 using Trawl.Middleware;
 using Trawl.Politeness;
+using Trawl.Rendering;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
@@ -26,6 +27,7 @@ public sealed class Crawler
         Middleware = [.. builder.Middleware];
         Frontier = builder.Frontier;
         DomainGate = builder.DomainGate;
+        Renderer = builder.Renderer;
         Progress = builder.Progress;
         AbortToken = builder.AbortToken;
         TimeProvider = builder.TimeProvider;
@@ -45,6 +47,8 @@ public sealed class Crawler
     internal IFrontier? Frontier { get; }
 
     internal IDomainGate? DomainGate { get; }
+
+    internal IPageRenderer? Renderer { get; }
 
     internal IProgress<CrawlProgress>? Progress { get; }
 

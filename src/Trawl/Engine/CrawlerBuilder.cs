@@ -4,6 +4,7 @@ using Trawl.Frontier;
 using Trawl.Items;
 using Trawl.Middleware;
 using Trawl.Politeness;
+using Trawl.Rendering;
 using Trawl.Spiders;
 
 namespace Trawl.Engine;
@@ -55,6 +56,8 @@ public sealed class CrawlerBuilder
 
     internal IDomainGate? DomainGate { get; private set; }
 
+    internal IPageRenderer? Renderer { get; private set; }
+
     internal IProgress<CrawlProgress>? Progress { get; private set; }
 
     internal CancellationToken AbortToken { get; private set; }
@@ -104,6 +107,20 @@ public sealed class CrawlerBuilder
         ArgumentNullException.ThrowIfNull(gate);
         ThrowIfBuilt();
         DomainGate = gate;
+        return this;
+    }
+
+    /// <summary>
+    /// Renders pages in a browser with <paramref name="renderer"/> where <see cref="CrawlOptions.Render"/> or a request's
+    /// meta (<see cref="Http.RequestMeta.Render"/>) asks for it: for example <c>Trawl.Browser</c>'s <c>BrowserRenderer</c>.
+    /// A rendered page is just another way to download: it takes the same politeness, retries and durable bookkeeping as
+    /// a plain one. Its owner keeps it alive for the run and disposes it after.
+    /// </summary>
+    public CrawlerBuilder UseRenderer(IPageRenderer renderer)
+    {
+        ArgumentNullException.ThrowIfNull(renderer);
+        ThrowIfBuilt();
+        Renderer = renderer;
         return this;
     }
 
@@ -163,6 +180,10 @@ public sealed class CrawlerBuilder
         }
 
         OptionChecks.Require(Options.JobDir is null || Frontier is null, nameof(CrawlOptions.JobDir), "cannot be combined with a frontier given to the crawler");
+        OptionChecks.Require(
+            Options.Render.Mode == RenderMode.Never || Renderer is not null,
+            "Render.Mode",
+            $"is {Options.Render.Mode}, which needs a page renderer: give one with CrawlerBuilder.UseRenderer (Trawl.Browser's BrowserRenderer, say)");
         Options.Freeze();
         _built = true;
         return new Crawler(this);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Trawl.Frontier;
+using Trawl.Rendering;
 
 namespace Trawl.Engine;
 
@@ -42,6 +43,9 @@ internal sealed class StatsCollector : IDisposable
     }
 
     public KeyValuePair<string, object?> SpiderTag { get; }
+
+    /// <summary>The page fetcher, which counts the pages fetched plainly and rendered; null for none.</summary>
+    public PageFetcher? Fetches { get; init; }
 
     public int InFlight => _inFlight();
 
@@ -151,6 +155,8 @@ internal sealed class StatsCollector : IDisposable
         SkippedByKind = new SortedDictionary<string, long>(_skipped, StringComparer.Ordinal),
         FilteredByKind = new SortedDictionary<string, long>(_filtered, StringComparer.Ordinal),
         RobotsTxtFetches = Interlocked.Read(ref _robotsFetches),
+        FetchedPlain = Fetches?.FetchedPlain ?? 0,
+        Rendered = Fetches?.Rendered ?? 0,
         StartRequestsFailed = Interlocked.Read(ref _startFailed),
         ItemsFailed = itemFailures.Values.Sum(),
         ItemsFailedByKind = new SortedDictionary<string, long>(itemFailures.ToDictionary(), StringComparer.Ordinal),

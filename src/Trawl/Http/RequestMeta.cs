@@ -46,6 +46,16 @@ public static class RequestMeta
     public const string AllowStatus = "allow_status";
 
     /// <summary>
+    /// <see langword="true"/> to render this request in the browser, <see langword="false"/> to fetch it over plain HTTP,
+    /// whatever the crawl's render mode (<c>RenderOptions.Mode</c>). Only GET requests are rendered. A request that asks to
+    /// be rendered in a crawl without a renderer fails as <c>invalid_request</c>.
+    /// </summary>
+    public const string Render = "render";
+
+    /// <summary>A CSS selector (a non-empty string): this rendered page is ready once it matches. Overrides <c>RenderOptions.WaitFor</c>.</summary>
+    public const string RenderWaitFor = "render_wait_for";
+
+    /// <summary>
     /// Checks the values of the keys above, as scheduling a request does: for a request made outside a crawl (a seed,
     /// say) that should fail now rather than when it is scheduled.
     /// </summary>
@@ -85,6 +95,16 @@ public static class RequestMeta
         if (request.Meta.ContainsKey(AllowStatus) && !TryAllowsStatus(request, 0, out _))
         {
             throw Invalid(request, AllowStatus, "an array of HTTP statuses (integers from 100 to 599)");
+        }
+
+        if (request.Meta.ContainsKey(Render) && TryGetBool(request, Render) is null)
+        {
+            throw Invalid(request, Render, "true or false");
+        }
+
+        if (request.Meta.ContainsKey(RenderWaitFor) && string.IsNullOrWhiteSpace(TryGetString(request, RenderWaitFor)))
+        {
+            throw Invalid(request, RenderWaitFor, "a CSS selector");
         }
     }
 

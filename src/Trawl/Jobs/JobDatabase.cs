@@ -880,6 +880,7 @@ internal sealed class JobDatabase : IDisposable
     {
         PutValue("spider_state", state.SpiderStateJson);
         PutValue("cookies", state.CookiesJson);
+        PutValue(JobFetchCounts.Key, state.FetchesJson);
         PutValue(InFlightKey, state.InFlight?.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -57,6 +57,7 @@ internal sealed class JobSession : IAsyncDisposable
     private readonly JobStore _store;
     private readonly Func<string> _saveSpiderState;
     private readonly CookieContainer? _cookies;
+    private JobFetchCounts _earlierFetches = new(0, 0);
 
     private JobSession(JobStore store, Func<string> saveSpiderState, CookieContainer? cookies, bool resuming)
     {
@@ -65,6 +66,9 @@ internal sealed class JobSession : IAsyncDisposable
         _cookies = cookies;
         Resuming = resuming;
     }
+
+    /// <summary>Reads this run's pages fetched plainly and rendered, to be added to the earlier runs' and saved with every commit.</summary>
+    public Func<(long Plain, long Rendered)>? Fetches { get; set; }
 
     /// <summary>Whether an unfinished job is being resumed (rather than a new or finished one started).</summary>
     public bool Resuming { get; }
@@ -144,12 +148,12 @@ internal sealed class JobSession : IAsyncDisposable
                     Log.Recrawl(logger, requeued, age);
                 }
 
-                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false);
+                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false) { _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false) };
             }
 
             var counts = await store.Frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
             Log.JobResumed(logger, directory, counts.Pending, counts.Done, store.RecoveredLeases);
-            return new JobSession(store, settings.SaveSpiderState, cookies, resuming: true);
+            return new JobSession(store, settings.SaveSpiderState, cookies, resuming: true) { _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false) };
         }
         catch (JobStoreFullException ex)
         {
@@ -204,6 +208,20 @@ internal sealed class JobSession : IAsyncDisposable
         Log.ProxySetupChanged(logger, store.Directory, previous, proxySetup, retried);
     }
 
+    private static async ValueTask<JobFetchCounts> LoadFetchesAsync(JobStore store, CancellationToken cancellationToken) =>
+        JobFetchCounts.Parse(await store.GetValueAsync(JobFetchCounts.Key, cancellationToken).ConfigureAwait(false));
+
     private JobStateUpdate CaptureState(int inFlight) =>
-        new(_saveSpiderState(), _cookies is null ? null : CookieJar.Serialize(_cookies), inFlight);
+        new(_saveSpiderState(), _cookies is null ? null : CookieJar.Serialize(_cookies), inFlight, CaptureFetches());
+
+    private string? CaptureFetches()
+    {
+        if (Fetches is null)
+        {
+            return null;
+        }
+
+        var (plain, rendered) = Fetches();
+        return new JobFetchCounts(_earlierFetches.Plain + plain, _earlierFetches.Rendered + rendered).ToJson();
+    }
 }

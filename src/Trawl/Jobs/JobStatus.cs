@@ -24,6 +24,12 @@ public sealed record JobStatus(
     /// <summary>The most common errors of failed items, most frequent first.</summary>
     public IReadOnlyList<JobErrorCount> TopItemErrors { get; init; } = [];
 
+    /// <summary>Download attempts made over plain HTTP, over all the job's runs (0 in a job made before they were counted).</summary>
+    public long FetchedPlain { get; init; }
+
+    /// <summary>Pages rendered in a browser, over all the job's runs.</summary>
+    public long Rendered { get; init; }
+
     /// <summary>When requests were last added or completed, or the job's metadata last changed.</summary>
     public DateTimeOffset LastActivity => Metadata.UpdatedAt;
 

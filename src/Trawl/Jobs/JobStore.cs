@@ -625,11 +625,14 @@ internal sealed class JobStore : IAsyncDisposable
     private static JobStatus ReadStatus(JobDatabase db, int topErrors, long doneSince)
     {
         var (itemsFailed, itemErrors) = db.ItemFailures(topErrors);
+        var fetches = JobFetchCounts.Parse(db.GetValue(JobFetchCounts.Key));
         return new JobStatus(ReadMetadata(db), db.GetCounts(), db.CountItems(), db.TopErrors(topErrors), db.CountDoneSince(doneSince))
         {
             ItemsFailed = itemsFailed,
             TopItemErrors = itemErrors,
             Outputs = db.ExportOutputs(),
+            FetchedPlain = fetches.Plain,
+            Rendered = fetches.Rendered,
             InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
         };
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trawl.Crawling;
 using Trawl.Http;
+using Trawl.Rendering;
 using Trawl.Sitemaps;
 
 namespace Trawl.Spiders;
@@ -152,6 +153,18 @@ public abstract class Spider
     public virtual void ConfigureOptions(CrawlOptions options)
     {
     }
+
+    /// <summary>
+    /// Auto mode (<see cref="RenderMode.Auto"/>): whether a page fetched over plain HTTP needs rendering in the browser
+    /// (it is then rendered, and what rendering gave is compared with the plain page to learn about its pattern). Called
+    /// only for HTML pages with a 2xx status. If it throws, the error is logged and the page is kept as fetched.
+    /// </summary>
+    /// <remarks>
+    /// The default takes a page for an application shell that its scripts fill in: it has a <c>script</c> element and
+    /// under 200 characters of visible text. Override it when the spider knows better, for example when a field it needs
+    /// is missing: <c>return base.NeedsRendering(response) || response.Css("h1.title").Get() is null;</c>.
+    /// </remarks>
+    public virtual bool NeedsRendering(Response response) => PageSignals.Of(response).LooksLikeAppShell;
 
     /// <summary>
     /// Called once before the first request. <paramref name="resuming"/> is true when a durable job resumes. If it throws,

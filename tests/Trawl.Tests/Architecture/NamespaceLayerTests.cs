@@ -18,7 +18,7 @@ public sealed class NamespaceLayerTests
         ["Trawl.Selectors"],
         ["Trawl.Http"],
         ["Trawl.Downloader", "Trawl.Frontier"],
-        ["Trawl.Middleware", "Trawl.Politeness", "Trawl.Items", "Trawl.HttpCache", "Trawl.Sitemaps"],
+        ["Trawl.Middleware", "Trawl.Politeness", "Trawl.Items", "Trawl.HttpCache", "Trawl.Rendering", "Trawl.Sitemaps"],
         ["Trawl.Jobs"],
         ["Trawl.Crawling"],
         ["Trawl.Spiders"],

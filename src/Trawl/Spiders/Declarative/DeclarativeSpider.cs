@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Trawl.Crawling;
 using Trawl.Http;
+using Trawl.Rendering;
 using Trawl.Selectors;
 
 namespace Trawl.Spiders.Declarative;
@@ -23,6 +25,8 @@ public sealed class DeclarativeSpider : Spider
     private readonly KeyValuePair<string, string>[] _fields;
     private readonly FieldPlan _fieldPlan;
     private readonly INodeQuery _followQuery;
+    private readonly RenderMode? _render;
+    private readonly string? _renderWaitFor;
 
     /// <summary>Validates a definition and builds the spider.</summary>
     /// <exception cref="SpiderDefinitionException">Something in the definition is invalid; the message says what.</exception>
@@ -44,6 +48,9 @@ public sealed class DeclarativeSpider : Spider
         AllowedStatuses = [.. (definition.AllowStatus ?? []).Select(ValidateStatus)];
         _fields = [.. definition.Fields.Select(field => KeyValuePair.Create(ValidateFieldName(field.Key), ValidateSelector(field.Value, $"field '{field.Key}'")))];
         _fieldPlan = FieldPlan.FirstMatches(_fields.Select(field => field.Value));
+        _render = definition.Render is null ? null : ParseRenderMode(definition.Render)
+            ?? throw new SpiderDefinitionException($"Invalid render mode '{definition.Render}': use never, auto or always.");
+        _renderWaitFor = definition.RenderWaitFor is null ? null : ValidateSelector(definition.RenderWaitFor, "renderWaitFor");
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
             : _startUrls.Length > 0 ? StableName(_startUrls[0], definition.Allow)
             : _sitemapUrls.Length > 0 ? StableName(_sitemapUrls[0], definition.Allow)
@@ -69,13 +76,69 @@ public sealed class DeclarativeSpider : Spider
     /// <inheritdoc />
     public override IReadOnlyCollection<int> AllowedStatuses { get; }
 
+    /// <summary>The render mode the definition asks for, if any.</summary>
+    public RenderMode? Render => _render;
+
+    /// <summary>Reads a render mode as written on a command line or in a spider file: <c>never</c>, <c>auto</c> or <c>always</c>.</summary>
+    /// <returns>The mode, or <see langword="null"/> when the text names none.</returns>
+    public static RenderMode? ParseRenderMode(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "never" => RenderMode.Never,
+        "auto" => RenderMode.Auto,
+        "always" => RenderMode.Always,
+        _ => null,
+    };
+
+    /// <inheritdoc />
+    /// <remarks>Sets the render mode and wait selector the definition names, if it names them.</remarks>
+    public override void ConfigureOptions(CrawlOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (_render is { } mode)
+        {
+            options.Render.Mode = mode;
+        }
+
+        if (_renderWaitFor is not null)
+        {
+            options.Render.WaitFor = _renderWaitFor;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Also a page with a script on which every field of the definition comes out empty.</remarks>
+    public override bool NeedsRendering(Response response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var signals = PageSignals.Of(response);
+        if (signals.LooksLikeAppShell)
+        {
+            return true;
+        }
+
+        if (_fields.Length == 0 || signals.Scripts == 0 || !response.TryExtract(_fieldPlan, out var values))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (!string.IsNullOrWhiteSpace(values[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <inheritdoc />
     public override IAsyncEnumerable<object> ParseAsync(Response response, CancellationToken cancellationToken) =>
         Parse(response, cancellationToken).ToAsyncEnumerable();
 
     private static int ValidateStatus(int status) => status is >= 100 and <= 599
         ? status
-        : throw new SpiderDefinitionException($"\"allow_status\" lists {status}, which is not an HTTP status (100 to 599).");
+        : throw new SpiderDefinitionException($"\"allowStatus\" lists {status}, which is not an HTTP status (100 to 599).");
 
     private IEnumerable<object> Parse(Response response, CancellationToken cancellationToken)
     {

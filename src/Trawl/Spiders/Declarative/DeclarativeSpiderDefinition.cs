@@ -60,12 +60,23 @@ public sealed class DeclarativeSpiderDefinition
     public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// HTTP statuses whose pages are parsed like any other instead of failing (<c>"allow_status": [404, 410]</c>):
+    /// HTTP statuses whose pages are parsed like any other instead of failing (<c>"allowStatus": [404, 410]</c>):
     /// see <see cref="Spider.AllowedStatuses"/>.
     /// </summary>
     /// <value>The default is none.</value>
-    [JsonPropertyName("allow_status")]
+    [JsonPropertyName("allowStatus")]
     public List<int> AllowStatus { get; set; } = [];
+
+    /// <summary>
+    /// When pages are rendered in a browser: <c>never</c>, <c>auto</c> or <c>always</c> (<c>Trawl.Rendering.RenderMode</c>).
+    /// In auto mode, a page whose fields all come out empty over plain HTTP, though it has a script, is rendered too.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the crawl's setting (never, unless <c>--render</c> says otherwise).</value>
+    public string? Render { get; set; }
+
+    /// <summary>A CSS selector a rendered page is ready once it matches, instead of waiting for the network to go idle.</summary>
+    /// <value>The default is <see langword="null"/>: the crawl's setting.</value>
+    public string? RenderWaitFor { get; set; }
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -122,7 +133,7 @@ public sealed class DeclarativeSpiderDefinition
         var member = parts.Length == 0 ? null : parts[0].Split('[')[0];
         if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {
-            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"sitemap\", \"allow\", \"deny\", \"follow\", \"noFollow\" and \"fields\".";
+            return $"unknown member \"{parts.LastOrDefault()?.Split('[')[0]}\". The members are \"name\", \"start\", \"startFile\", \"sitemap\", \"allow\", \"deny\", \"follow\", \"noFollow\", \"fields\", \"allowStatus\", \"render\" and \"renderWaitFor\".";
         }
 
         if (!ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
