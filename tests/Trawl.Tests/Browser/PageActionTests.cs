@@ -5,6 +5,7 @@ using Trawl.Http;
 using Trawl.Rendering;
 using Trawl.Sandbox;
 using Trawl.Spiders;
+using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Browser;
 
@@ -59,13 +60,44 @@ public sealed class PageActionTests(SharedBrowser browser) : IClassFixture<Share
         options.Render.Timeout = TimeSpan.FromSeconds(3);
         options.Render.Actions = [PageAction.Click("#no-such-button")];
         options.Retry.MaxRetries = 0;
-        var spider = new FeedSpider(new Uri(server.BaseUrl, "/app/feed/"), meta: null);
+        var spider = new FeedSpider(new Uri(server.BaseUrl, "/app/feed/"), meta: null, screenshot: null);
 
         var result = await new CrawlerBuilder(spider, options).UseRenderer(browser.Renderer).Build().RunAsync();
 
         result.Items.ShouldBeEmpty();
         result.Stats.Failed.ShouldBe(1);
         result.Stats.ErrorsByKind.ShouldContainKey("render_timeout");
+    }
+
+    [Fact]
+    public async Task Screenshot_IsAPngNamedAfterTheRequest_WhosePathIsInTheItem_AndARenderAgainOverwritesIt()
+    {
+        using var temp = new TempDirectory();
+        var directory = Path.Combine(temp.Path, "shots");
+        await using var server = await SandboxServer.StartAsync(BrowserSupport.MixedSite());
+        var first = await CrawlFeedAsync(options => options.Render.ScreenshotDirectory = directory, meta: null, server: server);
+        var again = await CrawlFeedAsync(options => options.Render.ScreenshotDirectory = directory, meta: null, server: server);
+
+        var path = first.GetProperty("screenshot").GetString().ShouldNotBeNull();
+        Path.GetDirectoryName(path).ShouldBe(directory);
+        Path.GetFileName(path).ShouldBe(new Request(FeedUrl(first)).Fingerprint + ".png");
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes.Length.ShouldBeGreaterThan(1000);
+        bytes[..8].ShouldBe(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A });
+        again.GetProperty("screenshot").GetString().ShouldBe(path, "the same page is the same file");
+        Directory.GetFiles(directory).ShouldBe([path]);
+    }
+
+    [Fact]
+    public async Task Screenshot_CanBeTurnedOffPerRequest_AndIsNoneWithoutADirectory()
+    {
+        using var temp = new TempDirectory();
+        var off = await CrawlFeedAsync(options => options.Render.ScreenshotDirectory = temp.Path, meta: null, screenshot: false);
+        var none = await CrawlFeedAsync(static _ => { }, meta: null);
+
+        off.GetProperty("screenshot").ValueKind.ShouldBe(JsonValueKind.Null);
+        none.GetProperty("screenshot").ValueKind.ShouldBe(JsonValueKind.Null);
+        Directory.GetFiles(temp.Path).ShouldBeEmpty();
     }
 
     [Fact]
@@ -104,22 +136,25 @@ public sealed class PageActionTests(SharedBrowser browser) : IClassFixture<Share
         error.Message.ShouldContain(expected);
     }
 
-    private async Task<JsonElement> CrawlFeedAsync(Action<Crawling.CrawlOptions> configure, string? meta)
+    private static string FeedUrl(JsonElement item) => item.GetProperty("url").GetString()!;
+
+    private async Task<JsonElement> CrawlFeedAsync(Action<Crawling.CrawlOptions> configure, string? meta, bool? screenshot = null, SandboxServer? server = null)
     {
-        await using var server = await SandboxServer.StartAsync(BrowserSupport.MixedSite());
+        await using var own = server is null ? await SandboxServer.StartAsync(BrowserSupport.MixedSite()) : null;
+        server ??= own!;
         var options = BrowserSupport.Options();
         options.Render.Mode = RenderMode.Always;
         options.Render.Timeout = TimeSpan.FromSeconds(60);
         configure(options);
 
-        var result = await new CrawlerBuilder(new FeedSpider(new Uri(server.BaseUrl, "/app/feed/"), meta), options).UseRenderer(browser.Renderer).Build().RunAsync();
+        var result = await new CrawlerBuilder(new FeedSpider(new Uri(server.BaseUrl, "/app/feed/"), meta, screenshot), options).UseRenderer(browser.Renderer).Build().RunAsync();
 
         result.Stats.Failed.ShouldBe(0, string.Join(", ", result.Stats.ErrorsByKind));
         return JsonSerializer.SerializeToElement(result.Items.ShouldHaveSingleItem());
     }
 
     /// <summary>One page, one item: how many entries and extras the page has, and its screenshot.</summary>
-    internal sealed class FeedSpider(Uri url, string? meta) : Spider
+    internal sealed class FeedSpider(Uri url, string? meta, bool? screenshot) : Spider
     {
         public override IEnumerable<Request> StartRequests()
         {
@@ -129,12 +164,17 @@ public sealed class PageActionTests(SharedBrowser browser) : IClassFixture<Share
                 request.Meta[RequestMeta.RenderActions] = meta;
             }
 
+            if (screenshot is { } take)
+            {
+                request.Meta[RequestMeta.RenderScreenshot] = take;
+            }
+
             yield return request;
         }
 
         public override async IAsyncEnumerable<object> ParseAsync(Response response, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            yield return new { entries = response.Css("li.entry").Count, extras = response.Css("li.extra").Count, screenshot = response.ScreenshotPath };
+            yield return new { url = response.Request.Url.AbsoluteUri, entries = response.Css("li.entry").Count, extras = response.Css("li.extra").Count, screenshot = response.ScreenshotPath };
             await Task.CompletedTask;
         }
     }
