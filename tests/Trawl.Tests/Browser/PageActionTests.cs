@@ -5,6 +5,7 @@ using Trawl.Http;
 using Trawl.Rendering;
 using Trawl.Sandbox;
 using Trawl.Spiders;
+using Trawl.Spiders.Declarative;
 using Trawl.Tests.Support;
 
 namespace Trawl.Tests.Browser;
@@ -134,6 +135,27 @@ public sealed class PageActionTests(SharedBrowser browser) : IClassFixture<Share
 
         error.Message.ShouldContain(RequestMeta.RenderActions);
         error.Message.ShouldContain(expected);
+    }
+
+    [Fact]
+    public void SpiderFileActions_AreTheCrawlDefault_AndABadOneIsADefinitionError()
+    {
+        var good = new DeclarativeSpider(new DeclarativeSpiderDefinition
+        {
+            Start = { "https://example.com/" },
+            Actions = JsonDocument.Parse("""[{"scroll": 2}, {"click": "#more"}]""").RootElement,
+        });
+        var options = new Crawling.CrawlOptions();
+        good.ConfigureOptions(options);
+        options.Render.Actions.ShouldBe([PageAction.Scroll(2), PageAction.Click("#more")]);
+
+        var error = Should.Throw<SpiderDefinitionException>(() => new DeclarativeSpider(new DeclarativeSpiderDefinition
+        {
+            Start = { "https://example.com/" },
+            Actions = JsonDocument.Parse("""[{"scroll": "down"}]""").RootElement,
+        }));
+        error.Message.ShouldContain("\"actions\"");
+        error.Message.ShouldContain("'scroll' must be a whole number");
     }
 
     private static string FeedUrl(JsonElement item) => item.GetProperty("url").GetString()!;
