@@ -486,6 +486,23 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
                 await page.WaitForSelectorAsync(selector, new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = Remaining(render) }).ConfigureAwait(false);
             }
 
+            foreach (var action in request.Actions)
+            {
+                render.Action = action;
+                await RunAsync(page, action, render).ConfigureAwait(false);
+            }
+
+            render.Action = null;
+            if (request.ScreenshotPath is { } screenshot)
+            {
+                if (Path.GetDirectoryName(screenshot) is { Length: > 0 } directory)
+                {
+                    Directory.CreateDirectory(directory);
+                }
+
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true, Type = ScreenshotType.Png, Timeout = Remaining(render) }).ConfigureAwait(false);
+            }
+
             var result = await ReadAsync(request, page, response).ConfigureAwait(false);
             if (request.Cookies is { } cookieJar)
             {
@@ -506,7 +523,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
                 return Lost(url, crashed);
             }
 
-            var waited = request.WaitFor is { } css ? $"for '{css}' to match" : "for the network to go idle";
+            var waited = render.Action is { } stuck ? $"in page action '{stuck}'" : request.WaitFor is { } css ? $"for '{css}' to match" : "for the network to go idle";
             return Fail(url, DownloadError.RenderTimeout,
                 string.Create(CultureInfo.InvariantCulture, $"Render of {UrlRedaction.UrlForLog(url)} timed out after {request.Timeout.TotalSeconds:0.###} s waiting {waited}."));
         }
@@ -578,7 +595,60 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         var finalUrl = Uri.TryCreate(page.Url, UriKind.Absolute, out var pageUrl) && (pageUrl.Scheme == Uri.UriSchemeHttp || pageUrl.Scheme == Uri.UriSchemeHttps)
             ? pageUrl
             : Uri.TryCreate(response.Url, UriKind.Absolute, out var responseUrl) ? responseUrl : request.Request.Url;
-        return new TrawlResponse(request.Request, finalUrl, response.Status, headers, body, chain.Count > 0 ? chain : null);
+        return new TrawlResponse(request.Request, finalUrl, response.Status, headers, body, chain.Count > 0 ? chain : null) { ScreenshotPath = request.ScreenshotPath };
+    }
+
+    // One page action, within what is left of the render's time; a selector that never matches throws TimeoutException.
+    private async Task RunAsync(IPage page, PageAction action, PageRender render)
+    {
+        switch (action.Kind)
+        {
+            case PageActionKind.Scroll:
+                for (var i = 0; i < action.Count; i++)
+                {
+                    var height = await page.EvaluateAsync<double>("() => { const e = document.scrollingElement || document.documentElement; window.scrollTo(0, e.scrollHeight); return e.scrollHeight; }").ConfigureAwait(false);
+                    try
+                    {
+                        // The page grows when the scroll loaded more; if it does not within the pause, the list has ended.
+                        await page.WaitForFunctionAsync("h => (document.scrollingElement || document.documentElement).scrollHeight > h", height,
+                            new PageWaitForFunctionOptions { Timeout = Math.Min((float)action.Pause.TotalMilliseconds, Remaining(render)), PollingInterval = 50 }).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        break;
+                    }
+                }
+
+                break;
+            case PageActionKind.Click when action.All:
+                var matches = page.Locator(action.Selector!);
+                await matches.First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = Remaining(render) }).ConfigureAwait(false);
+                var count = await matches.CountAsync().ConfigureAwait(false);
+                for (var i = 0; i < count; i++)
+                {
+                    await matches.Nth(i).ClickAsync(new LocatorClickOptions { Timeout = Remaining(render) }).ConfigureAwait(false);
+                }
+
+                break;
+            case PageActionKind.Click:
+                for (var i = 0; i < action.Count; i++)
+                {
+                    await page.Locator(action.Selector!).First.ClickAsync(new LocatorClickOptions { Timeout = Remaining(render) }).ConfigureAwait(false);
+                }
+
+                break;
+            case PageActionKind.WaitFor:
+                await page.WaitForSelectorAsync(action.Selector!, new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = Remaining(render) }).ConfigureAwait(false);
+                break;
+            default:
+                if (action.Pause.TotalMilliseconds > Remaining(render))
+                {
+                    throw new TimeoutException("The wait is longer than the render has left.");
+                }
+
+                await page.WaitForTimeoutAsync((float)action.Pause.TotalMilliseconds).ConfigureAwait(false);
+                break;
+        }
     }
 
     // Every request a page makes passes here: out of scope or of a blocked kind, it is never sent.
@@ -724,6 +794,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         public volatile bool Cancelled;
 
         public volatile Uri? BlockedNavigation;
+
+        public volatile PageAction? Action;
     }
 }
 

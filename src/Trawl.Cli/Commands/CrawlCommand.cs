@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trawl.Cli.Hosting;
+using Trawl.Rendering;
 using Trawl.Spiders;
 using Trawl.Spiders.Declarative;
 
@@ -67,6 +68,11 @@ internal static class CrawlCommand
                 definition.Name = parse.GetValue(name) ?? definition.Name;
                 definition.Render = render.Mode(parse)?.ToString().ToLowerInvariant() ?? definition.Render;
                 definition.RenderWaitFor = parse.GetValue(render.RenderWaitFor) ?? definition.RenderWaitFor;
+                if (render.Actions(parse) is { } actions)
+                {
+                    // The command line's actions win over the spider file's, as its other render settings do.
+                    definition.Actions = PageAction.ToJson(actions);
+                }
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
                     FieldArgument.AddTo(definition, field);

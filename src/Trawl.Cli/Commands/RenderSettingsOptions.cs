@@ -16,6 +16,10 @@ internal sealed class RenderSettingsOptions
 
     public Option<double?> RenderTimeout { get; } = new("--render-timeout") { Description = "Seconds one rendered page may take (default 30).", HelpName = "SECONDS" };
 
+    public Option<string?> RenderActions { get; } = new("--render-actions") { Description = "Page actions every rendered page goes through before it is read, as JSON, e.g. '[{\"scroll\": 3}, {\"click\": \"#more\"}, {\"wait_for\": \".item\"}]'.", HelpName = "JSON" };
+
+    public Option<string?> Screenshots { get; } = new("--screenshots") { Description = "Save a full-page PNG of every rendered page in this directory, named after its request; its path is the item's screenshot field.", HelpName = "DIR" };
+
     public Option<string?> Browser { get; } = new("--browser") { Description = "The Chromium or Chrome executable (default: TRAWL_BROWSER, else chromium, chromium-browser or google-chrome on the PATH).", HelpName = "PATH" };
 
     public Option<int?> BrowserPages { get; } = new("--browser-pages") { Description = $"Pages rendered at once (default {BrowserOptions.DefaultMaxPages} here: twice the cores, 2 to 8).", HelpName = "N" };
@@ -24,7 +28,7 @@ internal sealed class RenderSettingsOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Render, RenderWaitFor, RenderTimeout, Browser, BrowserPages, RenderBlock })
+        foreach (var option in new Option[] { Render, RenderWaitFor, RenderTimeout, RenderActions, Screenshots, Browser, BrowserPages, RenderBlock })
         {
             command.Add(option);
         }
@@ -43,9 +47,19 @@ internal sealed class RenderSettingsOptions
             options.Render.Mode = mode;
         }
 
+        if (Actions(parse) is { } actions)
+        {
+            options.Render.Actions = actions;
+        }
+
         if (parse.GetValue(RenderWaitFor) is { } selector)
         {
             options.Render.WaitFor = !string.IsNullOrWhiteSpace(selector) ? selector.Trim() : throw new CliUsageException("--render-wait-for must be a CSS selector, such as h1 or #content.");
+        }
+
+        if (parse.GetValue(Screenshots) is { } directory)
+        {
+            options.Render.ScreenshotDirectory = !string.IsNullOrWhiteSpace(directory) ? directory : throw new CliUsageException("--screenshots must name a directory.");
         }
 
         if (parse.GetValue(RenderTimeout) is { } seconds)
@@ -53,6 +67,24 @@ internal sealed class RenderSettingsOptions
             options.Render.Timeout = double.IsFinite(seconds) && seconds > 0 && seconds < 86_400
                 ? TimeSpan.FromSeconds(seconds)
                 : throw new CliUsageException($"--render-timeout must be a number of seconds above 0, not {seconds}.");
+        }
+    }
+
+    /// <summary>The page actions given with <c>--render-actions</c>, checked; <see langword="null"/> when not given.</summary>
+    public IReadOnlyList<PageAction>? Actions(ParseResult parse)
+    {
+        if (parse.GetValue(RenderActions) is not { } json)
+        {
+            return null;
+        }
+
+        try
+        {
+            return PageAction.ParseList(json);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"Invalid --render-actions: {ex.Message}");
         }
     }
 

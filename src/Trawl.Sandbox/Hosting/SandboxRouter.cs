@@ -80,8 +80,15 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
             return WriteAsync(context, AppSection.ItemJson(site, data), json, aborted);
         }
 
+        if (rest.StartsWith("api/feed/") && rest.EndsWith(".json") && SiteRoutes.TryParseNumber(rest["api/feed/".Length..^".json".Length], out var batch) && batch is >= 1 and <= AppSection.FeedMoreBatches)
+        {
+            return WriteAsync(context, AppSection.FeedJson(batch), json, aborted);
+        }
+
         switch (rest.ToString())
         {
+            case "feed/":
+                return WritePageAsync(context, AppSection.Feed());
             case "app.js":
                 return WriteAsync(context, AppSection.Script, "text/javascript; charset=utf-8", aborted);
             case "api/index.json":

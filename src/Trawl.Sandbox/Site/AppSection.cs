@@ -113,4 +113,69 @@ internal static class AppSection
         html.Append("</h1>\n<p><a href=\"/app/account/\">Your account</a></p>\n</body>\n</html>\n");
         return Html.ToUtf8AndReturn(html);
     }
+
+    /// <summary>How many entries <c>/app/feed/</c> shows at first, and how many each scroll to the bottom adds.</summary>
+    public const int FeedBatch = 5;
+
+    /// <summary>How many batches the feed has after the first: scrolling to the bottom loads the next until they run out.</summary>
+    public const int FeedMoreBatches = 3;
+
+    /// <summary>How many extras <c>/app/feed/</c>'s "More" button adds, per click.</summary>
+    public const int FeedExtras = 2;
+
+    /// <summary>
+    /// A page that grows only when used: an infinite list, whose next batch of tall <c>li.entry</c> elements a script loads
+    /// (<c>/app/api/feed/N.json</c>) when the window is scrolled to the bottom, and a <c>button#more</c> whose every click
+    /// adds <see cref="FeedExtras"/> <c>li.extra</c> elements. Over plain HTTP, and in a browser that only loads it, there
+    /// are the first <see cref="FeedBatch"/> entries and no extra.
+    /// </summary>
+    public static PooledBytes Feed()
+    {
+        var html = Html.RentBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Feed</title>\n</head>\n<body>\n<h1>Feed</h1>\n")
+            .Append("<button id=\"more\" type=\"button\">More</button>\n<ul id=\"extras\"></ul>\n<ul id=\"feed\">\n");
+        for (var i = 0; i < FeedBatch; i++)
+        {
+            html.Append("<li class=\"entry\" style=\"height:400px\">Entry ").Append(i.ToString(CultureInfo.InvariantCulture)).Append("</li>\n");
+        }
+
+        html.Append("</ul>\n<script>\n").Append(FeedScript.Replace("MORE", FeedMoreBatches.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("EXTRAS", FeedExtras.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)).Append("</script>\n</body>\n</html>\n");
+        return Html.ToUtf8AndReturn(html);
+    }
+
+    /// <summary>The entries of batch <paramref name="batch"/> (1 to <see cref="FeedMoreBatches"/>) of the feed.</summary>
+    public static byte[] FeedJson(int batch) =>
+        JsonSerializer.SerializeToUtf8Bytes(new { entries = Enumerable.Range(batch * FeedBatch, FeedBatch).Select(static i => string.Create(CultureInfo.InvariantCulture, $"Entry {i}")) });
+
+    private const string FeedScript = """
+        (function () {
+          let next = 1, loading = false, extras = 0;
+          const feed = document.getElementById('feed');
+          async function load() {
+            if (loading || next > MORE) return;
+            if (window.innerHeight + window.scrollY < document.documentElement.scrollHeight - 50) return;
+            loading = true;
+            const data = await (await fetch('/app/api/feed/' + next + '.json')).json();
+            next++;
+            for (const text of data.entries) {
+              const li = document.createElement('li');
+              li.className = 'entry';
+              li.style.height = '400px';
+              li.textContent = text;
+              feed.appendChild(li);
+            }
+            loading = false;
+          }
+          window.addEventListener('scroll', load);
+          document.getElementById('more').addEventListener('click', function () {
+            for (let i = 0; i < EXTRAS; i++) {
+              const li = document.createElement('li');
+              li.className = 'extra';
+              li.textContent = 'Extra ' + (extras++);
+              document.getElementById('extras').appendChild(li);
+            }
+          });
+        })();
+
+        """;
 }

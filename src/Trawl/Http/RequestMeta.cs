@@ -56,6 +56,20 @@ public static class RequestMeta
     public const string RenderWaitFor = "render_wait_for";
 
     /// <summary>
+    /// The page actions this rendered page goes through after it is ready and before its DOM is read, in order: a JSON
+    /// array in <see cref="Rendering.PageAction"/>'s form (a <see cref="JsonElement"/>, its text, or a list of
+    /// <see cref="Rendering.PageAction"/>; <see cref="Rendering.PageAction.ToJson"/> makes one). Replaces
+    /// <c>RenderOptions.Actions</c>; an empty array runs none.
+    /// </summary>
+    public const string RenderActions = "render_actions";
+
+    /// <summary>
+    /// <see langword="true"/> to save a full-page PNG screenshot of this rendered page, <see langword="false"/> not to,
+    /// whatever <c>RenderOptions.Screenshots</c> says. A screenshot needs <c>RenderOptions.ScreenshotDirectory</c>.
+    /// </summary>
+    public const string RenderScreenshot = "render_screenshot";
+
+    /// <summary>
     /// Checks the values of the keys above, as scheduling a request does: for a request made outside a crawl (a seed,
     /// say) that should fail now rather than when it is scheduled.
     /// </summary>
@@ -106,6 +120,23 @@ public static class RequestMeta
         {
             throw Invalid(request, RenderWaitFor, "a CSS selector");
         }
+
+        if (request.Meta.ContainsKey(RenderActions))
+        {
+            try
+            {
+                _ = TryGetActions(request);
+            }
+            catch (ArgumentException ex)
+            {
+                throw Invalid(request, RenderActions, $"a list of page actions ({ex.Message})");
+            }
+        }
+
+        if (request.Meta.ContainsKey(RenderScreenshot) && TryGetBool(request, RenderScreenshot) is null)
+        {
+            throw Invalid(request, RenderScreenshot, "true or false");
+        }
     }
 
     /// <summary>A meta value as seconds, or <see langword="null"/> when absent or not a valid number.</summary>
@@ -144,6 +175,20 @@ public static class RequestMeta
                 Uri u => u.OriginalString,
                 JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
                 _ => null,
+            }
+            : null;
+
+    /// <summary>The request's page actions (<see cref="RenderActions"/>), or <see langword="null"/> when it has none of its own.</summary>
+    /// <exception cref="ArgumentException">The value is not a list of page actions.</exception>
+    internal static IReadOnlyList<Rendering.PageAction>? TryGetActions(Request request) =>
+        request.TryGetMeta(RenderActions, out var value)
+            ? value switch
+            {
+                null => null,
+                JsonElement e => Rendering.PageAction.ParseList(e),
+                string text => Rendering.PageAction.ParseList(text),
+                IEnumerable<Rendering.PageAction> list => list.ToArray() is var actions && actions.All(static action => action is not null) ? actions : throw new ArgumentException("an action is null."),
+                _ => throw new ArgumentException("not a JSON array of actions."),
             }
             : null;
 

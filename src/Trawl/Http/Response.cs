@@ -66,6 +66,13 @@ public sealed class Response
     /// <summary>The URLs redirected through, in order, before <see cref="Url"/>. Empty when there was no redirect.</summary>
     public IReadOnlyList<Uri> RedirectChain { get; }
 
+    /// <summary>
+    /// The path of this page's screenshot, a full-page PNG, when it was rendered and took one
+    /// (<c>RenderOptions.ScreenshotDirectory</c>); <see langword="null"/> otherwise. The file is written before the
+    /// callback runs.
+    /// </summary>
+    public string? ScreenshotPath { get; init; }
+
     /// <summary>The request's meta, carried to its response.</summary>
     public Dictionary<string, object?> Meta => Request.Meta;
 

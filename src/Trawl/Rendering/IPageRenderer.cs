@@ -45,6 +45,19 @@ public sealed class RenderRequest
     /// </summary>
     public string? WaitFor { get; init; }
 
+    /// <summary>
+    /// The page actions to run, in order, once the page is ready and before its DOM is read; all within
+    /// <see cref="Timeout"/>. Empty for none.
+    /// </summary>
+    public IReadOnlyList<PageAction> Actions { get; init; } = [];
+
+    /// <summary>
+    /// Where to save a full-page PNG screenshot of the page, after its actions and before the response is handed back
+    /// (overwriting any file there); the response's <see cref="Response.ScreenshotPath"/> is then this path.
+    /// <see langword="null"/> for none.
+    /// </summary>
+    public string? ScreenshotPath { get; init; }
+
     /// <summary>The longest the render may take, from the moment a browser page is free for it to the page's DOM.</summary>
     public required TimeSpan Timeout { get; init; }
 

@@ -24,6 +24,9 @@ internal sealed class PageFetcher : IDownloader
     private readonly RenderMode _mode;
     private readonly string? _waitFor;
     private readonly TimeSpan _timeout;
+    private readonly IReadOnlyList<PageAction> _actions;
+    private readonly string? _screenshots;
+    private readonly bool _screenshotByDefault;
     private readonly CookieContainer? _cookies;
     private readonly string _userAgent;
     private readonly Func<Uri, bool>? _allowUrl;
@@ -48,6 +51,9 @@ internal sealed class PageFetcher : IDownloader
         _mode = renderer is null ? RenderMode.Never : options.Mode;
         _waitFor = options.WaitFor;
         _timeout = options.Timeout;
+        _actions = options.Actions;
+        _screenshots = options.ScreenshotDirectory is { } directory ? Path.GetFullPath(directory) : null;
+        _screenshotByDefault = options.Screenshots;
         _cookies = cookies;
         _userAgent = userAgent;
         _allowUrl = allowUrl;
@@ -108,6 +114,30 @@ internal sealed class PageFetcher : IDownloader
 
     private ValueTask<DownloadResult> RenderAsync(Request request, CancellationToken cancellationToken)
     {
+        IReadOnlyList<PageAction> actions;
+        try
+        {
+            actions = RequestMeta.TryGetActions(request) ?? _actions;
+        }
+        catch (ArgumentException ex)
+        {
+            return ValueTask.FromResult(DownloadResult.Failure(DownloadError.InvalidRequest, $"Request {UrlRedaction.UrlForLog(request.Url)} has bad meta '{RequestMeta.RenderActions}': {ex.Message}"));
+        }
+
+        string? screenshot = null;
+        if (RequestMeta.TryGetBool(request, RequestMeta.RenderScreenshot) ?? _screenshotByDefault)
+        {
+            if (_screenshots is not null)
+            {
+                screenshot = Path.Combine(_screenshots, request.Fingerprint.ToString() + ".png");
+            }
+            else if (RequestMeta.TryGetBool(request, RequestMeta.RenderScreenshot) == true)
+            {
+                return ValueTask.FromResult(DownloadResult.Failure(DownloadError.InvalidRequest,
+                    $"Request {UrlRedaction.UrlForLog(request.Url)} asks for a screenshot (meta '{RequestMeta.RenderScreenshot}'), but the crawl has no screenshot directory (RenderOptions.ScreenshotDirectory)."));
+            }
+        }
+
         Interlocked.Increment(ref _rendered);
         return _renderer!.RenderAsync(
             new RenderRequest
@@ -117,6 +147,8 @@ internal sealed class PageFetcher : IDownloader
                 UserAgent = _userAgent,
                 WaitFor = RequestMeta.TryGetString(request, RequestMeta.RenderWaitFor) ?? _waitFor,
                 Timeout = _timeout,
+                Actions = actions,
+                ScreenshotPath = screenshot,
                 AllowUrl = _allowUrl,
             },
             cancellationToken);

@@ -34,6 +34,28 @@ public sealed class RenderOptions
     /// <value>The default is 30 seconds.</value>
     public TimeSpan Timeout { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The page actions every rendered page goes through after it is ready and before its DOM is read, in order (scroll,
+    /// click, wait for a selector, wait). A request's meta <see cref="Http.RequestMeta.RenderActions"/> replaces the list.
+    /// </summary>
+    /// <value>The default is none.</value>
+    public IReadOnlyList<PageAction> Actions { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = [];
+
+    /// <summary>
+    /// Where screenshots go: each rendered page that takes one (see <see cref="Screenshots"/>) is saved there as a full-page
+    /// PNG named after its request's fingerprint (<c>FINGERPRINT.png</c>), so a page rendered again after a crash or a retry
+    /// overwrites its own file. The response's <see cref="Http.Response.ScreenshotPath"/> gives the path.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no screenshots.</value>
+    public string? ScreenshotDirectory { get; set => field = OptionChecks.Set(_frozen, value, Prefix); }
+
+    /// <summary>
+    /// Whether a rendered page takes a screenshot (when <see cref="ScreenshotDirectory"/> is set). A request's meta
+    /// <see cref="Http.RequestMeta.RenderScreenshot"/> overrides it.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>: with a directory, every rendered page takes one.</value>
+    public bool Screenshots { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = true;
+
     /// <summary>Auto mode: how many pages of a pattern in a row must be improved by rendering before its pages are rendered at once.</summary>
     /// <value>The default is 2.</value>
     public int AutoLearnAfter { get; set => field = OptionChecks.Set(_frozen, value, Prefix); } = 2;
@@ -48,6 +70,8 @@ public sealed class RenderOptions
         OptionChecks.Require(Enum.IsDefined(Mode), Prefix + nameof(Mode), "must be Never, Auto or Always");
         OptionChecks.Require(WaitFor is null || !string.IsNullOrWhiteSpace(WaitFor), Prefix + nameof(WaitFor), "must not be empty (null waits for the network to go idle)");
         OptionChecks.Require(Timeout > TimeSpan.Zero && Timeout <= TimeSpan.FromDays(1), Prefix + nameof(Timeout), "must be positive, and at most a day");
+        OptionChecks.Require(Actions is not null && Actions.All(static action => action is not null), Prefix + nameof(Actions), "must be a list of page actions, none null");
+        OptionChecks.Require(ScreenshotDirectory is null || !string.IsNullOrWhiteSpace(ScreenshotDirectory), Prefix + nameof(ScreenshotDirectory), "must not be empty (null takes no screenshots)");
         OptionChecks.Require(AutoLearnAfter >= 1, Prefix + nameof(AutoLearnAfter), "must be at least 1");
         OptionChecks.Require(AutoRecheckEvery >= 2, Prefix + nameof(AutoRecheckEvery), "must be at least 2");
     }

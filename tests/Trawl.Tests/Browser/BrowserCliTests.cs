@@ -39,6 +39,29 @@ public sealed class BrowserCliTests
     }
 
     [Fact]
+    public async Task RenderActionsAndScreenshots_FromTheCommandLine_PutTheClickedContentAndThePngInTheItem_AndABadActionIsAUsageError()
+    {
+        await using var server = await SandboxServer.StartAsync(BrowserSupport.MixedSite());
+        using var temp = new TempDirectory();
+        var feed = new Uri(server.BaseUrl, "/app/feed/").AbsoluteUri;
+
+        var run = await CliRunner.RunAsync(
+            "crawl", "--start", feed, "--field", "extra=li.extra::text", "--render", "always", "--render-actions", """[{"click": "#more"}, {"wait_for": "li.extra"}]""",
+            "--screenshots", temp.File("shots"), "-o", temp.File("items.jsonl"), "--no-job", "--no-progress", "--log-level", "warning");
+
+        run.ExitCode.ShouldBe(ExitCodes.Finished, run.Output + run.Error);
+        var item = JsonNode.Parse(File.ReadAllLines(temp.File("items.jsonl")).ShouldHaveSingleItem())!;
+        item["extra"]!.GetValue<string>().ShouldBe("Extra 0", "the click added it");
+        var screenshot = item["screenshot"]!.GetValue<string>();
+        Path.GetDirectoryName(screenshot).ShouldBe(temp.File("shots"));
+        (await File.ReadAllBytesAsync(screenshot))[..4].ShouldBe(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' });
+
+        var bad = await CliRunner.RunAsync("crawl", "--start", feed, "--render", "always", "--render-actions", """[{"clik": "#more"}]""", "--no-job", "--no-progress");
+        bad.ExitCode.ShouldBe(ExitCodes.Usage);
+        bad.ErrorLines.ShouldHaveSingleItem().ShouldContain("unknown key 'clik'");
+    }
+
+    [Fact]
     public async Task Resume_AfterKillAndCtrlC_WritesEachItemOnce_AndNoBrowserOutlivesTrawl()
     {
         var site = BrowserSupport.MixedSite(appPages: 24, seed: 9);

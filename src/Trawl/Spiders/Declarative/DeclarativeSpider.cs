@@ -27,6 +27,7 @@ public sealed class DeclarativeSpider : Spider
     private readonly INodeQuery _followQuery;
     private readonly RenderMode? _render;
     private readonly string? _renderWaitFor;
+    private readonly IReadOnlyList<PageAction>? _actions;
 
     /// <summary>Validates a definition and builds the spider.</summary>
     /// <exception cref="SpiderDefinitionException">Something in the definition is invalid; the message says what.</exception>
@@ -51,6 +52,14 @@ public sealed class DeclarativeSpider : Spider
         _render = definition.Render is null ? null : ParseRenderMode(definition.Render)
             ?? throw new SpiderDefinitionException($"Invalid render mode '{definition.Render}': use never, auto or always.");
         _renderWaitFor = definition.RenderWaitFor is null ? null : ValidateSelector(definition.RenderWaitFor, "renderWaitFor");
+        try
+        {
+            _actions = definition.Actions is { } actions ? PageAction.ParseList(actions) : null;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SpiderDefinitionException($"Invalid \"actions\": {ex.Message}", ex);
+        }
         Name = !string.IsNullOrWhiteSpace(definition.Name) ? ValidateName(definition.Name)
             : _startUrls.Length > 0 ? StableName(_startUrls[0], definition.Allow)
             : _sitemapUrls.Length > 0 ? StableName(_sitemapUrls[0], definition.Allow)
@@ -90,7 +99,7 @@ public sealed class DeclarativeSpider : Spider
     };
 
     /// <inheritdoc />
-    /// <remarks>Sets the render mode and wait selector the definition names, if it names them.</remarks>
+    /// <remarks>Sets the render mode, wait selector and page actions the definition names, if it names them.</remarks>
     public override void ConfigureOptions(CrawlOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -102,6 +111,11 @@ public sealed class DeclarativeSpider : Spider
         if (_renderWaitFor is not null)
         {
             options.Render.WaitFor = _renderWaitFor;
+        }
+
+        if (_actions is not null)
+        {
+            options.Render.Actions = _actions;
         }
     }
 
@@ -150,6 +164,11 @@ public sealed class DeclarativeSpider : Spider
         for (var i = 0; i < _fields.Length; i++)
         {
             item[_fields[i].Key] = values?[i]?.Trim();
+        }
+
+        if (response.ScreenshotPath is { } screenshot)
+        {
+            item["screenshot"] = screenshot;
         }
 
         yield return item;

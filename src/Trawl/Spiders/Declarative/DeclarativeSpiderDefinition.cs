@@ -78,6 +78,13 @@ public sealed class DeclarativeSpiderDefinition
     /// <value>The default is <see langword="null"/>: the crawl's setting.</value>
     public string? RenderWaitFor { get; set; }
 
+    /// <summary>
+    /// The page actions every rendered page goes through before its fields are read, as a JSON array in
+    /// <c>Trawl.Rendering.PageAction</c>'s form, such as <c>[{"scroll": 3}, {"click": "#more"}, {"wait_for": ".item"}]</c>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the crawl's setting (none).</value>
+    public JsonElement? Actions { get; set; }
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNameCaseInsensitive = true,
