@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 using Trawl.Downloader;
+using Trawl.Http;
 using Trawl.Logging;
 using Trawl.Rendering;
 using TrawlResponse = Trawl.Http.Response;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trawl.Cli.Hosting;
+using Trawl.Http;
 using Trawl.Rendering;
 using Trawl.Spiders;
 using Trawl.Spiders.Declarative;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Trawl.Browser;
 using Trawl.Cli.Hosting;
 using Trawl.Crawling;
+using Trawl.Http;
 using Trawl.Rendering;
 using Trawl.Spiders.Declarative;
 

@@ -57,8 +57,8 @@ public static class RequestMeta
 
     /// <summary>
     /// The page actions this rendered page goes through after it is ready and before its DOM is read, in order: a JSON
-    /// array in <see cref="Rendering.PageAction"/>'s form (a <see cref="JsonElement"/>, its text, or a list of
-    /// <see cref="Rendering.PageAction"/>; <see cref="Rendering.PageAction.ToJson"/> makes one). Replaces
+    /// array in <see cref="PageAction"/>'s form (a <see cref="JsonElement"/>, its text, or a list of
+    /// <see cref="PageAction"/>; <see cref="PageAction.ToJson"/> makes one). Replaces
     /// <c>RenderOptions.Actions</c>; an empty array runs none.
     /// </summary>
     public const string RenderActions = "render_actions";
@@ -180,14 +180,14 @@ public static class RequestMeta
 
     /// <summary>The request's page actions (<see cref="RenderActions"/>), or <see langword="null"/> when it has none of its own.</summary>
     /// <exception cref="ArgumentException">The value is not a list of page actions.</exception>
-    internal static IReadOnlyList<Rendering.PageAction>? TryGetActions(Request request) =>
+    internal static IReadOnlyList<PageAction>? TryGetActions(Request request) =>
         request.TryGetMeta(RenderActions, out var value)
             ? value switch
             {
                 null => null,
-                JsonElement e => Rendering.PageAction.ParseList(e),
-                string text => Rendering.PageAction.ParseList(text),
-                IEnumerable<Rendering.PageAction> list => list.ToArray() is var actions && actions.All(static action => action is not null) ? actions : throw new ArgumentException("an action is null."),
+                JsonElement e => PageAction.ParseList(e),
+                string text => PageAction.ParseList(text),
+                IEnumerable<PageAction> list => list.ToArray() is var actions && actions.All(static action => action is not null) ? actions : throw new ArgumentException("an action is null."),
                 _ => throw new ArgumentException("not a JSON array of actions."),
             }
             : null;

@@ -1,3 +1,4 @@
+using Trawl.Http;
 namespace Trawl.Rendering;
 
 /// <summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Trawl.Rendering;
+namespace Trawl.Http;
 
 /// <summary>What a <see cref="PageAction"/> does.</summary>
 public enum PageActionKind
@@ -22,9 +22,9 @@ public enum PageActionKind
 
 /// <summary>
 /// One step a rendered page goes through after it is ready and before its DOM is read: scroll to the bottom, click, wait
-/// for a selector, or wait a while. A request carries its list in its meta (<see cref="Http.RequestMeta.RenderActions"/>),
+/// for a selector, or wait a while. A request carries its list in its meta (<see cref="RequestMeta.RenderActions"/>),
 /// as data, so it is saved with a durable job and travels to a Redis worker; a crawl's default list is
-/// <see cref="RenderOptions.Actions"/>.
+/// <c>RenderOptions.Actions</c>.
 /// </summary>
 /// <remarks>
 /// <para>The JSON form, one object per action: <c>{"scroll": 3}</c> or <c>{"scroll": 3, "pause": 2}</c> (seconds);
