@@ -631,6 +631,8 @@ internal sealed class JobStore : IAsyncDisposable
             TopItemErrors = itemErrors,
             Outputs = db.ExportOutputs(),
             InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
+            RecrawlUnchanged = db.GetCounter(JobDatabase.RecrawlUnchangedKey),
+            RecrawlChanged = db.GetCounter(JobDatabase.RecrawlChangedKey),
         };
     }
 
