@@ -139,6 +139,11 @@ internal static class CrawlRunner
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Skipped {stats.Skipped:N0} requests ({(skipped.Length > 0 ? skipped : "none")}); links not scheduled: {(filtered.Length > 0 ? filtered : "none")}."));
         }
 
+        if (stats.Unchanged + stats.Changed > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Re-crawl: {stats.Unchanged:N0} unchanged (304, not parsed again), {stats.Changed:N0} changed."));
+        }
+
         if (result.LimitReached)
         {
             output.WriteLine("Stopped at the configured limit.");

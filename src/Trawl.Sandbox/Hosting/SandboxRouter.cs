@@ -20,6 +20,9 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
     /// <summary>The sitemap section, under <c>/sitemaps/</c>.</summary>
     public SitemapSection Sitemaps { get; } = new(site.Options.SitemapPages);
 
+    /// <summary>The pages of the site changed since the server started.</summary>
+    public PageRevisions Revisions { get; } = new();
+
     /// <summary>The base URL absolute links start with, ending in <c>/</c>; set once the server knows its port.</summary>
     public string? BaseUrl { get; set; }
 
@@ -51,19 +54,31 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
         }
 
         var page = SiteRoutes.Render(site, path, BaseUrl ?? BaseUrlOf(context));
-        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page);
+        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page, Revisions.Revision(path), site.Options.Validators);
     }
 
     private static string BaseUrlOf(HttpContext context) =>
         new UriBuilder(Uri.UriSchemeHttp, context.Connection.LocalIpAddress?.ToString() ?? "127.0.0.1", context.Connection.LocalPort).Uri.AbsoluteUri;
 
-    private static async Task WritePageAsync(HttpContext context, PooledBytes page)
+    private static async Task WritePageAsync(HttpContext context, PooledBytes page, int revision, bool validators)
     {
         using (page)
         {
+            if (validators)
+            {
+                context.Response.Headers.ETag = PageRevisions.ETag(revision);
+                context.Response.Headers.LastModified = HeaderUtilities.FormatDate(PageRevisions.LastModified(revision));
+                if (PageRevisions.IsNotModified(context.Request, revision))
+                {
+                    context.Response.StatusCode = StatusCodes.Status304NotModified;
+                    return;
+                }
+            }
+
+            var body = PageRevisions.Revised(page.Memory, revision);
             context.Response.ContentType = HtmlType;
-            context.Response.ContentLength = page.Length;
-            await context.Response.Body.WriteAsync(page.Memory, context.RequestAborted).ConfigureAwait(false);
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         }
     }
 
