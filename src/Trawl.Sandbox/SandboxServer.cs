@@ -143,6 +143,9 @@ public sealed class SandboxServer : IAsyncDisposable
         return _router.Revisions.Change(path);
     }
 
+    /// <summary>How many requests for the site's pages were answered <c>304 Not Modified</c> (see <see cref="SandboxOptions.Validators"/>).</summary>
+    public long NotModifiedResponses => _router.Revisions.NotModifiedCount;
+
     /// <summary>
     /// The most requests the server was handling at once since it started, counted from each request's arrival until its
     /// handler returned (the response written): what a concurrency limit on the client side must hold below.

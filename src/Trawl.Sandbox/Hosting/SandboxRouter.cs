@@ -54,23 +54,25 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
         }
 
         var page = SiteRoutes.Render(site, path, BaseUrl ?? BaseUrlOf(context));
-        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page, Revisions.Revision(path), site.Options.Validators);
+        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page, path);
     }
 
     private static string BaseUrlOf(HttpContext context) =>
         new UriBuilder(Uri.UriSchemeHttp, context.Connection.LocalIpAddress?.ToString() ?? "127.0.0.1", context.Connection.LocalPort).Uri.AbsoluteUri;
 
-    private static async Task WritePageAsync(HttpContext context, PooledBytes page, int revision, bool validators)
+    private async Task WritePageAsync(HttpContext context, PooledBytes page, string path)
     {
         using (page)
         {
-            if (validators)
+            var revision = Revisions.Revision(path);
+            if (site.Options.Validators)
             {
                 context.Response.Headers.ETag = PageRevisions.ETag(revision);
                 context.Response.Headers.LastModified = HeaderUtilities.FormatDate(PageRevisions.LastModified(revision));
                 if (PageRevisions.IsNotModified(context.Request, revision))
                 {
                     context.Response.StatusCode = StatusCodes.Status304NotModified;
+                    Revisions.AnsweredNotModified();
                     return;
                 }
             }

@@ -19,6 +19,13 @@ internal sealed class PageRevisions
     private static readonly byte[] HeadingEnd = "</h1>"u8.ToArray();
 
     private readonly ConcurrentDictionary<string, int> _revisions = new(StringComparer.Ordinal);
+    private long _notModified;
+
+    /// <summary>How many requests were answered <c>304 Not Modified</c>.</summary>
+    public long NotModifiedCount => Interlocked.Read(ref _notModified);
+
+    /// <summary>Counts a <c>304</c> answered.</summary>
+    public void AnsweredNotModified() => Interlocked.Increment(ref _notModified);
 
     /// <summary>Makes the page at <paramref name="path"/> one revision newer; returns its revision.</summary>
     public int Change(string path) => _revisions.AddOrUpdate(path, 1, static (_, revision) => revision + 1);
