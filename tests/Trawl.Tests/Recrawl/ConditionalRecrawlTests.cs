@@ -71,6 +71,31 @@ public sealed class ConditionalRecrawlTests
     }
 
     [Fact]
+    public async Task Recrawl_WithAnHttpCacheThatKeepsForever_AsksTheSite_NotTheCache()
+    {
+        var options = new SandboxOptions { Pages = 10, QuotePages = 0, PageSize = 512, Validators = true };
+        await using var server = await SandboxServer.StartAsync(options);
+        using var temp = new TempDirectory();
+        string[] args =
+        [
+            "crawl", "--start", server.BaseUrl.AbsoluteUri, "--field", "title=h1::text", "--jobdir", temp.File("job"), "--keep-job",
+            "-o", temp.File("items.jsonl"), "--http-cache", temp.File("cache"), "--no-progress", "--log-level", "warning",
+        ];
+
+        (await CliRunner.RunAsync(args)).ExitCode.ShouldBe(ExitCodes.Finished);
+        server.ChangePage("/pages/3");
+        await Task.Delay(50);
+        var second = await CliRunner.RunAsync([.. args, "--recrawl-after", "1ms"]);
+
+        second.ExitCode.ShouldBe(ExitCodes.Finished, second.Output + second.Error);
+        // The cache would have answered every page with its stored copy; the conditional requests went to the site.
+        server.NotModifiedResponses.ShouldBe(options.Pages - 1);
+        server.FetchCount("/pages/3").ShouldBe(2);
+        second.Output.ShouldContain($"Re-crawl: {options.Pages - 1} unchanged (304, not parsed again), 1 changed.");
+        ReadItems(temp).ShouldContain(item => item.Path == "/pages/3" && item.Title == "Page 3 (revision 1)");
+    }
+
+    [Fact]
     public async Task ARerun_WithoutRecrawlAfter_SendsNoConditionalRequest()
     {
         var options = new SandboxOptions { Pages = 10, QuotePages = 0, PageSize = 512, Validators = true };
