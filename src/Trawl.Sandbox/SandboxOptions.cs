@@ -98,6 +98,13 @@ public sealed class SandboxOptions
     public string? RobotsTxt { get; set; }
 
     /// <summary>
+    /// Whether the site's pages carry an <c>ETag</c> and a <c>Last-Modified</c> and answer <c>304 Not Modified</c> to a
+    /// conditional request for the revision the client has (see <see cref="SandboxServer.ChangePage"/>).
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: pages carry no validators, as a site that never revalidates.</value>
+    public bool Validators { get; set; }
+
+    /// <summary>
     /// Whether the server keeps <see cref="SandboxServer.RequestLog"/>. The log grows by one entry per request, so
     /// turn it off for long benchmarks; request counts are kept either way.
     /// </summary>

@@ -47,6 +47,11 @@ namespace Trawl.Sandbox;
 /// </para>
 /// <para><see cref="SilentServer"/> is the server that accepts connections and never answers, on its own port.</para>
 /// <para>
+/// With <see cref="SandboxOptions.Validators"/>, the pages of the site (not the traps or the sitemap section) carry an
+/// <c>ETag</c> and a <c>Last-Modified</c> and answer <c>304 Not Modified</c> to a request whose <c>If-None-Match</c> (or,
+/// without one, <c>If-Modified-Since</c>) says the client has them; <see cref="ChangePage"/> changes one.
+/// </para>
+/// <para>
 /// Every other path answers 404, methods other than GET and HEAD answer 405. Pages are rendered on each request,
 /// not cached, so very large sites cost no memory. The server writes nothing to the console and leaves Ctrl+C and
 /// SIGTERM to its host process.
@@ -125,6 +130,21 @@ public sealed class SandboxServer : IAsyncDisposable
     /// site does when the page changes.
     /// </summary>
     public void TouchSitemapPage(int page, DateTimeOffset lastmod) => _router.Sitemaps.Touch(page, lastmod);
+
+    /// <summary>
+    /// Changes the page at <paramref name="path"/> (<c>/</c>, <c>/pages/{i}</c> or under <c>/quotes/</c>), as a site does
+    /// when it edits one: its <c>h1</c> ends with <c> (revision N)</c> from now on, and with
+    /// <see cref="SandboxOptions.Validators"/> its <c>ETag</c> and <c>Last-Modified</c> change too. Returns the page's new
+    /// revision (1 after the first change).
+    /// </summary>
+    public int ChangePage(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return _router.Revisions.Change(path);
+    }
+
+    /// <summary>How many requests for the site's pages were answered <c>304 Not Modified</c> (see <see cref="SandboxOptions.Validators"/>).</summary>
+    public long NotModifiedResponses => _router.Revisions.NotModifiedCount;
 
     /// <summary>
     /// The most requests the server was handling at once since it started, counted from each request's arrival until its

@@ -185,6 +185,7 @@ internal static class JobCommands
         },
         status.Items,
         status.ItemsFailed,
+        Recrawl = new { Unchanged = status.RecrawlUnchanged, Changed = status.RecrawlChanged },
         Outputs = status.Outputs.Select(o => new { o.Path, o.Items, Bytes = o.Position, o.LastItem }),
         status.FetchedPlain,
         status.Rendered,
@@ -206,6 +207,11 @@ internal static class JobCommands
             Invariant($"Fetched:   {status.FetchedPlain:N0} over plain HTTP, {status.Rendered:N0} rendered in a browser"),
             Invariant($"Activity:  last {status.LastActivity:yyyy-MM-dd HH:mm:ss} UTC, created {status.Metadata.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC"),
         };
+        if (status.RecrawlUnchanged + status.RecrawlChanged > 0)
+        {
+            lines.Add(Invariant($"Re-crawl:  {status.RecrawlUnchanged:N0} unchanged (304), {status.RecrawlChanged:N0} changed"));
+        }
+
         lines.AddRange(status.Outputs.Select(o => Invariant($"Output:    {o.Path} ({(o.Items is { } items ? Invariant($"{items:N0} items, ") : string.Empty)}{o.Position:N0} bytes written)")));
         if (status.TopErrors.Count > 0)
         {

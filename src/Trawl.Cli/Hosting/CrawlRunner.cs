@@ -163,6 +163,11 @@ internal static class CrawlRunner
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fetched {stats.FetchedPlain:N0} pages over plain HTTP and rendered {stats.Rendered:N0} in the browser (--render {options.Render.Mode.ToString().ToLowerInvariant()})."));
         }
 
+        if (stats.Unchanged + stats.Changed > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Re-crawl: {stats.Unchanged:N0} unchanged (304, not parsed again), {stats.Changed:N0} changed."));
+        }
+
         if (result.LimitReached)
         {
             output.WriteLine("Stopped at the configured limit.");

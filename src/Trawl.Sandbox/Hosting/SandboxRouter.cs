@@ -20,6 +20,9 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
     /// <summary>The sitemap section, under <c>/sitemaps/</c>.</summary>
     public SitemapSection Sitemaps { get; } = new(site.Options.SitemapPages);
 
+    /// <summary>The pages of the site changed since the server started.</summary>
+    public PageRevisions Revisions { get; } = new();
+
     /// <summary>The base URL absolute links start with, ending in <c>/</c>; set once the server knows its port.</summary>
     public string? BaseUrl { get; set; }
 
@@ -56,7 +59,7 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
         }
 
         var page = SiteRoutes.Render(site, path, BaseUrl ?? BaseUrlOf(context));
-        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page);
+        return page is null ? NotFoundAsync(context) : WritePageAsync(context, page, path);
     }
 
     // The script-built section (see AppSection): shells, their one script, their JSON, and the session cookie pages.
@@ -115,13 +118,38 @@ internal sealed class SandboxRouter(SiteModel site, CancellationToken stopping)
     private static string BaseUrlOf(HttpContext context) =>
         new UriBuilder(Uri.UriSchemeHttp, context.Connection.LocalIpAddress?.ToString() ?? "127.0.0.1", context.Connection.LocalPort).Uri.AbsoluteUri;
 
+    // A page of the script-built section: no validators, no revisions (its content comes from scripts and cookies).
     private static async Task WritePageAsync(HttpContext context, PooledBytes page)
     {
         using (page)
         {
             context.Response.ContentType = HtmlType;
-            context.Response.ContentLength = page.Length;
+            context.Response.ContentLength = page.Memory.Length;
             await context.Response.Body.WriteAsync(page.Memory, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WritePageAsync(HttpContext context, PooledBytes page, string path)
+    {
+        using (page)
+        {
+            var revision = Revisions.Revision(path);
+            if (site.Options.Validators)
+            {
+                context.Response.Headers.ETag = PageRevisions.ETag(revision);
+                context.Response.Headers.LastModified = HeaderUtilities.FormatDate(PageRevisions.LastModified(revision));
+                if (PageRevisions.IsNotModified(context.Request, revision))
+                {
+                    context.Response.StatusCode = StatusCodes.Status304NotModified;
+                    Revisions.AnsweredNotModified();
+                    return;
+                }
+            }
+
+            var body = PageRevisions.Revised(page.Memory, revision);
+            context.Response.ContentType = HtmlType;
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         }
     }
 

@@ -83,7 +83,7 @@ internal sealed class CallbackRunner(
         }
 
         Report(request, output);
-        return Completion.Done(lease, response.Status, output.Discovered, output.Items, output.Scheduled);
+        return Completion.Done(lease, response.Status, output.Discovered, output.Items, output.Scheduled, PageValidators.From(response.Headers));
     }
 
     private SpiderCallback ResolveCallback(Request request) =>

@@ -54,6 +54,7 @@ internal sealed class CompletionCommitter(
             {
                 case CompletionStatus.Done:
                     stats.Page();
+                    stats.Recrawled(batch[i].Recrawl);
                     break;
                 case CompletionStatus.Skipped:
                     stats.Skipped(batch[i].ErrorKind);

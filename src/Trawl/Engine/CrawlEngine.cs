@@ -761,7 +761,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
     private async Task<Completion> FetchAndParseAsync(Lease lease, Attempt attempt)
     {
         var abort = _lifetime.Aborting;
-        var passed = await _middleware.ProcessRequestAsync(lease.Request, abort).ConfigureAwait(false);
+        // A page a kept job fetched before is asked for only if it changed since.
+        var leased = lease.Validators is { } stored ? lease.Request.Conditional(stored) : lease.Request;
+        var passed = await _middleware.ProcessRequestAsync(leased, abort).ConfigureAwait(false);
         if (passed.Fault is { } requestFault)
         {
             return MiddlewareFailed(lease, requestFault, null);
@@ -818,6 +820,11 @@ internal sealed class CrawlEngine : IAsyncDisposable
 
         response = attempt.Response = processed.Value!;
         _stats.Response(response.Status, response.Body.Length);
+        if (response.Status == 304 && lease.Validators is { } sent)
+        {
+            return Completion.Unchanged(lease, sent.RenewedBy(response.Headers));
+        }
+
         if (response.Status is (< 200 or >= 300) && !AllowsStatus(request, response.Status))
         {
             var kind = "http_" + response.Status;

@@ -80,6 +80,16 @@ public sealed class CrawlStats
     /// <summary>Start requests (depth 0: a spider's start requests, a shared crawl's seeds) that failed for good in this run.</summary>
     public long StartRequestsFailed { get; init; }
 
+    /// <summary>
+    /// Pages of a kept job's re-crawl asked for conditionally (with the <c>ETag</c> and <c>Last-Modified</c> stored when
+    /// they were last fetched) and answered <c>304 Not Modified</c>: done without being parsed, no item written again.
+    /// Counted in <see cref="Pages"/>.
+    /// </summary>
+    public long Unchanged { get; init; }
+
+    /// <summary>Pages of a kept job's re-crawl asked for conditionally and answered in full: parsed again. Counted in <see cref="Pages"/>.</summary>
+    public long Changed { get; init; }
+
     /// <summary>robots.txt files fetched. They are not pages: not in <see cref="Requests"/> or <see cref="Pages"/>.</summary>
     public long RobotsTxtFetches { get; init; }
 

@@ -29,6 +29,8 @@ internal sealed class StatsCollector : IDisposable
     private long _robotsFetches;
     private long _bytes;
     private long _startFailed;
+    private long _unchanged;
+    private long _changed;
 
     /// <param name="time">The crawl's clock.</param>
     /// <param name="spider">The spider's name, the <c>spider</c> tag of every measurement.</param>
@@ -96,6 +98,19 @@ internal sealed class StatsCollector : IDisposable
         }
     }
 
+    /// <summary>A page was committed done; a conditional re-fetch counts as unchanged or changed.</summary>
+    public void Recrawled(RecrawlOutcome outcome)
+    {
+        if (outcome == RecrawlOutcome.Unchanged)
+        {
+            Interlocked.Increment(ref _unchanged);
+        }
+        else if (outcome == RecrawlOutcome.Changed)
+        {
+            Interlocked.Increment(ref _changed);
+        }
+    }
+
     public void AddItems(int count)
     {
         Interlocked.Add(ref _items, count);
@@ -158,6 +173,8 @@ internal sealed class StatsCollector : IDisposable
         FetchedPlain = Fetches?.FetchedPlain ?? 0,
         Rendered = Fetches?.Rendered ?? 0,
         StartRequestsFailed = Interlocked.Read(ref _startFailed),
+        Unchanged = Interlocked.Read(ref _unchanged),
+        Changed = Interlocked.Read(ref _changed),
         ItemsFailed = itemFailures.Values.Sum(),
         ItemsFailedByKind = new SortedDictionary<string, long>(itemFailures.ToDictionary(), StringComparer.Ordinal),
         ErrorsByKind = Merge(_errors, itemFailures),

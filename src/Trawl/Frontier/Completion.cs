@@ -63,13 +63,35 @@ public sealed class Completion
     /// <summary>When a retried request becomes due again.</summary>
     public DateTimeOffset RetryAt { get; private init; }
 
+    /// <summary>
+    /// The validators of the response, stored with a done request so a re-crawl can ask for the page conditionally.
+    /// </summary>
+    internal PageValidators Validators { get; private init; }
+
+    /// <summary>What a conditional re-fetch found, for a request leased with validators.</summary>
+    internal RecrawlOutcome Recrawl { get; private init; }
+
     /// <summary>The request was fetched and parsed.</summary>
     public static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items) =>
         new(lease, CompletionStatus.Done) { HttpStatus = httpStatus, Discovered = discovered, Items = items };
 
-    /// <summary>The request was fetched and parsed, <paramref name="scheduledEarly"/> of its requests already scheduled.</summary>
-    internal static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items, int scheduledEarly) =>
-        new(lease, CompletionStatus.Done) { HttpStatus = httpStatus, Discovered = discovered, Items = items, ScheduledEarly = scheduledEarly };
+    /// <summary>
+    /// The request was fetched and parsed, <paramref name="scheduledEarly"/> of its requests already scheduled; the
+    /// response's <paramref name="validators"/> are kept for a re-crawl. A lease that carried validators counts as changed.
+    /// </summary>
+    internal static Completion Done(Lease lease, int httpStatus, IReadOnlyList<Request> discovered, IReadOnlyList<byte[]> items, int scheduledEarly, PageValidators validators) =>
+        new(lease, CompletionStatus.Done)
+        {
+            HttpStatus = httpStatus, Discovered = discovered, Items = items, ScheduledEarly = scheduledEarly, Validators = validators,
+            Recrawl = lease.Validators is null ? RecrawlOutcome.None : RecrawlOutcome.Changed,
+        };
+
+    /// <summary>
+    /// A conditional re-fetch was answered <c>304 Not Modified</c>: the page is done again without being parsed, keeping
+    /// <paramref name="validators"/>, with nothing discovered and no item.
+    /// </summary>
+    internal static Completion Unchanged(Lease lease, PageValidators validators) =>
+        new(lease, CompletionStatus.Done) { HttpStatus = 304, Validators = validators, Recrawl = RecrawlOutcome.Unchanged };
 
     /// <summary>The request failed and is retried at <paramref name="retryAt"/>.</summary>
     public static Completion Retry(Lease lease, string errorKind, string error, DateTimeOffset retryAt, int? httpStatus = null) =>
@@ -86,6 +108,19 @@ public sealed class Completion
     /// <summary>The request was skipped on purpose.</summary>
     public static Completion Skipped(Lease lease, string reasonKind, string reason) =>
         new(lease, CompletionStatus.Skipped) { ErrorKind = reasonKind, Error = reason };
+}
+
+/// <summary>What a conditional re-fetch of a kept job's page found.</summary>
+internal enum RecrawlOutcome
+{
+    /// <summary>Not a conditional re-fetch.</summary>
+    None,
+
+    /// <summary>Answered <c>304 Not Modified</c>.</summary>
+    Unchanged,
+
+    /// <summary>Answered in full: the page changed, and was parsed again.</summary>
+    Changed,
 }
 
 /// <summary>What <see cref="IFrontier.CompleteAsync"/> committed.</summary>

@@ -161,6 +161,26 @@ public sealed class Request
     internal Request WithDontFilter() => Copy(Url, dontFilter: true);
 
     /// <summary>
+    /// Returns a copy that asks for the page only if it changed: <c>If-None-Match</c> from <paramref name="validators"/>'
+    /// ETag and <c>If-Modified-Since</c> from its Last-Modified, each when it has one.
+    /// </summary>
+    internal Request Conditional(PageValidators validators)
+    {
+        var copy = Copy(Url, DontFilter);
+        if (validators.ETag is { } etag)
+        {
+            copy.Headers["If-None-Match"] = etag;
+        }
+
+        if (validators.LastModified is { } lastModified)
+        {
+            copy.Headers["If-Modified-Since"] = lastModified;
+        }
+
+        return copy;
+    }
+
+    /// <summary>
     /// Returns a copy with another priority, more meta (added to this request's, winning on a shared key), the given
     /// <see cref="DontFilter"/> and callback arguments (<see langword="null"/> keeps this request's).
     /// </summary>

@@ -131,31 +131,8 @@ internal static class CacheRules
     }
 
     /// <summary>The request to revalidate a stored response with: the original, with <c>If-None-Match</c> and <c>If-Modified-Since</c>.</summary>
-    public static Request Conditional(Request request, CachedResponse entry)
-    {
-        var headers = new Dictionary<string, string>(request.HasHeaders ? request.Headers : [], StringComparer.OrdinalIgnoreCase);
-        if (Header(entry.Headers, "ETag") is { } etag)
-        {
-            headers["If-None-Match"] = etag;
-        }
-
-        if (Header(entry.Headers, "Last-Modified") is { } lastModified)
-        {
-            headers["If-Modified-Since"] = lastModified;
-        }
-
-        return new Request(request.Url)
-        {
-            Method = request.Method,
-            Headers = headers,
-            Body = request.Body,
-            Priority = request.Priority,
-            Depth = request.Depth,
-            Meta = request.Meta,
-            DontFilter = request.DontFilter,
-            Callback = request.Callback,
-        };
-    }
+    public static Request Conditional(Request request, CachedResponse entry) =>
+        request.Conditional(new PageValidators(Header(entry.Headers, "ETag"), Header(entry.Headers, "Last-Modified")));
 
     /// <summary>A stored response renewed by a <c>304 Not Modified</c>: its headers updated with the 304's, and its time now.</summary>
     public static CachedResponse Renewed(CachedResponse entry, Response notModified, DateTimeOffset now)

@@ -147,6 +147,7 @@ internal sealed class JobDatabase : IDisposable
                 PRAGMA journal_size_limit = 67108864;
                 """));
             AddExportItemsColumn(connection);
+            AddValidatorColumns(connection);
             return new JobDatabase(connection);
         }
         catch
@@ -165,6 +166,18 @@ internal sealed class JobDatabase : IDisposable
         if ((long)check.ExecuteScalar()! == 0)
         {
             Run(connection, "ALTER TABLE exports ADD COLUMN items INTEGER;");
+        }
+    }
+
+    // Jobs written before re-crawls were conditional get the validator columns, empty: their pages are re-fetched in full
+    // once, and conditionally after that. Older trawls ignore the columns (the format stays 1).
+    private static void AddValidatorColumns(SqliteConnection connection)
+    {
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT count(*) FROM pragma_table_info('requests') WHERE name = 'etag'";
+        if ((long)check.ExecuteScalar()! == 0)
+        {
+            Run(connection, "ALTER TABLE requests ADD COLUMN etag TEXT; ALTER TABLE requests ADD COLUMN last_modified TEXT;");
         }
     }
 
@@ -298,7 +311,8 @@ internal sealed class JobDatabase : IDisposable
                     try
                     {
                         var request = RequestJson.Deserialize((byte[])reader.GetValue(3));
-                        leased.Add((priority, new Lease(id, token, request, attempts + 1, expiry)));
+                        var validators = new PageValidators(reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                        leased.Add((priority, new Lease(id, token, request, attempts + 1, expiry) { Validators = validators.IsEmpty ? null : validators }));
                     }
                     catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException)
                     {
@@ -333,7 +347,7 @@ internal sealed class JobDatabase : IDisposable
             var finish = Command(Sql.Finish,
                 ("$status", SqliteType.Integer), ("$counted", SqliteType.Integer), ("$due", SqliteType.Integer), ("$http", SqliteType.Integer),
                 ("$kind", SqliteType.Text), ("$error", SqliteType.Text), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer),
-                ("$token", SqliteType.Integer));
+                ("$token", SqliteType.Integer), ("$etag", SqliteType.Text), ("$lastModified", SqliteType.Text));
             var insertItem = Command(
                 "INSERT INTO items (request_id, json) VALUES ($request, $json) RETURNING seq",
                 ("$request", SqliteType.Integer), ("$json", SqliteType.Blob));
@@ -341,6 +355,7 @@ internal sealed class JobDatabase : IDisposable
             var accepted = new bool[completions.Count];
             var items = new List<CommittedItem>();
             var added = 0;
+            long unchanged = 0, changed = 0;
             for (var i = 0; i < completions.Count; i++)
             {
                 var (completion, discovered) = completions[i];
@@ -362,12 +377,16 @@ internal sealed class JobDatabase : IDisposable
                 finish.Parameters[6].Value = now;
                 finish.Parameters[7].Value = completion.Lease.EntryId;
                 finish.Parameters[8].Value = completion.Lease.Token;
+                finish.Parameters[9].Value = (object?)completion.Validators.ETag ?? DBNull.Value;
+                finish.Parameters[10].Value = (object?)completion.Validators.LastModified ?? DBNull.Value;
                 if (finish.ExecuteNonQuery() != 1)
                 {
                     continue;
                 }
 
                 accepted[i] = true;
+                unchanged += completion.Recrawl == RecrawlOutcome.Unchanged ? 1 : 0;
+                changed += completion.Recrawl == RecrawlOutcome.Changed ? 1 : 0;
                 // A failed request carries what its error callback yielded.
                 if (completion.Status is not (CompletionStatus.Done or CompletionStatus.Failed))
                 {
@@ -389,6 +408,8 @@ internal sealed class JobDatabase : IDisposable
                 WriteState(state);
             }
 
+            AddToCounter(RecrawlUnchangedKey, unchanged);
+            AddToCounter(RecrawlChangedKey, changed);
             Touch(now);
             return new CompletionResult(accepted, items, added);
         });
@@ -635,6 +656,9 @@ internal sealed class JobDatabase : IDisposable
         long count = requeue.ExecuteNonQuery();
         if (count > 0)
         {
+            // A new re-crawl begins: its pages are counted from zero.
+            PutValue(RecrawlUnchangedKey, "0");
+            PutValue(RecrawlChangedKey, "0");
             Touch(now);
         }
 
@@ -737,12 +761,13 @@ internal sealed class JobDatabase : IDisposable
         public const string Lease = """
             UPDATE requests SET status = 1, lease_token = $token, lease_expires_at = $expires, updated_at = $now
             WHERE id IN (SELECT id FROM requests WHERE status = 0 AND due_at IS NULL ORDER BY priority DESC, id LIMIT $max)
-            RETURNING id, attempts, priority, request
+            RETURNING id, attempts, priority, request, etag, last_modified
             """;
 
         public const string Finish = """
             UPDATE requests SET status = $status, attempts = attempts + $counted, lease_token = NULL, lease_expires_at = NULL,
-                due_at = $due, http_status = $http, error_kind = $kind, last_error = $error, updated_at = $now
+                due_at = $due, http_status = $http, error_kind = $kind, last_error = $error, updated_at = $now,
+                etag = CASE WHEN $status = 2 THEN $etag ELSE etag END, last_modified = CASE WHEN $status = 2 THEN $lastModified ELSE last_modified END
             WHERE id = $id AND status = 1 AND lease_token = $token AND (lease_expires_at IS NULL OR lease_expires_at > $now)
             """;
 
@@ -871,6 +896,31 @@ internal sealed class JobDatabase : IDisposable
         var promote = Command(Sql.Promote, ("$now", SqliteType.Integer));
         promote.Parameters[0].Value = now;
         promote.ExecuteNonQuery();
+    }
+
+    /// <summary>The <c>kv</c> key of the pages of the latest re-crawl answered <c>304 Not Modified</c>.</summary>
+    internal const string RecrawlUnchangedKey = "recrawl_unchanged";
+
+    /// <summary>The <c>kv</c> key of the pages of the latest re-crawl that were asked for conditionally and answered in full.</summary>
+    internal const string RecrawlChangedKey = "recrawl_changed";
+
+    /// <summary>A counter in <c>kv</c>; 0 when it was never written.</summary>
+    public long GetCounter(string key) =>
+        long.TryParse(GetValue(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
+
+    private void AddToCounter(string key, long delta)
+    {
+        if (delta == 0)
+        {
+            return;
+        }
+
+        var add = Command(
+            "INSERT INTO kv (key, value) VALUES ($key, CAST($delta AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + $delta AS TEXT)",
+            ("$key", SqliteType.Text), ("$delta", SqliteType.Integer));
+        add.Parameters[0].Value = key;
+        add.Parameters[1].Value = delta;
+        add.ExecuteNonQuery();
     }
 
     /// <summary>The <c>kv</c> key of <see cref="JobStateUpdate.InFlight"/>.</summary>

@@ -17,7 +17,10 @@ namespace Trawl.Jobs;
 /// <c>depth</c> and <c>callback</c> are copies of its fields for queries. <c>due_at</c> is null for a pending request
 /// that is due now and the Unix time in milliseconds of a retry that is not due yet (moved to null once it is).
 /// <c>lease_token</c> and <c>lease_expires_at</c> (null for never) describe the current lease. Other times are Unix
-/// milliseconds too.</item>
+/// milliseconds too. <c>etag</c> and <c>last_modified</c> are the validators of the response a done request was last
+/// fetched with (its <c>ETag</c> and <c>Last-Modified</c> headers, kept when a re-fetch is answered <c>304</c>): a
+/// re-crawl sends them back as <c>If-None-Match</c> and <c>If-Modified-Since</c>. They were added after format 1 first
+/// shipped: opening a job adds them when missing, and an older trawl ignores them.</item>
 /// <item><c>counts(status, n)</c>: requests per status, kept by triggers so counting never scans.</item>
 /// <item><c>items(seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id, json BLOB)</c>: the item log.</item>
 /// <item><c>item_failures(seq INTEGER UNIQUE, kind, error, failed_at)</c>: committed items a pipeline or the exporter
@@ -26,7 +29,8 @@ namespace Trawl.Jobs;
 /// told. Added after format 1 first shipped: opening a job creates it when missing, and an older trawl ignores it.</item>
 /// <item><c>exports(output TEXT PRIMARY KEY, seq, position, items)</c>: each exporter's checkpoint; <c>items</c> (the items in
 /// the file up to <c>position</c>) is null in jobs written before it was recorded.</item>
-/// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c> and <c>cookies</c>, each JSON, and <c>proxy_setup</c>.</item>
+/// <item><c>kv(key TEXT PRIMARY KEY, value TEXT)</c>: <c>spider_state</c> and <c>cookies</c>, each JSON, <c>proxy_setup</c>,
+/// and <c>recrawl_unchanged</c> / <c>recrawl_changed</c> (the pages of the latest re-crawl answered <c>304</c> and in full).</item>
 /// </list>
 /// <para>Indexes on <c>requests</c>, each partial so it holds only the rows its query needs:
 /// <c>requests_fingerprint</c> (unique, filtered requests only, so <see cref="Http.Request.DontFilter"/> requests may
@@ -90,7 +94,9 @@ internal static class JobSchema
             http_status INTEGER,
             due_at INTEGER,
             created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL
+            updated_at INTEGER NOT NULL,
+            etag TEXT,
+            last_modified TEXT
         );
         CREATE UNIQUE INDEX requests_fingerprint ON requests (fingerprint) WHERE dont_filter = 0;
         CREATE INDEX requests_ready ON requests (priority DESC, id) WHERE status = 0 AND due_at IS NULL;

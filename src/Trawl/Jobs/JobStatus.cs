@@ -44,6 +44,15 @@ public sealed record JobStatus(
     /// </summary>
     public long? InFlight { get; init; }
 
+    /// <summary>
+    /// Of the pages the latest re-crawl (<c>--recrawl-after</c>) asked for conditionally, how many were answered
+    /// <c>304 Not Modified</c>: done again without being parsed, their items not written again.
+    /// </summary>
+    public long RecrawlUnchanged { get; init; }
+
+    /// <summary>Of the pages the latest re-crawl asked for conditionally, how many were answered in full and parsed again.</summary>
+    public long RecrawlChanged { get; init; }
+
     /// <summary>Requests waiting to be fetched: those pending, and those leased ahead (<see cref="LeasedAhead"/>).</summary>
     public long Queued => Counts.Pending + LeasedAhead;
 

@@ -634,6 +634,8 @@ internal sealed class JobStore : IAsyncDisposable
             FetchedPlain = fetches.Plain,
             Rendered = fetches.Rendered,
             InFlight = long.TryParse(db.GetValue(JobDatabase.InFlightKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var inFlight) ? inFlight : null,
+            RecrawlUnchanged = db.GetCounter(JobDatabase.RecrawlUnchangedKey),
+            RecrawlChanged = db.GetCounter(JobDatabase.RecrawlChangedKey),
         };
     }
 
