@@ -1,4 +1,3 @@
-using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Trawl.Crawling;
@@ -22,7 +21,8 @@ namespace Trawl.Engine;
 /// committed items to the item feed.
 /// </summary>
 /// <remarks>
-/// <para>The parts, each in its own file: <see cref="RobotsTxtAdmission"/> (parks leases per origin until robots.txt is
+/// <para>The parts, each in its own file: <see cref="CrawlSetup"/> (what the run opens before it starts),
+/// <see cref="RobotsTxtAdmission"/> (parks leases per origin until robots.txt is
 /// known), <see cref="DomainScheduler"/> (per-domain slots and delays) fed by <see cref="DomainEvents"/>,
 /// <see cref="DomainGatePermits"/> (the domain gate's permit protocol), <see cref="MiddlewareChain"/> and
 /// <see cref="CallbackRunner"/> (the boundaries around user code), <see cref="RequestOutcomes"/> (retry, fail, skip),
@@ -125,78 +125,9 @@ internal sealed class CrawlEngine : IAsyncDisposable
         _reapFinished = ReapFinished;
     }
 
-    public static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken)
-    {
-        var spider = crawler.Spider;
-
-        // Without a logger factory the run still says what went wrong, and how it ended (warnings and the summary on
-        // standard error, the spider's log file if it names one); a host that wants silence passes NullLoggerFactory.
-        var ownedLogging = crawler.LoggerFactory is null ? DefaultLogging.Create(spider.LogLevel, spider.LogFile, Console.Error, crawler.TimeProvider, Log.CrawlFinishedId) : null;
-        try
-        {
-            var logger = (crawler.LoggerFactory ?? ownedLogging!).CreateLogger("Trawl.Crawl." + spider.Name);
-            return await CreateAsync(crawler, pauseToken, logger, ownedLogging).ConfigureAwait(false);
-        }
-        catch
-        {
-            ownedLogging?.Dispose();
-            throw;
-        }
-    }
-
-    private static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken, ILogger logger, ILoggerFactory? ownedLogging)
-    {
-        var (spider, options) = (crawler.Spider, crawler.Options);
-        spider.Logger = logger;
-        var cookies = options.Downloader.UseCookies ? new CookieContainer() : null;
-        var scope = CrawlScope.From(options.AllowedDomains);
-
-        // First, with the HTTP cache: a cache directory that cannot be used stops the crawl before its job or output is touched.
-        var downloader = CrawlDownloader.Create(crawler, logger, cookies, scope);
-        try
-        {
-            var job = options.JobDir is null ? null : await SpiderJob.OpenAsync(spider, options, crawler.TimeProvider, cookies, logger, crawler.AbortToken).ConfigureAwait(false);
-            var frontier = job?.Frontier ?? crawler.Frontier ?? new MemoryFrontier(crawler.TimeProvider);
-            var durable = frontier is IItemLog;
-            ItemFeed feed;
-            try
-            {
-                feed = await ItemFeed.StartAsync(
-                    new ItemFeedOptions
-                    {
-                        Output = options.Output,
-                        Overwrite = options.OverwriteOutput,
-                        Owner = job?.Directory,
-                        Pipelines = [.. crawler.Pipelines],
-                        MaxResultItems = options.MaxResultItems,
-                        BufferSize = options.ItemBufferSize,
-                        ItemLog = frontier as IItemLog,
-                        Logger = logger,
-                    },
-                    crawler.AbortToken).ConfigureAwait(false);
-            }
-            catch when (job is not null)
-            {
-                // An output that cannot be opened (another run writes it, say) leaves the job as it was, and its lock free.
-                await job.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
-            if (job is not null)
-            {
-                job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
-            }
-
-            var setup = new CrawlSetup(logger, ownedLogging, frontier, OwnsFrontier: job is null && crawler.Frontier is null, durable, job, downloader, fetcher, feed, pauseToken, scope);
-            return new CrawlEngine(crawler, setup);
-        }
-        catch
-        {
-            downloader.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Opens what the run needs (its logging, downloader, job or frontier, item feed) and builds the engine on them.</summary>
+    public static async Task<CrawlEngine> CreateAsync(Crawler crawler, CancellationToken pauseToken) =>
+        new(crawler, await CrawlSetup.OpenAsync(crawler, pauseToken).ConfigureAwait(false));
 
     public async Task<CrawlResult> RunAsync()
     {
@@ -1017,23 +948,6 @@ internal sealed class CrawlEngine : IAsyncDisposable
     }
 
     private CrawlStats Snapshot() => _stats.Snapshot(_feed.Exported, _feed.Dropped, _feed.FailuresByKind);
-
-    // Auto mode asks the spider whether a plain page needs rendering: user code, so a throw keeps the page as fetched.
-    private static Func<Response, bool> NeedsRenderingOf(Spider spider, ILogger logger) => response =>
-    {
-        try
-        {
-            return spider.NeedsRendering(response);
-        }
-        catch (Exception ex)
-        {
-            Log.NeedsRenderingFailed(logger, Logging.UrlRedaction.UrlForLog(response.Url), ex);
-            return false;
-        }
-    };
-
-    // Downloader: plain HTTP, for robots.txt; Fetcher: the pages, plain or rendered (it disposes the downloader).
-    private sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, IFrontier Frontier, bool OwnsFrontier, bool Durable, JobSession? Job, IDownloader Downloader, PageFetcher Fetcher, ItemFeed Feed, CancellationToken PauseToken, CrawlScope? Scope);
 
     /// <summary>What one download reports about itself, filled in as it goes.</summary>
     private sealed class Attempt(string domain, TimeSpan delay)
