@@ -281,11 +281,17 @@ internal ref struct HtmlTokenizer
     /// <summary>
     /// Appends characters of the current text token, from byte <paramref name="start"/> to byte <paramref name="end"/>
     /// of the document, decoded as the token's <see cref="TextKind"/> says. Returns false when they hold a character
-    /// reference this tokenizer does not decode.
+    /// reference this tokenizer does not decode, or raw text holds a <c>&lt;/</c> and a name with ASCII capitals
+    /// (the parser lower-cases them).
     /// </summary>
     public readonly bool TryAppendText(int start, int end, StringBuilder text)
     {
         var raw = _html[start..end];
+        if (TextKind != HtmlTextKind.Data && HasUpperCaseEndTagName(raw))
+        {
+            return false;
+        }
+
         var references = TextKind != HtmlTextKind.RawText && raw.Contains((byte)'&');
         var newlines = _hasCarriageReturns && raw.Contains((byte)'\r');
         while (!raw.IsEmpty)
@@ -423,6 +429,24 @@ internal ref struct HtmlTokenizer
         }
 
         return raw.Length;
+    }
+
+    // The parser gives the "</name" of raw text that does not end it with the name's ASCII letters in lower case.
+    private static bool HasUpperCaseEndTagName(ReadOnlySpan<byte> raw)
+    {
+        for (var at = raw.IndexOf("</"u8); at >= 0 && at + 2 < raw.Length; at = raw.IndexOf("</"u8))
+        {
+            raw = raw[(at + 2)..];
+            for (var i = 0; i < raw.Length && IsAsciiLetter(raw[i]); i++)
+            {
+                if (raw[i] <= 'Z')
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';

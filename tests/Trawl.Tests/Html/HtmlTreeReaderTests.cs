@@ -62,6 +62,11 @@ public sealed class HtmlTreeReaderTests
     [InlineData("x &copy2024 y")]
     [InlineData("x\0y")]
     [InlineData("<b><b><b><b>x")]
+    [InlineData("<iframe>x</Div>y")]
+    [InlineData("<style>x</DIV >y</style>")]
+    [InlineData("<title>a</Titles>b</title>")]
+    [InlineData("<script>document.write('</P>')</script>")]
+    [InlineData("<textarea>a</tEXTAREAS>b</textarea>")]
     public void UnmodelledPages_GiveUp(string html)
     {
         Streamed(html, out var gaveUp);
