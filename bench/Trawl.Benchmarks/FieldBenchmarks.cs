@@ -41,6 +41,10 @@ public class FieldBenchmarks
     [BenchmarkCategory("4 KB + links")]
     public int DomWithLinksSmall() => ViaDomWithLinks(Pages.Small);
 
+    [Benchmark(Description = "3 fields streamed, 10 MB page")]
+    [BenchmarkCategory("10 MB")]
+    public int StreamedHuge() => Streamed(Pages.Huge);
+
     [Benchmark(Description = "3 fields + links streamed, 10 MB page")]
     [BenchmarkCategory("10 MB + links")]
     public int StreamedWithLinksHuge() => StreamedWithLinks(Pages.Huge);

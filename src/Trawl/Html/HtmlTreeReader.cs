@@ -681,7 +681,7 @@ internal ref struct HtmlTreeReader
                     return false;
                 }
 
-                while (_stack[_depth - 1].Flags.HasFlag(HtmlTagFlags.ImpliedEnd))
+                while ((_stack[_depth - 1].Flags & HtmlTagFlags.ImpliedEnd) != 0)
                 {
                     Pop();
                 }
@@ -733,7 +733,7 @@ internal ref struct HtmlTreeReader
                 return;
             }
 
-            if (element.Flags.HasFlag(HtmlTagFlags.Special))
+            if ((element.Flags & HtmlTagFlags.Special) != 0)
             {
                 return;
             }
@@ -753,7 +753,7 @@ internal ref struct HtmlTreeReader
                 return;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Special) && open?.Name is not ("address" or "div" or "p"))
+            if ((_stack[i].Flags & HtmlTagFlags.Special) != 0 && open?.Name is not ("address" or "div" or "p"))
             {
                 return;
             }
@@ -790,7 +790,7 @@ internal ref struct HtmlTreeReader
 
     private readonly int CountOpen(HtmlTag tag)
     {
-        if (_openFormatting == 0 && tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        if (_openFormatting == 0 && (tag.Flags & HtmlTagFlags.Formatting) != 0)
         {
             return 0;
         }
@@ -835,7 +835,7 @@ internal ref struct HtmlTreeReader
                 return i;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Scope))
+            if ((_stack[i].Flags & HtmlTagFlags.Scope) != 0)
             {
                 return -1;
             }
@@ -859,7 +859,7 @@ internal ref struct HtmlTreeReader
                 return i;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Scope) || tag?.Start == HtmlStartRule.Button)
+            if ((_stack[i].Flags & HtmlTagFlags.Scope) != 0 || tag?.Start == HtmlStartRule.Button)
             {
                 return -1;
             }
@@ -970,7 +970,7 @@ internal ref struct HtmlTreeReader
         {
             _openParagraphs += change;
         }
-        else if (tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        else if ((tag.Flags & HtmlTagFlags.Formatting) != 0)
         {
             _openFormatting += change;
         }
@@ -1030,7 +1030,8 @@ internal ref struct HtmlTreeReader
         _queueHead = _queueCount = 0;
     }
 
-    // An ordinary element's name is at NameStart..NameEnd in the document.
+    // An ordinary element's name is at NameStart..NameEnd in the document. Flags are tested with '&', not HasFlag, which
+    // boxes in code the JIT has not optimised yet: a single big page is read before that happens.
     private readonly record struct OpenElement(HtmlTag? Tag, int NameStart, int NameEnd, HtmlTagFlags Flags);
 
     private readonly struct Node
