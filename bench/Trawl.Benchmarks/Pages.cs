@@ -3,16 +3,22 @@ using Trawl.Http;
 
 namespace Trawl.Benchmarks;
 
-/// <summary>Realistic pages for the benchmarks: the sandbox site's own markup, at two sizes.</summary>
+/// <summary>Realistic pages for the benchmarks: the sandbox site's own markup, at three sizes.</summary>
 internal static class Pages
 {
     public static readonly Uri Base = new("http://127.0.0.1:8080/");
+
+    // Built on first use only, so the benchmarks that never read it do not pay for it.
+    private static readonly Lazy<byte[]> HugePage = new(() => Build(linkCount: 20_000, targetBytes: 10 * 1024 * 1024));
 
     /// <summary>A 4 KB page with 10 links, like the crawl benchmark's pages.</summary>
     public static byte[] Small { get; } = Build(linkCount: 10, targetBytes: 4 * 1024);
 
     /// <summary>A 200 KB page with 2,000 links.</summary>
     public static byte[] Large { get; } = Build(linkCount: 2000, targetBytes: 200 * 1024);
+
+    /// <summary>A 10 MB page with 20,000 links, like the biggest pages of a documentation site.</summary>
+    public static byte[] Huge => HugePage.Value;
 
     public static Response ResponseFor(byte[] body) =>
         new(new Request(new Uri(Base, "/pages/42")), new Uri(Base, "/pages/42"), 200,

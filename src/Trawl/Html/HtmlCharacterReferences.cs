@@ -76,6 +76,20 @@ internal static class HtmlCharacterReferences
         return length > 0;
     }
 
+    /// <summary>
+    /// <see cref="TryDecodeFirst(ReadOnlySpan{char}, out char, out int)"/> on UTF-8: <paramref name="length"/> counts
+    /// bytes, which are the characters of the reference (all ASCII).
+    /// </summary>
+    public static bool TryDecodeFirst(ReadOnlySpan<byte> utf8, out char first, out int length)
+    {
+        // No reference this decodes, with the character after it, is longer than this; a longer run of its characters
+        // is refused whether or not it is cut here.
+        const int Longest = 64;
+        Span<char> chars = stackalloc char[Longest];
+        var count = Encoding.UTF8.GetChars(utf8[..Math.Min(utf8.Length, Longest)], chars);
+        return TryDecodeFirst(chars[..count], out first, out length);
+    }
+
     /// <summary>Appends text with CR LF and lone CRs turned into LF.</summary>
     public static void AppendNormalizingNewlines(ReadOnlySpan<char> raw, StringBuilder into)
     {

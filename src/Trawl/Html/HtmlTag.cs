@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text;
 
 namespace Trawl.Html;
 
@@ -147,9 +148,12 @@ internal sealed class HtmlTag
     private static readonly FrozenDictionary<string, HtmlTag>.AlternateLookup<ReadOnlySpan<char>> ByNameSpan = ByName.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly int LongestName = ByName.Keys.Max(name => name.Length);
 
+    private readonly byte[] _utf8Name;
+
     private HtmlTag(string name, HtmlTagFlags flags, HtmlStartRule start, HtmlEndRule end)
     {
         Name = name;
+        _utf8Name = Encoding.UTF8.GetBytes(name);
         Flags = flags;
         Start = start;
         End = end;
@@ -157,6 +161,9 @@ internal sealed class HtmlTag
 
     /// <summary>The tag name, in lower case.</summary>
     public string Name { get; }
+
+    /// <summary>The tag name, in lower case, in UTF-8.</summary>
+    public ReadOnlySpan<byte> Utf8Name => _utf8Name;
 
     /// <summary>The categories the element belongs to.</summary>
     public HtmlTagFlags Flags { get; }
@@ -179,8 +186,8 @@ internal sealed class HtmlTag
     /// <summary>Every tag with rules of its own.</summary>
     public static IEnumerable<HtmlTag> All => ByName.Values;
 
-    /// <summary>Finds a tag by its name as written; <see langword="null"/> for an ordinary element.</summary>
-    public static HtmlTag? Find(ReadOnlySpan<char> name)
+    /// <summary>Finds a tag by its name as written, in UTF-8; <see langword="null"/> for an ordinary element.</summary>
+    public static HtmlTag? Find(ReadOnlySpan<byte> name)
     {
         if (name.Length > LongestName)
         {
@@ -190,13 +197,13 @@ internal sealed class HtmlTag
         Span<char> lower = stackalloc char[name.Length];
         for (var i = 0; i < name.Length; i++)
         {
-            var c = name[i];
-            if (c > 0x7F)
+            var b = name[i];
+            if (b > 0x7F)
             {
                 return null;
             }
 
-            lower[i] = char.ToLowerInvariant(c);
+            lower[i] = char.ToLowerInvariant((char)b);
         }
 
         return ByNameSpan.TryGetValue(lower, out var tag) ? tag : null;

@@ -72,10 +72,10 @@ internal ref struct HtmlTreeReader
     private bool _formOpen;
     private bool _done;
 
-    /// <summary>Starts reading a whole document.</summary>
-    public HtmlTreeReader(string html)
+    /// <summary>Starts reading a whole document, given as UTF-8 without a byte-order mark (<see cref="Utf8Html"/>).</summary>
+    public HtmlTreeReader(ReadOnlySpan<byte> utf8)
     {
-        _tokenizer = new HtmlTokenizer(html);
+        _tokenizer = new HtmlTokenizer(utf8);
         _stack = t_stack ?? new OpenElement[64];
         _queue = t_queue ?? new Node[32];
         t_stack = null;
@@ -108,16 +108,16 @@ internal ref struct HtmlTreeReader
     /// <summary>At an element's start: its rules, or <see langword="null"/> for an ordinary element.</summary>
     public readonly HtmlTag? Tag => _current.Tag;
 
-    /// <summary>At an element's start: its name as written (compare with <see cref="HtmlTokenizer.NameEquals"/>).</summary>
-    public readonly ReadOnlySpan<char> Name => _current.NameSource.AsSpan(_current.Start, _current.End - _current.Start);
+    /// <summary>At an element's start: its name as written, in UTF-8 (compare with <see cref="HtmlTokenizer.NameEquals"/>); a known tag's in lower case.</summary>
+    public readonly ReadOnlySpan<byte> Name => _current.Tag is { } tag ? tag.Utf8Name : _tokenizer.Source[_current.Start.._current.End];
 
     /// <summary>At an element's start: how many attributes it has (implied elements have none).</summary>
     public readonly int AttributeCount => _current.HasAttributes ? _tokenizer.AttributeCount : 0;
 
-    /// <summary>At an element's start: an attribute's name as written.</summary>
-    public readonly ReadOnlySpan<char> AttributeName(int index) => _tokenizer.AttributeName(index);
+    /// <summary>At an element's start: an attribute's name as written, in UTF-8.</summary>
+    public readonly ReadOnlySpan<byte> AttributeName(int index) => _tokenizer.AttributeName(index);
 
-    /// <summary>At an element's start: an attribute's value, decoded; false when it holds a character reference that cannot be decoded exactly.</summary>
+    /// <summary>At an element's start: an attribute's value, decoded and valid until the next call; false when it holds a character reference that cannot be decoded exactly.</summary>
     public bool TryGetAttributeValue(int index, out ReadOnlySpan<char> value) => _tokenizer.TryGetAttributeValue(index, out value);
 
     /// <summary>At an element's start: an attribute's value as a string, decoded; false when it holds a character reference that cannot be decoded exactly.</summary>
@@ -125,7 +125,7 @@ internal ref struct HtmlTreeReader
 
     /// <summary>
     /// At an element's start: the value of its attribute with this (lower-case) name, decoded and valid until the next
-    /// read; false when it holds a character reference that cannot be decoded exactly.
+    /// call; false when it holds a character reference that cannot be decoded exactly.
     /// </summary>
     public bool TryGetAttribute(string lowerCaseName, out bool found, out ReadOnlySpan<char> value)
     {
@@ -153,9 +153,6 @@ internal ref struct HtmlTreeReader
         _tokenizer.Dispose();
         if (_stack.Length <= 1024 && _queue.Length <= 1024)
         {
-            // Entries hold the page's text; a kept buffer must not keep the page alive.
-            Array.Clear(_stack);
-            Array.Clear(_queue);
             t_stack = _stack;
             t_queue = _queue;
         }
@@ -211,7 +208,7 @@ internal ref struct HtmlTreeReader
                 var source = _tokenizer.Source;
                 if (source[start] == '&')
                 {
-                    if (!HtmlCharacterReferences.TryDecodeFirst(source.AsSpan(start, end - start), out var first, out var length))
+                    if (!HtmlCharacterReferences.TryDecodeFirst(source[start..end], out var first, out var length))
                     {
                         GiveUp("a reference right after pre or textarea");
                         return;
@@ -440,7 +437,7 @@ internal ref struct HtmlTreeReader
         switch (kind)
         {
             case HtmlTokenKind.Text:
-                Enqueue(new Node(HtmlNodeKind.Text, null, null, start, end, hasAttributes: false));
+                Enqueue(new Node(HtmlNodeKind.Text, null, start, end, hasAttributes: false));
                 break;
             case HtmlTokenKind.Comment:
                 Enqueue(new Node(HtmlNodeKind.Comment));
@@ -463,7 +460,7 @@ internal ref struct HtmlTreeReader
         switch (kind)
         {
             case HtmlTokenKind.Text:
-                Enqueue(new Node(HtmlNodeKind.Text, null, null, start, end, hasAttributes: false));
+                Enqueue(new Node(HtmlNodeKind.Text, null, start, end, hasAttributes: false));
                 return false;
             case HtmlTokenKind.EndTag:
                 Pop();
@@ -684,7 +681,7 @@ internal ref struct HtmlTreeReader
                     return false;
                 }
 
-                while (_stack[_depth - 1].Flags.HasFlag(HtmlTagFlags.ImpliedEnd))
+                while ((_stack[_depth - 1].Flags & HtmlTagFlags.ImpliedEnd) != 0)
                 {
                     Pop();
                 }
@@ -730,13 +727,13 @@ internal ref struct HtmlTreeReader
         for (var i = _depth - 1; i >= 0; i--)
         {
             ref readonly var element = ref _stack[i];
-            if (tag is not null ? element.Tag == tag : element.Tag is null && HtmlTokenizer.NamesEqual(element.Name, name))
+            if (tag is not null ? element.Tag == tag : element.Tag is null && HtmlTokenizer.NamesEqual(_tokenizer.Source[element.NameStart..element.NameEnd], name))
             {
                 PopThrough(i);
                 return;
             }
 
-            if (element.Flags.HasFlag(HtmlTagFlags.Special))
+            if ((element.Flags & HtmlTagFlags.Special) != 0)
             {
                 return;
             }
@@ -756,7 +753,7 @@ internal ref struct HtmlTreeReader
                 return;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Special) && open?.Name is not ("address" or "div" or "p"))
+            if ((_stack[i].Flags & HtmlTagFlags.Special) != 0 && open?.Name is not ("address" or "div" or "p"))
             {
                 return;
             }
@@ -793,7 +790,7 @@ internal ref struct HtmlTreeReader
 
     private readonly int CountOpen(HtmlTag tag)
     {
-        if (_openFormatting == 0 && tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        if (_openFormatting == 0 && (tag.Flags & HtmlTagFlags.Formatting) != 0)
         {
             return 0;
         }
@@ -838,7 +835,7 @@ internal ref struct HtmlTreeReader
                 return i;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Scope))
+            if ((_stack[i].Flags & HtmlTagFlags.Scope) != 0)
             {
                 return -1;
             }
@@ -862,7 +859,7 @@ internal ref struct HtmlTreeReader
                 return i;
             }
 
-            if (_stack[i].Flags.HasFlag(HtmlTagFlags.Scope) || tag?.Start == HtmlStartRule.Button)
+            if ((_stack[i].Flags & HtmlTagFlags.Scope) != 0 || tag?.Start == HtmlStartRule.Button)
             {
                 return -1;
             }
@@ -910,7 +907,7 @@ internal ref struct HtmlTreeReader
 
         if (start > from)
         {
-            Enqueue(new Node(HtmlNodeKind.Text, null, null, from, start, hasAttributes: false));
+            Enqueue(new Node(HtmlNodeKind.Text, null, from, start, hasAttributes: false));
         }
 
         return start == end || !RestIsPlain(start, end);
@@ -923,7 +920,7 @@ internal ref struct HtmlTreeReader
         var source = _tokenizer.Source;
         if (source[start] == '&'
             && (_tokenizer.TextKind == HtmlTextKind.RawText
-                || !HtmlCharacterReferences.TryDecodeFirst(source.AsSpan(start, end - start), out var first, out _)
+                || !HtmlCharacterReferences.TryDecodeFirst(source[start..end], out var first, out _)
                 || HtmlTokenizer.IsSpace(first)))
         {
             GiveUp("a reference to whitespace where leading whitespace is taken apart");
@@ -946,10 +943,11 @@ internal ref struct HtmlTreeReader
             Array.Resize(ref _stack, _stack.Length * 2);
         }
 
+        // An ordinary element's name is where the token has it; a known tag's is the tag's own.
         var node = tag is null
-            ? new Node(HtmlNodeKind.ElementStart, null, _tokenizer.Source, _tokenizer.Start, _tokenizer.End, fromToken)
-            : new Node(HtmlNodeKind.ElementStart, tag, tag.Name, 0, tag.Name.Length, fromToken);
-        _stack[_depth++] = new OpenElement(tag, node.NameSource!, node.Start, node.End, tag?.Flags ?? HtmlTagFlags.None);
+            ? new Node(HtmlNodeKind.ElementStart, null, _tokenizer.Start, _tokenizer.End, fromToken)
+            : new Node(HtmlNodeKind.ElementStart, tag, 0, 0, fromToken);
+        _stack[_depth++] = new OpenElement(tag, node.Start, node.End, tag?.Flags ?? HtmlTagFlags.None);
         Count(tag, 1);
         Enqueue(node);
     }
@@ -958,7 +956,7 @@ internal ref struct HtmlTreeReader
     {
         _depth--;
         Count(_stack[_depth].Tag, -1);
-        Enqueue(new Node(HtmlNodeKind.ElementEnd, _stack[_depth].Tag, null, 0, 0, hasAttributes: false));
+        Enqueue(new Node(HtmlNodeKind.ElementEnd, _stack[_depth].Tag, 0, 0, hasAttributes: false));
     }
 
     private void Count(HtmlTag? tag, int change)
@@ -972,7 +970,7 @@ internal ref struct HtmlTreeReader
         {
             _openParagraphs += change;
         }
-        else if (tag.Flags.HasFlag(HtmlTagFlags.Formatting))
+        else if ((tag.Flags & HtmlTagFlags.Formatting) != 0)
         {
             _openFormatting += change;
         }
@@ -1027,15 +1025,14 @@ internal ref struct HtmlTreeReader
 
     private void GiveUp(string reason)
     {
-        GiveUpReason ??= $"{reason}, at character {_tokenizer.Start}";
+        GiveUpReason ??= $"{reason}, at byte {_tokenizer.Start}";
         GaveUp = true;
         _queueHead = _queueCount = 0;
     }
 
-    private readonly record struct OpenElement(HtmlTag? Tag, string NameSource, int NameStart, int NameEnd, HtmlTagFlags Flags)
-    {
-        public ReadOnlySpan<char> Name => NameSource.AsSpan(NameStart, NameEnd - NameStart);
-    }
+    // An ordinary element's name is at NameStart..NameEnd in the document. Flags are tested with '&', not HasFlag, which
+    // boxes in code the JIT has not optimised yet: a single big page is read before that happens.
+    private readonly record struct OpenElement(HtmlTag? Tag, int NameStart, int NameEnd, HtmlTagFlags Flags);
 
     private readonly struct Node
     {
@@ -1044,11 +1041,10 @@ internal ref struct HtmlTreeReader
             Kind = kind;
         }
 
-        public Node(HtmlNodeKind kind, HtmlTag? tag, string? nameSource, int start, int end, bool hasAttributes)
+        public Node(HtmlNodeKind kind, HtmlTag? tag, int start, int end, bool hasAttributes)
         {
             Kind = kind;
             Tag = tag;
-            NameSource = nameSource;
             Start = start;
             End = end;
             HasAttributes = hasAttributes;
@@ -1057,8 +1053,6 @@ internal ref struct HtmlTreeReader
         public HtmlNodeKind Kind { get; }
 
         public HtmlTag? Tag { get; }
-
-        public string? NameSource { get; }
 
         public int Start { get; }
 

@@ -22,16 +22,16 @@ internal static class HtmlLinkScanner
     private static readonly string[] UnmodelledNames = ["table", "select", "frameset", "template", "svg", "math", "plaintext"];
 
     /// <summary>
-    /// Scans <paramref name="html"/>, appending to <paramref name="hrefs"/> the href of every <c>a</c> element that has
+    /// Scans a page's UTF-8 (<see cref="Utf8Html"/>), appending to <paramref name="hrefs"/> the href of every <c>a</c> element that has
     /// one, in document order, and returning the href of the first <c>base</c> element that has one. Returns
     /// <see langword="false"/> when the page holds something this scanner does not model; <paramref name="hrefs"/> then
     /// holds an incomplete list and must be discarded.
     /// </summary>
-    public static bool TryScan(string html, List<string> hrefs, out string? baseHref)
+    public static bool TryScan(ReadOnlySpan<byte> utf8, List<string> hrefs, out string? baseHref)
     {
         baseHref = null;
         var baseSeen = false;
-        var tokenizer = new HtmlTokenizer(html);
+        var tokenizer = new HtmlTokenizer(utf8);
         try
         {
             while (true)
@@ -44,7 +44,7 @@ internal static class HtmlLinkScanner
                         return false;
                     case HtmlTokenKind.StartTag:
                         var name = tokenizer.Name;
-                        var isAnchor = name.Length == 1 && name[0] is 'a' or 'A';
+                        var isAnchor = name.Length == 1 && name[0] is (byte)'a' or (byte)'A';
                         var isBase = !isAnchor && HtmlTokenizer.NameEquals(name, "base");
                         if (!isAnchor && !isBase)
                         {
@@ -86,7 +86,7 @@ internal static class HtmlLinkScanner
         }
     }
 
-    private static bool IsUnmodelled(ReadOnlySpan<char> name)
+    private static bool IsUnmodelled(ReadOnlySpan<byte> name)
     {
         foreach (var candidate in UnmodelledNames)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
+using Trawl.Html;
 using Trawl.Selectors;
 
 namespace Trawl.Http;
@@ -136,6 +137,7 @@ public sealed class Response
             {
                 if (_text is null)
                 {
+                    DecodeCount++;
                     Volatile.Write(ref _text, encoding.GetString(Body.Span[_bomLength..]));
                 }
 
@@ -153,6 +155,9 @@ public sealed class Response
 
     /// <summary>The number of times this response parsed its HTML: 0 or 1.</summary>
     internal int ParseCount { get; private set; }
+
+    /// <summary>The number of times this response decoded its body to <see cref="Text"/>: 0 or 1.</summary>
+    internal int DecodeCount { get; private set; }
 
     /// <summary>
     /// How long parsing this response's HTML may take, and what stops it early; the engine sets it before the callback
@@ -239,10 +244,14 @@ public sealed class Response
             return false;
         }
 
-        if (Volatile.Read(ref _document) is null && plan.CanStream && plan.TryStream(Text) is { } streamed)
+        if (Volatile.Read(ref _document) is null && plan.CanStream)
         {
-            values = streamed;
-            return true;
+            using var utf8 = HtmlUtf8();
+            if (plan.TryStream(utf8.Span, out _) is { } streamed)
+            {
+                values = streamed;
+                return true;
+            }
         }
 
         values = plan.Select(Document);
@@ -368,7 +377,8 @@ public sealed class Response
         {
             // Only the links are wanted and nothing has parsed the page: find them without building the document.
             var hrefs = new List<string>();
-            if (HtmlLinkScanner.TryScan(Text, hrefs, out var baseHref))
+            using var utf8 = HtmlUtf8();
+            if (HtmlLinkScanner.TryScan(utf8.Span, hrefs, out var baseHref))
             {
                 _baseUrl ??= ResolveBase(baseHref);
                 return Distinct(hrefs);
@@ -422,13 +432,40 @@ public sealed class Response
             return Url;
         }
 
-        // Most pages have no <base>; a text search is cheaper than parsing a page nobody selects from.
-        if (Volatile.Read(ref _document) is null && Text.IndexOf("<base", StringComparison.OrdinalIgnoreCase) < 0)
+        // Most pages have no <base>; a search of the bytes is cheaper than parsing a page nobody selects from.
+        if (Volatile.Read(ref _document) is null)
         {
-            return Url;
+            using var utf8 = HtmlUtf8();
+            if (!MayHoldBase(utf8.Span))
+            {
+                return Url;
+            }
         }
 
         return ResolveBase(Document.QuerySelector("base[href]")?.GetAttribute("href"));
+    }
+
+    /// <summary>
+    /// The page as UTF-8 for the fast paths that tokenize it: the body itself (after its byte-order mark) when its
+    /// encoding is UTF-8, so <see cref="Text"/> is never decoded; otherwise <see cref="Text"/> transcoded. Dispose it
+    /// when done.
+    /// </summary>
+    internal Utf8Html HtmlUtf8() =>
+        Encoding.CodePage == Encoding.UTF8.CodePage ? Utf8Html.Borrow(Body[_bomLength..]) : Utf8Html.Transcode(Text);
+
+    // Whether the page may hold a <base> tag: a '<' followed by "base" in any ASCII case.
+    private static bool MayHoldBase(ReadOnlySpan<byte> html)
+    {
+        for (var lt = html.IndexOf((byte)'<'); lt >= 0; lt = html.IndexOf((byte)'<'))
+        {
+            html = html[(lt + 1)..];
+            if (html.Length >= 4 && Ascii.EqualsIgnoreCase(html[..4], "base"u8))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // The base URL a <base href> gives, if any: resolved against the page, and only when it is http(s).

@@ -1,3 +1,4 @@
+using System.Text;
 using Trawl.Html;
 using Trawl.Http;
 
@@ -31,7 +32,8 @@ internal readonly record struct PageSignals(int Scripts, int Text, int Links)
         }
 
         int scripts = 0, text = 0, links = 0, hidden = 0;
-        var tokens = new HtmlTokenizer(response.Text);
+        using var utf8 = response.HtmlUtf8();
+        var tokens = new HtmlTokenizer(utf8.Span);
         try
         {
             while (true)
@@ -61,11 +63,14 @@ internal readonly record struct PageSignals(int Scripts, int Text, int Links)
                         hidden--;
                         break;
                     case HtmlTokenKind.Text when hidden == 0 && tokens.TextKind == HtmlTextKind.Data:
-                        foreach (var c in tokens.RawText)
+                        // Characters as the decoded text counts them (UTF-16 code units), whitespace left out.
+                        var raw = tokens.RawText;
+                        text += Encoding.UTF8.GetCharCount(raw);
+                        foreach (var b in raw)
                         {
-                            if (!HtmlTokenizer.IsSpace(c))
+                            if (HtmlTokenizer.IsSpace(b))
                             {
-                                text++;
+                                text--;
                             }
                         }
 

@@ -1,4 +1,5 @@
 using AngleSharp.Dom;
+using Trawl.Html;
 
 namespace Trawl.Selectors;
 
@@ -51,8 +52,18 @@ internal sealed class FieldPlan
     /// <summary>Evaluates the fields while tokenizing <paramref name="html"/>; <see langword="null"/> when the plan or the page needs the document.</summary>
     internal FieldValues? TryStream(string html) => TryStream(html, out _);
 
-    /// <summary>Evaluates the fields while tokenizing; <see langword="null"/>, with the reason, when the plan or the page needs the document.</summary>
+    /// <summary>
+    /// Evaluates the fields while tokenizing HTML held as a string (transcoded to UTF-8 for the tokenizer);
+    /// <see langword="null"/>, with the reason, when the plan or the page needs the document.
+    /// </summary>
     internal FieldValues? TryStream(string html, out string? reason)
+    {
+        using var utf8 = Utf8Html.Transcode(html);
+        return TryStream(utf8.Span, out reason);
+    }
+
+    /// <summary>Evaluates the fields while tokenizing a page's UTF-8; <see langword="null"/>, with the reason, when the plan or the page needs the document.</summary>
+    internal FieldValues? TryStream(ReadOnlySpan<byte> utf8, out string? reason)
     {
         if (_stream is null)
         {
@@ -60,7 +71,7 @@ internal sealed class FieldPlan
             return null;
         }
 
-        return _stream.TryExtract(html, out reason);
+        return _stream.TryExtract(utf8, out reason);
     }
 
     /// <summary>Evaluates the fields on a parsed document.</summary>

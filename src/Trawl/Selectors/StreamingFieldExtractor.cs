@@ -177,14 +177,14 @@ internal sealed class StreamingFieldExtractor
     }
 
     /// <summary>
-    /// Evaluates the fields on a page; <see langword="null"/> when the page holds markup the stream cannot be sure of,
-    /// with the reason (for diagnostics).
+    /// Evaluates the fields on a page, given as UTF-8 (<see cref="Utf8Html"/>); <see langword="null"/> when the page
+    /// holds markup the stream cannot be sure of, with the reason (for diagnostics).
     /// </summary>
-    public FieldValues? TryExtract(string html, out string? reason)
+    public FieldValues? TryExtract(ReadOnlySpan<byte> utf8, out string? reason)
     {
         var run = t_run is { } cached && cached.Plan == this ? cached : new Run(this);
         t_run = null;
-        var reader = new HtmlTreeReader(html);
+        var reader = new HtmlTreeReader(utf8);
         try
         {
             while (reader.Read())
@@ -508,7 +508,7 @@ internal sealed class StreamingFieldExtractor
         private static bool TryMatch(StreamingSelector.Compound compound, ref HtmlTreeReader reader, out bool matches)
         {
             matches = false;
-            if (compound.Type is { } type && !reader.Name.Equals(type, StringComparison.OrdinalIgnoreCase))
+            if (compound.Type is { } type && !Ascii.EqualsIgnoreCase(reader.Name, type))
             {
                 return true;
             }

@@ -35,6 +35,18 @@ public sealed class PageSignalsTests
     }
 
     [Fact]
+    public void Text_IsCountedInCharacters_NotInTheBytesOfTheUtf8Page()
+    {
+        var page = TestResponses.Html("<html><body><p>" + string.Concat(Enumerable.Repeat("日本 ", 60)) + "</p><script></script></body></html>");
+
+        var signals = PageSignals.Of(page);
+
+        signals.Text.ShouldBe(120);
+        signals.LooksLikeAppShell.ShouldBeTrue("120 characters are under the limit, though they take 360 bytes");
+        page.DecodeCount.ShouldBe(0);
+    }
+
+    [Fact]
     public void Improves_WhenRenderingAddsLinksOrMuchText()
     {
         var plain = new PageSignals(Scripts: 1, Text: 100, Links: 2);
