@@ -178,8 +178,7 @@ public sealed class CrawlOptions
     /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced); a body that does
     /// not fit waits, its download's timeout stopped meanwhile, until enough of the others are done with, so a few
     /// large pages cannot fill memory however high <see cref="Concurrency"/> is. A body larger than the whole budget
-    /// still proceeds, alone. Small bodies (up to 256 KiB, or a sixteenth of the budget) have a lane of an eighth of the
-    /// budget beside it, so they go on while a large one waits for room. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
+    /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
     /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
     /// </summary>
     /// <value>The default is 16 MiB.</value>

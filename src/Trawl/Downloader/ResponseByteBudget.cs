@@ -9,15 +9,9 @@ namespace Trawl.Downloader;
 /// <para>A reservation that fits is granted at once, unless an earlier one is waiting: waiters are served in the
 /// order their requests started (the order their shares were opened), so a large body is not starved by a stream of
 /// small ones.</para>
-/// <para>Small bodies have a lane of their own beside the budget (<see cref="SmallBodyLane"/>, an eighth of it): a
-/// share whose bytes stay within <see cref="SmallBody"/> may take them from the lane when the budget has no room for
-/// them now, or an earlier, larger body waits for room. Without it, every page behind a large body waiting for room
-/// would wait too, for as long as the pages holding the budget take to be parsed. The lane's bytes are not the
-/// budget's, so small bodies passing never delay a large one.</para>
 /// <para>The budget never deadlocks. When every request holding part of it is itself waiting for more (none can give
 /// anything back), the first waiter is granted whatever the budget says, and the others wait until it is done: a body
-/// larger than the whole budget proceeds, alone. The bytes in use therefore stay within the budget, plus the small
-/// bodies' lane, plus one body.</para>
+/// larger than the whole budget proceeds, alone. The bytes in use therefore stay within the budget plus one body.</para>
 /// </remarks>
 internal sealed class ResponseByteBudget
 {
@@ -29,41 +23,20 @@ internal sealed class ResponseByteBudget
     // Shares holding bytes.
     private readonly HashSet<Share> _holders = [];
     private long _inUse;
-    private long _inLane;
     private long _opened;
 
-    /// <summary>
-    /// Creates a budget of <paramref name="limit"/> bytes, with a lane for small bodies of an eighth of it beside, for
-    /// bodies of up to a sixteenth of it or 256 KiB, whichever is less.
-    /// </summary>
+    /// <summary>Creates a budget of <paramref name="limit"/> bytes.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive.</exception>
     public ResponseByteBudget(long limit)
-        : this(limit, smallBody: Math.Min(256 * 1024, limit / 16), smallBodyLane: limit / 8)
-    {
-    }
-
-    /// <summary>Creates a budget of <paramref name="limit"/> bytes, with a lane of <paramref name="smallBodyLane"/> bytes for bodies of up to <paramref name="smallBody"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive, or a lane figure is negative.</exception>
-    public ResponseByteBudget(long limit, long smallBody, long smallBodyLane)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        ArgumentOutOfRangeException.ThrowIfNegative(smallBody);
-        ArgumentOutOfRangeException.ThrowIfNegative(smallBodyLane);
         Limit = limit;
-        SmallBody = smallBody;
-        SmallBodyLane = smallBodyLane;
     }
 
     /// <summary>The bytes the budget allows in flight.</summary>
     public long Limit { get; }
 
-    /// <summary>The most bytes a share may hold and still take them from the small bodies' lane.</summary>
-    public long SmallBody { get; }
-
-    /// <summary>The bytes of small bodies the lane beside the budget allows in flight.</summary>
-    public long SmallBodyLane { get; }
-
-    /// <summary>The bytes reserved now in the budget; above <see cref="Limit"/> only while a body that did not fit proceeds alone.</summary>
+    /// <summary>The bytes reserved now; above <see cref="Limit"/> only while a body that did not fit proceeds alone.</summary>
     public long InUse
     {
         get
@@ -71,18 +44,6 @@ internal sealed class ResponseByteBudget
             lock (_gate)
             {
                 return _inUse;
-            }
-        }
-    }
-
-    /// <summary>The bytes reserved now in the small bodies' lane.</summary>
-    public long InLane
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _inLane;
             }
         }
     }
@@ -107,13 +68,13 @@ internal sealed class ResponseByteBudget
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(share.Disposed, share);
-            if (_waiting.Count == 0 && _inUse + bytes <= Limit)
+            if (_waiting.Count > 0 || _inUse + bytes > Limit)
             {
-                Grant(share, bytes);
-                return true;
+                return false;
             }
 
-            return TryGrantInLane(share, bytes);
+            Grant(share, bytes);
+            return true;
         }
     }
 
@@ -126,11 +87,6 @@ internal sealed class ResponseByteBudget
             if (_waiting.Count == 0 && _inUse + bytes <= Limit)
             {
                 Grant(share, bytes);
-                return null;
-            }
-
-            if (TryGrantInLane(share, bytes))
-            {
                 return null;
             }
 
@@ -167,19 +123,15 @@ internal sealed class ResponseByteBudget
     {
         lock (_gate)
         {
-            var excess = share.HeldBytes + share.LaneBytes - keep;
+            var excess = share.HeldBytes - keep;
             if (excess <= 0)
             {
                 return;
             }
 
-            // The lane's bytes go back first: what the share keeps is then the budget's, as if it had grown there.
-            var fromLane = Math.Min(excess, share.LaneBytes);
-            share.LaneBytes -= fromLane;
-            _inLane -= fromLane;
-            share.HeldBytes -= excess - fromLane;
-            _inUse -= excess - fromLane;
-            if (share.HeldBytes == 0)
+            share.HeldBytes = keep;
+            _inUse -= excess;
+            if (keep == 0)
             {
                 _holders.Remove(share);
             }
@@ -211,9 +163,7 @@ internal sealed class ResponseByteBudget
 
             share.IsWaiting = false;
             _inUse -= share.HeldBytes;
-            _inLane -= share.LaneBytes;
             share.HeldBytes = 0;
-            share.LaneBytes = 0;
             _holders.Remove(share);
             Pump();
         }
@@ -226,20 +176,7 @@ internal sealed class ResponseByteBudget
         _holders.Add(share);
     }
 
-    private bool TryGrantInLane(Share share, long bytes)
-    {
-        if (share.HeldBytes + share.LaneBytes + bytes > SmallBody || _inLane + bytes > SmallBodyLane)
-        {
-            return false;
-        }
-
-        share.LaneBytes += bytes;
-        _inLane += bytes;
-        return true;
-    }
-
-    // Grants the waiters in order while they fit, or while nothing that holds bytes can give any back; then the small
-    // ones further back that the lane has room for.
+    // Grants the waiters in order while they fit, or while nothing that holds bytes can give any back.
     private void Pump()
     {
         while (_waiting.Count > 0)
@@ -247,24 +184,13 @@ internal sealed class ResponseByteBudget
             var first = _waiting[0];
             if (_inUse + first.Bytes > Limit && AnyHolderRunning())
             {
-                break;
+                return;
             }
 
             _waiting.RemoveAt(0);
             first.Share.IsWaiting = false;
             Grant(first.Share, first.Bytes);
             first.TrySetResult();
-        }
-
-        for (var i = 0; i < _waiting.Count && _inLane < SmallBodyLane; i++)
-        {
-            var waiter = _waiting[i];
-            if (TryGrantInLane(waiter.Share, waiter.Bytes))
-            {
-                _waiting.RemoveAt(i--);
-                waiter.Share.IsWaiting = false;
-                waiter.TrySetResult();
-            }
         }
     }
 
@@ -293,14 +219,14 @@ internal sealed class ResponseByteBudget
             Order = order;
         }
 
-        /// <summary>The bytes this share holds, in the budget and in the small bodies' lane.</summary>
+        /// <summary>The bytes this share holds.</summary>
         public long Held
         {
             get
             {
                 lock (_budget._gate)
                 {
-                    return HeldBytes + LaneBytes;
+                    return HeldBytes;
                 }
             }
         }
@@ -308,11 +234,7 @@ internal sealed class ResponseByteBudget
         internal long Order { get; }
 
         // The fields below are read and written under the budget's lock only.
-        // Bytes held in the budget.
         internal long HeldBytes { get; set; }
-
-        // Bytes held in the small bodies' lane.
-        internal long LaneBytes { get; set; }
 
         internal bool IsWaiting { get; set; }
 

@@ -46,7 +46,7 @@ public sealed class ResponseByteBudgetTests
     [Fact]
     public async Task Reservation_LargerThanTheWholeBudget_ProceedsAlone()
     {
-        var budget = new ResponseByteBudget(100, smallBody: 0, smallBodyLane: 0);
+        var budget = new ResponseByteBudget(100);
         var small = budget.Open();
         await small.ReserveAsync(30, None);
         var big = budget.Open();
@@ -91,14 +91,14 @@ public sealed class ResponseByteBudgetTests
     [Fact]
     public async Task Waiters_AreServedInTheOrderTheirRequestsStarted_SoSmallOnesDoNotStarveALargeOne()
     {
-        var budget = new ResponseByteBudget(100, smallBody: 0, smallBodyLane: 0);
+        var budget = new ResponseByteBudget(100);
         var holder = budget.Open();
         await holder.ReserveAsync(90, None);
         using var large = budget.Open();
         using var small = budget.Open();
 
         var largeWait = large.ReserveAsync(50, None).AsTask();
-        // 5 bytes would fit, but the large body asked first (and there is no lane for small bodies).
+        // 5 bytes would fit, but the large body asked first.
         var smallWait = small.ReserveAsync(5, None).AsTask();
 
         smallWait.IsCompleted.ShouldBeFalse();
@@ -106,86 +106,6 @@ public sealed class ResponseByteBudgetTests
         holder.Dispose();
         await Task.WhenAll(largeWait, smallWait);
         budget.InUse.ShouldBe(55);
-    }
-
-    [Fact]
-    public async Task SmallBody_PassesALargeOneWaitingForRoom_ThroughTheLane()
-    {
-        var budget = new ResponseByteBudget(100, smallBody: 10, smallBodyLane: 12);
-        var holder = budget.Open();
-        await holder.ReserveAsync(90, None);
-        using var large = budget.Open();
-        using var small = budget.Open();
-        using var second = budget.Open();
-
-        var largeWait = large.ReserveAsync(50, None).AsTask();
-        var smallWait = small.ReserveAsync(8, None);
-        var secondWait = second.ReserveAsync(6, None).AsTask();
-
-        // The first small body is granted from the lane at once; the lane has no room for the second, which waits.
-        smallWait.IsCompletedSuccessfully.ShouldBeTrue();
-        await smallWait;
-        budget.InLane.ShouldBe(8);
-        budget.InUse.ShouldBe(90);
-        secondWait.IsCompleted.ShouldBeFalse();
-        largeWait.IsCompleted.ShouldBeFalse();
-
-        // The lane frees: the waiting small body goes, still ahead of the large one, whose room is the budget's.
-        small.Dispose();
-        await secondWait;
-        budget.InLane.ShouldBe(6);
-        largeWait.IsCompleted.ShouldBeFalse();
-        holder.Dispose();
-        await largeWait;
-        budget.InUse.ShouldBe(50);
-        second.Held.ShouldBe(6);
-    }
-
-    [Fact]
-    public async Task SmallBodiesPassing_NeverDelayALargeOne_TheirBytesAreNotTheBudgets()
-    {
-        var budget = new ResponseByteBudget(100, smallBody: 10, smallBodyLane: 10);
-        var holder = budget.Open();
-        await holder.ReserveAsync(60, None);
-        using var large = budget.Open();
-        var largeWait = large.ReserveAsync(50, None).AsTask();
-
-        // A small body holds the lane while the holder finishes: the large one is granted all the same.
-        using var small = budget.Open();
-        await small.ReserveAsync(10, None);
-        holder.Dispose();
-
-        await largeWait;
-        budget.InUse.ShouldBe(50);
-        budget.InLane.ShouldBe(10);
-    }
-
-    [Fact]
-    public async Task ShareGrowingPastASmallBody_TakesTheRestFromTheBudget_AndTrimGivesTheLaneBackFirst()
-    {
-        var budget = new ResponseByteBudget(100, smallBody: 10, smallBodyLane: 50);
-        var holder = budget.Open();
-        await holder.ReserveAsync(95, None);
-        using var growing = budget.Open();
-        await growing.ReserveAsync(8, None);
-        budget.InLane.ShouldBe(8);
-
-        // 8 + 4 is past a small body: it needs the budget, which has 5 bytes free: it fits.
-        await growing.ReserveAsync(4, None);
-        budget.InUse.ShouldBe(99);
-        budget.InLane.ShouldBe(8);
-        growing.Held.ShouldBe(12);
-
-        // 8 + 4 + 2 neither fits the budget nor is small: it waits.
-        var more = growing.ReserveAsync(2, None).AsTask();
-        more.IsCompleted.ShouldBeFalse();
-        holder.Dispose();
-        await more;
-
-        growing.Trim(5);
-        budget.InLane.ShouldBe(0);
-        budget.InUse.ShouldBe(5);
-        growing.Held.ShouldBe(5);
     }
 
     [Fact]
