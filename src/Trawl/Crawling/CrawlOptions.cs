@@ -178,8 +178,9 @@ public sealed class CrawlOptions
     /// finish. A body's bytes are reserved as they arrive (all at once when its length is announced); a body that does
     /// not fit waits, its download's timeout stopped meanwhile, until enough of the others are done with, so a few
     /// large pages cannot fill memory however high <see cref="Concurrency"/> is. A body larger than the whole budget
-    /// still proceeds, alone. <see langword="null"/> turns the budget off. Decoding a page to text costs about twice its
-    /// bytes more while it is parsed, and a document built from it about ten times; neither is counted here.
+    /// still proceeds, alone. <see langword="null"/> turns the budget off. Streamed fields and links read a UTF-8 page
+    /// from its bytes; decoding a page to text costs about twice its bytes more while it is parsed, and a document
+    /// built from it about ten times; neither is counted here.
     /// </summary>
     /// <value>The default is 16 MiB.</value>
     public long? MaxResponseBytesInFlight { get; set => field = OptionChecks.Set(_frozen, value, string.Empty); } = DefaultMaxResponseBytesInFlight;
