@@ -113,7 +113,7 @@ internal sealed class CrawlEngine : IAsyncDisposable
             : null;
         _middleware = new MiddlewareChain(crawler.Middleware);
         _outcomes = new RequestOutcomes(options.Retry, _stats, _domainEvents, _time, _logger);
-        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _frontier, options.MaxLinksPerPage, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _job?.Rerun == true ? _time.GetUtcNow() : null, _logger);
+        _callbacks = new CallbackRunner(spider, options.MaxDepth, _scope, _job?.Frontier, _frontier, options.MaxLinksPerPage, _outcomes, _stats, _time, options.MaxParseTime, _lifetime.ParseStopping, _job?.RerunStartedAt, _logger);
         _hooks = new SpiderHooks(spider, _stats, _lifetime, _logger);
         _heartbeat = LeaseHeartbeat.For(_frontier, _time, _logger, _lifetime.StopForError);
         _committer = new CompletionCommitter(_job, _frontier, _heartbeat, _stats, _feed, options.ItemLimit, _lifetime, _logger);
@@ -201,9 +201,10 @@ internal sealed class CrawlEngine : IAsyncDisposable
         var batch = new List<Request>();
         foreach (var start in _hooks.StartRequests())
         {
-            // Resuming: start requests are already in the job, so only new start URLs are added (dedup applies).
-            // Re-running a finished job: start pages are fetched again, and only links not seen before are followed.
-            var request = _job is null ? start : _job.Resuming ? (start.DontFilter ? null : start) : _job.Rerun ? start.WithDontFilter() : start;
+            // Re-running a finished job (or resuming a re-run killed before its start requests were stored): start pages
+            // are fetched again, and only links not seen before are followed. Resuming: start requests are already in
+            // the job, so only new start URLs are added (dedup applies).
+            var request = _job is null ? start : _job.StartRequestsAgain ? start.WithDontFilter() : _job.Resuming ? (start.DontFilter ? null : start) : start;
             if (request is null)
             {
                 continue;
@@ -222,6 +223,13 @@ internal sealed class CrawlEngine : IAsyncDisposable
         if (batch.Count > 0)
         {
             await _frontier.AddAsync(batch, _lifetime.Aborting).ConfigureAwait(false);
+        }
+
+        if (_job is not null)
+        {
+            // A kill between two batches of a re-run's start requests fetches the first batches' pages twice; a kill
+            // before any is stored loses none of them.
+            await _job.StartRequestsStoredAsync(_lifetime.Aborting).ConfigureAwait(false);
         }
     }
 

@@ -648,7 +648,40 @@ internal sealed class JobDatabase : IDisposable
         return count;
     });
 
-    public long RequeueDone(long before, long now) => Write(durable: true, () =>
+    public long RequeueDone(long before, long now) => Write(durable: true, () => Requeue(before, now));
+
+    /// <summary>
+    /// Starts a re-run of a finished job, in one transaction: marks it running, records when the re-run began and that
+    /// its start requests are still to be stored (<see cref="RerunStartedKey"/>, <see cref="RerunStartsPendingKey"/>), and
+    /// puts pages fetched before <paramref name="requeueBefore"/>, if given, back to pending. Returns how many went back.
+    /// </summary>
+    public long BeginRerun(long now, long? requeueBefore) => Write(durable: true, () =>
+    {
+        PutMeta("status", "running");
+        PutValue(RerunStartedKey, now.ToString(CultureInfo.InvariantCulture));
+        PutValue(RerunStartsPendingKey, "1");
+        Touch(now);
+        return requeueBefore is { } before ? Requeue(before, now) : 0;
+    });
+
+    /// <summary>Records that the re-run's start requests are stored.</summary>
+    public void RerunStartsStored() => Write(durable: true, () =>
+    {
+        DeleteValue(RerunStartsPendingKey);
+        return 0;
+    });
+
+    /// <summary>Marks the crawl as run to its end; a re-run it was making ends with it.</summary>
+    public void MarkFinished(long now) => Write(durable: true, () =>
+    {
+        PutMeta("status", "finished");
+        DeleteValue(RerunStartedKey);
+        DeleteValue(RerunStartsPendingKey);
+        Touch(now);
+        return 0;
+    });
+
+    private long Requeue(long before, long now)
     {
         var requeue = Command(Sql.RequeueDone, ("$before", SqliteType.Integer), ("$now", SqliteType.Integer));
         requeue.Parameters[0].Value = before;
@@ -663,7 +696,7 @@ internal sealed class JobDatabase : IDisposable
         }
 
         return count;
-    });
+    }
 
     public void SetValue(string key, string value) => Write(durable: true, () =>
     {
@@ -904,6 +937,15 @@ internal sealed class JobDatabase : IDisposable
     /// <summary>The <c>kv</c> key of the pages of the latest re-crawl that were asked for conditionally and answered in full.</summary>
     internal const string RecrawlChangedKey = "recrawl_changed";
 
+    /// <summary>
+    /// The <c>kv</c> key of when the re-run of a finished job began (Unix milliseconds), kept until the job finishes
+    /// again, so a re-run that is interrupted and resumed still reads its sitemaps again (<see cref="BeginRerun"/>).
+    /// </summary>
+    internal const string RerunStartedKey = "rerun_started";
+
+    /// <summary>The <c>kv</c> key present while a re-run's start requests are not all stored yet.</summary>
+    internal const string RerunStartsPendingKey = "rerun_starts_pending";
+
     /// <summary>A counter in <c>kv</c>; 0 when it was never written.</summary>
     public long GetCounter(string key) =>
         long.TryParse(GetValue(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
@@ -932,6 +974,13 @@ internal sealed class JobDatabase : IDisposable
         PutValue("cookies", state.CookiesJson);
         PutValue(JobFetchCounts.Key, state.FetchesJson);
         PutValue(InFlightKey, state.InFlight?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private void DeleteValue(string key)
+    {
+        var delete = Command("DELETE FROM kv WHERE key = $key", ("$key", SqliteType.Text));
+        delete.Parameters[0].Value = key;
+        delete.ExecuteNonQuery();
     }
 
     private void PutValue(string key, string? value)

@@ -73,8 +73,17 @@ internal sealed class JobSession : IAsyncDisposable
     /// <summary>Whether an unfinished job is being resumed (rather than a new or finished one started).</summary>
     public bool Resuming { get; }
 
-    /// <summary>Whether the job had finished before and is being run again.</summary>
-    public bool Rerun => _store.WasFinished;
+    /// <summary>
+    /// When the re-run of a finished job that this run makes, or resumes, began; <c>null</c> for a job's first run. A
+    /// sitemap read in a re-run counts its child sitemaps listed without a <c>lastmod</c> as changed since then.
+    /// </summary>
+    public DateTimeOffset? RerunStartedAt { get; private init; }
+
+    /// <summary>
+    /// Whether the start requests are to be stored again, to be fetched anew whether seen or not: a re-run's, until
+    /// <see cref="StartRequestsStoredAsync"/> records them stored, even when the run that began the re-run was killed first.
+    /// </summary>
+    public bool StartRequestsAgain { get; private set; }
 
     public string Directory => _store.Directory;
 
@@ -140,20 +149,31 @@ internal sealed class JobSession : IAsyncDisposable
             await ApplyProxyChangeAsync(store, settings.ProxySetup, logger, cancellationToken).ConfigureAwait(false);
             if (store.WasFinished)
             {
-                await store.MarkRunningAsync(cancellationToken).ConfigureAwait(false);
+                var now = settings.TimeProvider.GetUtcNow();
+                var requeued = await store.BeginRerunAsync(now, now - settings.RecrawlAfter, cancellationToken).ConfigureAwait(false);
                 Log.JobRerun(logger, directory);
                 if (settings.RecrawlAfter is { } age)
                 {
-                    var requeued = await store.RequeueDoneAsync(settings.TimeProvider.GetUtcNow() - age, cancellationToken).ConfigureAwait(false);
                     Log.Recrawl(logger, requeued, age);
                 }
 
-                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false) { _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false) };
+                return new JobSession(store, settings.SaveSpiderState, cookies, resuming: false)
+                {
+                    RerunStartedAt = now,
+                    StartRequestsAgain = true,
+                    _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false),
+                };
             }
 
             var counts = await store.Frontier.GetCountsAsync(cancellationToken).ConfigureAwait(false);
             Log.JobResumed(logger, directory, counts.Pending, counts.Done, store.RecoveredLeases);
-            return new JobSession(store, settings.SaveSpiderState, cookies, resuming: true) { _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false) };
+            var (rerunStartedAt, startsPending) = await store.ReadRerunAsync(cancellationToken).ConfigureAwait(false);
+            return new JobSession(store, settings.SaveSpiderState, cookies, resuming: true)
+            {
+                RerunStartedAt = rerunStartedAt,
+                StartRequestsAgain = startsPending,
+                _earlierFetches = await LoadFetchesAsync(store, cancellationToken).ConfigureAwait(false),
+            };
         }
         catch (JobStoreFullException ex)
         {
@@ -174,6 +194,16 @@ internal sealed class JobSession : IAsyncDisposable
     /// </summary>
     public ValueTask<CompletionResult> CompleteAsync(IReadOnlyList<Completion> batch, int inFlight, CancellationToken cancellationToken) =>
         _store.Frontier.CompleteAsync(batch, CaptureState(inFlight), cancellationToken);
+
+    /// <summary>Records that the start requests are stored, once <see cref="StartRequestsAgain"/> had them stored again.</summary>
+    public async ValueTask StartRequestsStoredAsync(CancellationToken cancellationToken)
+    {
+        if (StartRequestsAgain)
+        {
+            await _store.RerunStartsStoredAsync(cancellationToken).ConfigureAwait(false);
+            StartRequestsAgain = false;
+        }
+    }
 
     /// <summary>Saves state once more (a run may end with nothing left to commit), and marks the job finished when it is.</summary>
     public async ValueTask CloseAsync(bool finished, CancellationToken cancellationToken)

@@ -435,7 +435,58 @@ internal sealed class JobStore : IAsyncDisposable
     /// Marks the crawl as run to its end. Adding requests does not unmark it; <see cref="RetryFailedAsync"/> (when it
     /// finds failed requests) and <see cref="MarkRunningAsync"/> do.
     /// </summary>
-    public ValueTask MarkFinishedAsync(CancellationToken cancellationToken) => SetMetaAsync("status", "finished", cancellationToken);
+    public ValueTask MarkFinishedAsync(CancellationToken cancellationToken)
+    {
+        var now = TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        return RunAsync(db =>
+        {
+            db.MarkFinished(now);
+            return 0;
+        }, cancellationToken).AsNonGeneric();
+    }
+
+    /// <summary>
+    /// Starts a re-run of the finished job: marks it running and records when the re-run began (<see cref="ReadRerunAsync"/>
+    /// gives it back to a run that resumes it), with its start requests still to be stored
+    /// (<see cref="RerunStartsStoredAsync"/>); pages fetched before <paramref name="requeueFetchedBefore"/>, if given, go
+    /// back to pending in the same transaction. Returns how many went back.
+    /// </summary>
+    public async ValueTask<long> BeginRerunAsync(DateTimeOffset startedAt, DateTimeOffset? requeueFetchedBefore, CancellationToken cancellationToken)
+    {
+        var now = startedAt.ToUnixTimeMilliseconds();
+        var before = requeueFetchedBefore?.ToUnixTimeMilliseconds();
+        var count = await RunAsync(db => db.BeginRerun(now, before), cancellationToken).ConfigureAwait(false);
+        if (count > 0)
+        {
+            Frontier.Signal();
+        }
+
+        return count;
+    }
+
+    /// <summary>Records that the re-run's start requests are stored: a run resuming it does not store them again.</summary>
+    public ValueTask RerunStartsStoredAsync(CancellationToken cancellationToken) =>
+        RunAsync(static db =>
+        {
+            db.RerunStartsStored();
+            return 0;
+        }, cancellationToken).AsNonGeneric();
+
+    /// <summary>
+    /// The re-run of a finished job this unfinished job is in the middle of, if any: when it began, and whether its start
+    /// requests were still to be stored. A value that cannot be read (a hand-edited job) counts as no re-run.
+    /// </summary>
+    public ValueTask<(DateTimeOffset? StartedAt, bool StartsPending)> ReadRerunAsync(CancellationToken cancellationToken) =>
+        RunAsync(static db =>
+        {
+            if (!long.TryParse(db.GetValue(JobDatabase.RerunStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var started)
+                || started > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+            {
+                return ((DateTimeOffset?)null, false);
+            }
+
+            return (DateTimeOffset.FromUnixTimeMilliseconds(started), db.GetValue(JobDatabase.RerunStartsPendingKey) is not null);
+        }, cancellationToken);
 
     /// <summary>Marks the crawl as running again.</summary>
     public ValueTask MarkRunningAsync(CancellationToken cancellationToken) => SetMetaAsync("status", "running", cancellationToken);

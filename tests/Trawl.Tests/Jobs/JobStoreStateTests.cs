@@ -119,4 +119,38 @@ public sealed class JobStoreStateTests : JobStoreTestBase
         await store.MarkRunningAsync(Ct);
         (await store.GetMetadataAsync(Ct)).IsFinished.ShouldBeFalse();
     }
+
+    [Fact]
+    public async Task ARerun_IsRemembered_AcrossACrash_UntilTheJobFinishesAgain()
+    {
+        var store = await OpenAsync();
+        await store.MarkFinishedAsync(Ct);
+        (await store.ReadRerunAsync(Ct)).StartedAt.ShouldBeNull();
+        var began = Time.GetUtcNow();
+
+        await store.BeginRerunAsync(began, requeueFetchedBefore: null, Ct);
+        store = await CrashAndReopenAsync(store);
+
+        (await store.GetMetadataAsync(Ct)).IsFinished.ShouldBeFalse();
+        (await store.ReadRerunAsync(Ct)).ShouldBe((began, true), "begun, its start requests not stored yet");
+        await store.RerunStartsStoredAsync(Ct);
+        store = await CrashAndReopenAsync(store);
+        (await store.ReadRerunAsync(Ct)).ShouldBe((began, false));
+
+        await store.MarkFinishedAsync(Ct);
+        (await store.ReadRerunAsync(Ct)).ShouldBe((null, false), "the re-run ended with the job");
+    }
+
+    [Theory]
+    [InlineData("yesterday")]
+    [InlineData("-5")]
+    [InlineData("99999999999999999999")]
+    public async Task ARerunTimeEditedByHand_CountsAsNoRerun(string value)
+    {
+        var store = await OpenAsync();
+        await store.BeginRerunAsync(Time.GetUtcNow(), requeueFetchedBefore: null, Ct);
+        await store.SetValueAsync(JobDatabase.RerunStartedKey, value, Ct);
+
+        (await store.ReadRerunAsync(Ct)).ShouldBe((null, false));
+    }
 }

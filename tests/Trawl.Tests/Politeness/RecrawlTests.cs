@@ -47,6 +47,27 @@ public sealed class RecrawlTests
     }
 
     [Fact]
+    public async Task ARerunStoppedBeforeItStoredItsStartRequests_StillFetchesTheStartPagesAgain_WhenResumed()
+    {
+        await using var server = await TestSites.StartAsync(pages: 20);
+        using var temp = new TempDirectory();
+        await new SiteSpider(server.BaseUrl).RunAsync(Kept(temp.File("job")));
+
+        // What a re-run killed right after opening the job leaves: begun, its start requests not stored yet.
+        await using (var store = await JobStore.OpenAsync(temp.File("job"), new JobStoreOptions(), CancellationToken.None))
+        {
+            await store.BeginRerunAsync(DateTimeOffset.UtcNow, requeueFetchedBefore: null, CancellationToken.None);
+        }
+
+        var resumed = await new SiteSpider(server.BaseUrl).RunAsync(Kept(temp.File("job")));
+
+        resumed.Paused.ShouldBeFalse();
+        server.FetchCount("/").ShouldBe(2, "the start page, fetched again as the re-run meant to");
+        server.FetchCount("/pages/7").ShouldBe(1);
+        resumed.Items.Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task RequeueDone_PutsBackOnlyDonePagesFetchedBeforeTheCutoff_NotStartPages()
     {
         await using var server = await TestSites.StartAsync(pages: 10);

@@ -186,32 +186,72 @@ public sealed class SitemapCrawlTests
         var options = new SandboxOptions { SitemapPages = 20 };
         await using var server = await SandboxServer.StartAsync(options);
         using var temp = new TempDirectory();
+        var args = await CrawlThenChangePages4And7Async(server, options, temp);
+
+        var second = await CliRunner.RunAsync(args);
+
+        second.ExitCode.ShouldBe(ExitCodes.Finished, second.Output + second.Error);
+        ShouldHaveRefetchedPages4And7Only(server, options);
+        ItemPaths(temp).Count(path => path == "/sitemaps/page/4").ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task AReRunKilledBeforeItReadsTheSitemapsAgain_ReadsThemOnResume_AndRefetchesTheChangedPagesOnce()
+    {
+        var options = new SandboxOptions { SitemapPages = 20 };
+        await using var server = await SandboxServer.StartAsync(options);
+        using var temp = new TempDirectory();
+        var args = await CrawlThenChangePages4And7Async(server, options, temp);
+
+        // The re-run reads robots.txt again, then a long delay holds the index back: the kill lands between the two, while
+        // the index and the sitemaps it lists (none with a lastmod) are still to be read again.
+        using (var rerun = CliProcess.Start(temp.Path, [.. args, "--delay", "10", "--no-randomize-delay"]))
+        {
+            await Waiting.UntilAsync(() => server.FetchCount("/sitemaps/robots.txt") == 2 || rerun.HasExited, RunTimeout);
+            rerun.HasExited.ShouldBeFalse(rerun.Output + rerun.Error);
+            await rerun.KillAsync();
+        }
+
+        server.FetchCount("/sitemaps/index.xml").ShouldBe(1, "the kill came before the re-run read the index");
+        var resumed = await CliRunner.RunAsync(args);
+
+        resumed.ExitCode.ShouldBe(ExitCodes.Finished, resumed.Output + resumed.Error);
+        server.FetchCount("/sitemaps/index.xml").ShouldBe(2);
+        ShouldHaveRefetchedPages4And7Only(server, options);
+        var items = ItemPaths(temp);
+        items.Count(path => path == "/sitemaps/page/7").ShouldBe(2, "once per run that fetched it");
+        items.Count.ShouldBe(options.SitemapPages + 2);
+    }
+
+    // Crawls the sitemap section into a job kept when it finishes, then changes pages 4 (in the gzipped sitemap) and 7.
+    // Returns the command, which run again is a re-run.
+    private static async Task<string[]> CrawlThenChangePages4And7Async(SandboxServer server, SandboxOptions options, TempDirectory temp)
+    {
         string[] args =
         [
             "crawl", "--sitemap", new Uri(server.BaseUrl, "/sitemaps/robots.txt").AbsoluteUri, "--no-follow", "--field", "title=h1::text",
             "--jobdir", temp.File("job"), "--keep-job", "-o", temp.File("items.jsonl"), "--no-progress", "--log-level", "warning",
         ];
-
         var first = await CliRunner.RunAsync(args);
         first.ExitCode.ShouldBe(ExitCodes.Finished, first.Output + first.Error);
         SandboxSite.SitemapListedPaths(options).ShouldAllBe(path => server.FetchCount(path) == 1);
 
-        // Pages 4 (in the gzipped sitemap) and 7 change; lastmod has whole seconds, so one ahead is after any fetch so far.
+        // lastmod has whole seconds, so one ahead is after any fetch so far.
         var changed = DateTimeOffset.UtcNow.AddSeconds(1);
         server.TouchSitemapPage(4, changed);
         server.TouchSitemapPage(7, changed);
-        var second = await CliRunner.RunAsync(args);
+        return args;
+    }
 
-        second.ExitCode.ShouldBe(ExitCodes.Finished, second.Output + second.Error);
+    // The sitemaps were read again, and only the two changed pages fetched again.
+    private static void ShouldHaveRefetchedPages4And7Only(SandboxServer server, SandboxOptions options)
+    {
+        server.FetchCount("/sitemaps/pages-a.xml.gz").ShouldBe(2);
+        server.FetchCount("/sitemaps/pages-b.xml").ShouldBe(2);
         foreach (var path in SandboxSite.SitemapListedPaths(options))
         {
             server.FetchCount(path).ShouldBe(path is "/sitemaps/page/4" or "/sitemaps/page/7" ? 2 : 1, path);
         }
-
-        // The sitemaps themselves were read again to find that out.
-        server.FetchCount("/sitemaps/pages-a.xml.gz").ShouldBe(2);
-        server.FetchCount("/sitemaps/pages-b.xml").ShouldBe(2);
-        ItemPaths(temp).Count(path => path == "/sitemaps/page/4").ShouldBe(2);
     }
 
     private static string[] Crawl(SandboxServer server, TempDirectory temp, string sitemapPath, params string[] more) =>
