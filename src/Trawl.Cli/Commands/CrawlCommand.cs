@@ -67,13 +67,7 @@ internal static class CrawlCommand
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Name = parse.GetValue(name) ?? definition.Name;
-                definition.Render = render.Mode(parse)?.ToString().ToLowerInvariant() ?? definition.Render;
-                definition.RenderWaitFor = parse.GetValue(render.RenderWaitFor) ?? definition.RenderWaitFor;
-                if (render.Actions(parse) is { } actions)
-                {
-                    // The command line's actions win over the spider file's, as its other render settings do.
-                    definition.Actions = PageAction.ToJson(actions);
-                }
+                render.ApplyTo(parse, definition);
                 foreach (var field in parse.GetValue(fields) ?? [])
                 {
                     FieldArgument.AddTo(definition, field);

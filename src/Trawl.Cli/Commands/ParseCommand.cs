@@ -31,12 +31,14 @@ internal static class ParseCommand
         var spiderArgs = new Option<string[]>("--arg", "-a") { Description = SpiderArguments.Description, HelpName = "NAME=VALUE" };
         var settings = new CrawlSettingsOptions();
         var fetch = new FetchOptions();
+        var render = new RenderSettingsOptions();
         var command = new Command("parse", "Fetch one page and print what fields or a spider's callback get from it: one JSON line per item and per follow-up request.")
         {
             url, spiderOption, callback, fields, follow, allow, deny, spiderArgs,
             settings.UserAgent, settings.Proxy, settings.Timeout, settings.AllowPrivateRedirects, settings.LogLevel, settings.LogFile,
         };
         fetch.AddTo(command);
+        render.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var page = ParseUrl(parse.GetValue(url)!);
@@ -68,6 +70,7 @@ internal static class ParseCommand
                 definition.Follow = parse.GetValue(follow) ?? definition.Follow;
                 definition.Allow.AddRange(parse.GetValue(allow) ?? []);
                 definition.Deny.AddRange(parse.GetValue(deny) ?? []);
+                render.ApplyTo(parse, definition);
                 if (parse.GetValue(spiderArgs) is [var argument, ..])
                 {
                     throw SpiderArguments.NotForDeclarative(argument, "--field, --follow, --allow");
@@ -78,9 +81,18 @@ internal static class ParseCommand
 
             var options = settings.Build(parse);
             fetch.Apply(parse, options);
+            render.Apply(parse, options);
             var level = parse.GetValue(settings.LogLevel) is { } text ? CliLogging.ParseLevel(text) : LogLevel.Warning;
             using var loggerFactory = CliLogging.Create(level, level, parse.GetValue(settings.LogFile));
-            var crawler = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory).Build();
+            await using var renderer = render.ReadBrowser(parse).CreateRenderer(spider, options, loggerFactory);
+            var builder = new CrawlerBuilder(spider, options).UseLoggerFactory(loggerFactory);
+            if (renderer is not null)
+            {
+                builder.UseRenderer(renderer);
+            }
+
+            var crawler = builder.Build();
+            await BrowserSettings.StartIfRenderingAsync(renderer, crawler).ConfigureAwait(false);
             var request = new Request(page) { Callback = parse.GetValue(callback) is { } method && method != nameof(Spider.ParseAsync) ? method : null };
             PageParseResult result;
             try
@@ -103,7 +115,7 @@ internal static class ParseCommand
                 await output.WriteLineAsync(line.ToJsonString(LineJson)).ConfigureAwait(false);
             }
 
-            var answered = result.Response is { } response ? $"{response.Status} {response.Url}" : page.AbsoluteUri;
+            var answered = result.Response is { } response ? $"{response.Status} {response.Url}{(result.Rendered ? " (rendered)" : "")}" : page.AbsoluteUri;
             await error.WriteLineAsync(result.Succeeded
                 ? $"trawl: {answered}: {result.Items.Count} items, {result.Requests.Count} requests."
                 : $"trawl: {answered}: {result.ErrorKind}: {result.Error}").ConfigureAwait(false);

@@ -40,6 +40,20 @@ internal sealed class RenderSettingsOptions
         ? DeclarativeSpider.ParseRenderMode(text) ?? throw new CliUsageException($"Invalid --render '{text}': use never, auto or always.")
         : null;
 
+    /// <summary>
+    /// Gives a declarative spider the render mode, wait selector and page actions given on the command line, which win
+    /// over its file's.
+    /// </summary>
+    public void ApplyTo(ParseResult parse, DeclarativeSpiderDefinition definition)
+    {
+        definition.Render = Mode(parse)?.ToString().ToLowerInvariant() ?? definition.Render;
+        definition.RenderWaitFor = parse.GetValue(RenderWaitFor) ?? definition.RenderWaitFor;
+        if (Actions(parse) is { } actions)
+        {
+            definition.Actions = PageAction.ToJson(actions);
+        }
+    }
+
     /// <summary>Applies the render settings to the crawl's options.</summary>
     public void Apply(ParseResult parse, CrawlOptions options)
     {

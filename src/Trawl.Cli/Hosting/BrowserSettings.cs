@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Trawl.Browser;
 using Trawl.Crawling;
+using Trawl.Engine;
 using Trawl.Rendering;
 using Trawl.Spiders;
 using Trawl.Spiders.Declarative;
@@ -45,5 +46,18 @@ internal sealed record BrowserSettings(string? Path, int? Pages, IReadOnlyCollec
                 BlockedResourceTypes = BlockedResourceTypes ?? BrowserOptions.DefaultBlockedResourceTypes,
             },
             loggerFactory);
+    }
+
+    /// <summary>
+    /// Starts the browser before the crawler fetches anything when its settings render pages, so a browser that cannot
+    /// start is one clear error rather than a failure on every page.
+    /// </summary>
+    /// <exception cref="BrowserLaunchException">The browser did not start.</exception>
+    public static async Task StartIfRenderingAsync(BrowserRenderer? renderer, Crawler crawler)
+    {
+        if (renderer is not null && crawler.Options.Render.Mode != RenderMode.Never)
+        {
+            await renderer.StartAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -57,15 +57,9 @@ internal static class CrawlRunner
             : ExitCodes.Finished;
     }
 
-    // A crawl that renders starts its browser before it crawls, so a browser that cannot start is one clear error, not a
-    // failure on every page.
     private static async Task<CrawlResult> RunAsync(Crawler crawler, Trawl.Browser.BrowserRenderer? renderer)
     {
-        if (renderer is not null && crawler.Options.Render.Mode != RenderMode.Never)
-        {
-            await renderer.StartAsync().ConfigureAwait(false);
-        }
-
+        await BrowserSettings.StartIfRenderingAsync(renderer, crawler).ConfigureAwait(false);
         return await crawler.RunAsync().ConfigureAwait(false);
     }
 

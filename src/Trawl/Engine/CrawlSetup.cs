@@ -90,7 +90,7 @@ internal sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, 
                 throw;
             }
 
-            var fetcher = new PageFetcher(downloader, crawler.Renderer, options.Render, cookies, options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(spider, logger), logger);
+            var fetcher = NewPageFetcher(crawler, downloader, cookies, scope, logger);
             if (job is not null)
             {
                 job.Fetches = () => (fetcher.FetchedPlain, fetcher.Rendered);
@@ -104,6 +104,10 @@ internal sealed record CrawlSetup(ILogger Logger, ILoggerFactory? OwnedLogging, 
             throw;
         }
     }
+
+    /// <summary>The crawler's pages, plain or rendered as its render settings say; disposing it disposes <paramref name="downloader"/>.</summary>
+    internal static PageFetcher NewPageFetcher(Crawler crawler, IDownloader downloader, CookieContainer? cookies, CrawlScope? scope, ILogger logger) =>
+        new(downloader, crawler.Renderer, crawler.Options.Render, cookies, crawler.Options.Downloader.UserAgent, scope is null ? null : scope.Allows, NeedsRenderingOf(crawler.Spider, logger), logger);
 
     // Auto mode asks the spider whether a plain page needs rendering: user code, so a throw keeps the page as fetched.
     private static Func<Response, bool> NeedsRenderingOf(Spider spider, ILogger logger) => response =>

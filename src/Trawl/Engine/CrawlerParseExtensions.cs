@@ -14,7 +14,8 @@ public static class CrawlerParseExtensions
 {
     /// <summary>
     /// Fetches <paramref name="request"/> as the crawl would (its downloader settings, downloader middleware and HTTP
-    /// cache, one attempt, no robots.txt) and runs the callback the request names on the response, collecting what it
+    /// cache, rendered in the browser when the crawl's render settings or the request's meta ask, one attempt, no
+    /// robots.txt) and runs the callback the request names on the response, collecting what it
     /// yields without fetching any of it. Like Scrapy's <c>scrapy parse</c>: for trying a callback on a page.
     /// </summary>
     /// <remarks>
@@ -40,11 +41,14 @@ public static class CrawlerParseExtensions
         var logger = crawler.LoggerFactory?.CreateLogger("Trawl.Parse." + spider.Name) ?? NullLogger.Instance;
         spider.Logger = logger;
         var cookies = crawler.Options.Downloader.UseCookies ? new CookieContainer() : null;
-        using var downloader = CrawlDownloader.Create(crawler, logger, cookies, CrawlScope.From(crawler.Options.AllowedDomains));
+        var scope = CrawlScope.From(crawler.Options.AllowedDomains);
+        using var fetcher = CrawlSetup.NewPageFetcher(crawler, CrawlDownloader.Create(crawler, logger, cookies, scope), cookies, scope, logger);
         await HookAsync(spider, nameof(Spider.OnStartAsync), FailureKinds.OnStartError, () => spider.OnStartAsync(resuming: false, cancellationToken), logger, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await FetchAndParseAsync(crawler, downloader, request, cancellationToken).ConfigureAwait(false);
+            var result = await FetchAndParseAsync(crawler, fetcher, request, cancellationToken).ConfigureAwait(false);
+            result.Rendered = result.Response is not null && fetcher.Rendered > 0;
+            return result;
         }
         finally
         {

@@ -46,6 +46,12 @@ public sealed class PageParseResult
     /// <summary>The exception that failed the callback or a middleware hook, if one did.</summary>
     public Exception? Exception { get; }
 
+    /// <summary>
+    /// Whether <see cref="Response"/> is the page as the browser rendered it (<see cref="Rendering.RenderOptions.Mode"/>
+    /// or the request's meta asked for it), rather than as plain HTTP fetched it.
+    /// </summary>
+    public bool Rendered { get; internal set; }
+
     /// <summary>Whether the page was fetched with a 2xx status and the callback ran to its end.</summary>
     public bool Succeeded => ErrorKind is null;
 }

@@ -62,6 +62,35 @@ public sealed class BrowserCliTests
     }
 
     [Fact]
+    public async Task Parse_WithRender_ReadsTheFieldsOffThePageItsScriptBuilt_AndSaysItRendered_WhereAPlainParseFindsNone()
+    {
+        var site = BrowserSupport.MixedSite();
+        await using var server = await SandboxServer.StartAsync(site);
+        var expected = SandboxSite.AppPages(site)[3];
+        var url = new Uri(server.BaseUrl, expected.Path).AbsoluteUri;
+        string[] parse = ["parse", url, "--field", "title=h1::text", "--field", "summary=p.summary::text"];
+
+        var plain = await CliRunner.RunAsync(parse);
+        var always = await CliRunner.RunAsync([.. parse, "--render", "always", "--render-wait-for", BrowserSupport.Ready]);
+        var auto = await CliRunner.RunAsync([.. parse, "--render", "auto", "--render-wait-for", BrowserSupport.Ready]);
+
+        plain.ExitCode.ShouldBe(ExitCodes.Finished, plain.Error);
+        ItemOf(plain)["title"].ShouldBeNull("the plain page is the script's empty shell");
+        plain.Error.ShouldNotContain("(rendered)");
+        foreach (var run in new[] { always, auto })
+        {
+            run.ExitCode.ShouldBe(ExitCodes.Finished, run.Error);
+            var item = ItemOf(run);
+            item["title"]!.GetValue<string>().ShouldBe(expected.Title);
+            item["summary"]!.GetValue<string>().ShouldBe(expected.Summary);
+            run.Error.ShouldContain($"200 {url} (rendered): 1 items");
+        }
+    }
+
+    private static JsonObject ItemOf(CliRun run) =>
+        JsonNode.Parse(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).First(line => line.StartsWith("{\"item\"", StringComparison.Ordinal)))!["item"]!.AsObject();
+
+    [Fact]
     public async Task Resume_AfterKillAndCtrlC_WritesEachItemOnce_AndNoBrowserOutlivesTrawl()
     {
         var site = BrowserSupport.MixedSite(appPages: 24, seed: 9);

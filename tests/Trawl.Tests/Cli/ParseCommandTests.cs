@@ -119,6 +119,8 @@ public sealed class ParseCommandTests
     [InlineData("--field", "title=//h1[")]
     [InlineData("--field", "title")]
     [InlineData("--arg", "Authors=false")]
+    [InlineData("--render", "sometimes")]
+    [InlineData("--render-actions", "[{\"clik\": \"#more\"}]")]
     public async Task Parse_WithBadArguments_IsAUsageError_AndFetchesNothing(string option, string value)
     {
         await using var server = await TestSites.StartAsync(pages: 5);
