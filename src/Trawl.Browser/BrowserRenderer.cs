@@ -14,7 +14,8 @@ namespace Trawl.Browser;
 
 /// <summary>
 /// Renders pages in Chromium through Playwright: a pool of up to <see cref="BrowserOptions.MaxPages"/> pages in one
-/// browser, each page in a fresh browser context that holds the crawl's cookies. Give it to a crawl with
+/// browser, each page in its own browser context, kept from render to render and given the crawl's cookies (and only
+/// those) before each. Give it to a crawl with
 /// <c>CrawlerBuilder.UseRenderer</c>, and dispose it after the crawl.
 /// </summary>
 /// <remarks>
@@ -51,6 +52,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     private IPlaywright? _playwright;
     private BrowserInstance? _current;
     private int _launches;
+    private int _contextsOpened;
     private bool _disposed;
 
     /// <summary>Creates the renderer; the browser starts on the first render.</summary>
@@ -74,6 +76,9 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
 
     /// <summary>How many pages a browser renders between two looks at its memory; for tests.</summary>
     internal int MemoryCheckEvery { get; init; } = 25;
+
+    /// <summary>How many browser contexts (each with its page) were opened: fewer than renders, as they are kept; for tests.</summary>
+    internal int ContextsOpened => Volatile.Read(ref _contextsOpened);
 
     /// <summary>How many times a browser was started (a crash or a restart starts another).</summary>
     public int Launches => Volatile.Read(ref _launches);
@@ -427,7 +432,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     {
         var request = render.Request;
         var url = request.Request.Url;
-        var crashed = false;
+        PageSlot? slot = null;
+        var reusable = false;
         try
         {
             var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -447,31 +453,32 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
                 }
             }
 
-            var context = await instance.Browser.NewContextAsync(new BrowserNewContextOptions
-            {
-                UserAgent = userAgent,
-                ExtraHTTPHeaders = headers,
-                ServiceWorkers = ServiceWorkerPolicy.Block,
-            }).ConfigureAwait(false);
-            render.Context = context;
+            var routed = _blocked.Count > 0 || request.AllowUrl is not null;
+            slot = await TakeSlotAsync(instance, userAgent, routed, render).ConfigureAwait(false);
             if (render.Cancelled)
             {
                 return Fail(url, DownloadError.Cancelled, $"Render of {UrlRedaction.UrlForLog(url)} was cancelled.");
             }
 
+            var page = slot.Page;
+            if (!HeadersEqual(slot.Headers, headers))
+            {
+                await page.SetExtraHTTPHeadersAsync(headers).ConfigureAwait(false);
+                slot.Headers = headers;
+            }
+
             List<Cookie> cookies = request.Cookies is { } jar ? CookieBridge.ToBrowser(jar, _time) : [];
             if (cookies.Count > 0)
             {
-                await context.AddCookiesAsync(cookies).ConfigureAwait(false);
+                await slot.Context.AddCookiesAsync(cookies).ConfigureAwait(false);
             }
 
-            if (_blocked.Count > 0 || request.AllowUrl is not null)
+            if (SameDocument(page.Url, url))
             {
-                await context.RouteAsync("**/*", route => RouteAsync(route, request.AllowUrl, render)).ConfigureAwait(false);
+                // Going to the address the page is at, but for its fragment, would not load it again.
+                await page.GotoAsync("about:blank", new PageGotoOptions { Timeout = Remaining(render) }).ConfigureAwait(false);
             }
 
-            var page = await context.NewPageAsync().ConfigureAwait(false);
-            page.Crash += (_, _) => crashed = true;
             var response = await page.GotoAsync(url.AbsoluteUri, new PageGotoOptions
             {
                 WaitUntil = request.WaitFor is null ? WaitUntilState.NetworkIdle : WaitUntilState.Load,
@@ -507,7 +514,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             var result = await ReadAsync(request, page, response).ConfigureAwait(false);
             if (request.Cookies is { } cookieJar)
             {
-                var rejected = CookieBridge.FromBrowser(cookieJar, cookies, await context.CookiesAsync().ConfigureAwait(false));
+                var rejected = CookieBridge.FromBrowser(cookieJar, cookies, await slot.Context.CookiesAsync().ConfigureAwait(false));
                 if (rejected > 0)
                 {
                     Log.CookiesRejected(_logger, UrlRedaction.UrlForLog(url), rejected);
@@ -515,13 +522,14 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             }
 
             Log.Rendered(_logger, UrlRedaction.UrlForLog(url), result.Status, result.Body.Length);
+            reusable = true;
             return DownloadResult.Success(result);
         }
         catch (TimeoutException)
         {
-            if (instance.Lost || crashed)
+            if (instance.Lost || slot?.Crashed == true)
             {
-                return Lost(url, crashed);
+                return Lost(url, slot?.Crashed == true);
             }
 
             var waited = render.Action is { } stuck ? $"in page action '{stuck}'" : request.WaitFor is { } css ? $"for '{css}' to match" : "for the network to go idle";
@@ -542,6 +550,7 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
             }
 
             // The page can hear of its browser's end before the browser's Disconnected event has run.
+            var crashed = slot?.Crashed == true;
             if (instance.Lost || crashed || !instance.Browser.IsConnected || IsClosedOrCrashed(ex.Message))
             {
                 return Lost(url, crashed);
@@ -552,12 +561,92 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         }
         finally
         {
-            if (render.Context is { } context)
+            if (slot is not null)
             {
-                await CloseQuietlyAsync(context).ConfigureAwait(false);
+                await GiveBackAsync(instance, slot, reusable && !render.Cancelled).ConfigureAwait(false);
             }
         }
     }
+
+    // ---- Page slots ----------------------------------------------------------------------------------------------------
+
+    // A browser keeps its pages from render to render, each in its own context, used by one render at a time: opening a
+    // context and a page for every render made Chromium start a renderer process for each, which cost more than half the
+    // time of a render (BENCHMARKS.md, "Rendering"). A slot taken again is cleared of cookies first, so a render sees the
+    // crawl's cookies only, as in a fresh context; its storage and cache stay, as in a browser tab.
+    private async Task<PageSlot> TakeSlotAsync(BrowserInstance instance, string userAgent, bool routed, PageRender render)
+    {
+        PageSlot? idle = null;
+        lock (_gate)
+        {
+            instance.IdleSlots.TryPop(out idle);
+        }
+
+        if (idle is not null && (!string.Equals(idle.UserAgent, userAgent, StringComparison.Ordinal) || idle.Routed != routed))
+        {
+            // Made for another User-Agent (a context's own) or routing: a new one replaces it.
+            await CloseQuietlyAsync(idle.Context).ConfigureAwait(false);
+            idle = null;
+        }
+
+        if (idle is not null)
+        {
+            render.Context = idle.Context;
+            idle.Current = render;
+            await idle.Context.ClearCookiesAsync().ConfigureAwait(false);
+            return idle;
+        }
+
+        var context = await instance.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            UserAgent = userAgent,
+            ServiceWorkers = ServiceWorkerPolicy.Block,
+        }).ConfigureAwait(false);
+        render.Context = context;
+        Interlocked.Increment(ref _contextsOpened);
+        try
+        {
+            var page = await context.NewPageAsync().ConfigureAwait(false);
+            var slot = new PageSlot(context, page, userAgent, routed) { Current = render };
+            page.Crash += (_, _) => slot.Crashed = true;
+            if (routed)
+            {
+                await page.RouteAsync("**/*", route => RouteAsync(route, slot)).ConfigureAwait(false);
+            }
+
+            return slot;
+        }
+        catch
+        {
+            await CloseQuietlyAsync(context).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // A slot whose render went well goes back to its browser for the next one; any other (a failure, a timeout, a
+    // cancelled render, a page that opened others) is closed, and with it whatever the page was still doing.
+    private async ValueTask GiveBackAsync(BrowserInstance instance, PageSlot slot, bool reusable)
+    {
+        slot.Current = null;
+        reusable &= !slot.Crashed && slot.Context.Pages.Count == 1;
+        lock (_gate)
+        {
+            if (reusable && !instance.Lost && !instance.Retiring && !instance.Closing)
+            {
+                instance.IdleSlots.Push(slot);
+                return;
+            }
+        }
+
+        await CloseQuietlyAsync(slot.Context).ConfigureAwait(false);
+    }
+
+    private static bool HeadersEqual(Dictionary<string, string> current, Dictionary<string, string> wanted) =>
+        current.Count == wanted.Count && current.All(pair => wanted.TryGetValue(pair.Key, out var value) && string.Equals(value, pair.Value, StringComparison.Ordinal));
+
+    private static bool SameDocument(string current, Uri target) =>
+        Uri.TryCreate(current, UriKind.Absolute, out var at) && at.Scheme is "http" or "https"
+        && string.Equals(at.GetLeftPart(UriPartial.Query), target.GetLeftPart(UriPartial.Query), StringComparison.Ordinal);
 
     private async Task<TrawlResponse> ReadAsync(RenderRequest request, IPage page, IResponse response)
     {
@@ -652,12 +741,20 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         }
     }
 
-    // Every request a page makes passes here: out of scope or of a blocked kind, it is never sent.
-    private async Task RouteAsync(IRoute route, Func<Uri, bool>? allowUrl, PageRender render)
+    // Every request a page makes passes here: out of scope or of a blocked kind, it is never sent. Between two renders
+    // the page loads nothing.
+    private async Task RouteAsync(IRoute route, PageSlot slot)
     {
         try
         {
             var request = route.Request;
+            if (slot.Current is not { } render)
+            {
+                await route.AbortAsync("blockedbyclient").ConfigureAwait(false);
+                return;
+            }
+
+            var allowUrl = render.Request.AllowUrl;
             if (allowUrl is not null && Uri.TryCreate(request.Url, UriKind.Absolute, out var target)
                 && (target.Scheme == Uri.UriSchemeHttp || target.Scheme == Uri.UriSchemeHttps) && !Allows(allowUrl, target))
             {
@@ -781,6 +878,26 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         public bool Retiring { get; set; }
 
         public bool Closing { get; set; }
+
+        public Stack<PageSlot> IdleSlots { get; } = new();
+    }
+
+    /// <summary>A context and its one page, kept by a browser from render to render; one render uses it at a time.</summary>
+    private sealed class PageSlot(IBrowserContext context, IPage page, string userAgent, bool routed)
+    {
+        public IBrowserContext Context { get; } = context;
+
+        public IPage Page { get; } = page;
+
+        public string UserAgent { get; } = userAgent;
+
+        public bool Routed { get; } = routed;
+
+        public Dictionary<string, string> Headers { get; set; } = [];
+
+        public volatile PageRender? Current;
+
+        public volatile bool Crashed;
     }
 
     /// <summary>One render under way.</summary>

@@ -52,9 +52,37 @@ public sealed class BrowserCookieTests(SharedBrowser browser) : IClassFixture<Sh
         jar.GetCookies(server.BaseUrl)["stale"]!.Value.ShouldBe("1");
     }
 
-    private async Task<Trawl.Downloader.DownloadResult> RenderAsync(SandboxServer server, string path, CookieContainer jar)
+    [Fact]
+    public async Task AKeptPage_SendsOnlyTheCrawlsCookies_NotOnesItsEarlierRenderSet_AndAFailedRenderGetsANewPage()
     {
-        var result = await browser.Renderer.RenderAsync(
+        var site = BrowserSupport.MixedSite();
+        await using var server = await SandboxServer.StartAsync(site);
+        await using var renderer = BrowserSupport.NewRenderer(maxPages: 1);
+
+        // One page at a time, so the second render takes the first one's page, whose context the login set a cookie in.
+        (await RenderAsync(renderer, server, "/app/login?user=ada", new CookieContainer())).Response!.Css("h1::text").Get().ShouldBe("Signed in as ada");
+        var fresh = await RenderAsync(renderer, server, "/app/account/", new CookieContainer());
+
+        fresh.Response!.Css("h1::text").Get().ShouldBe("Not signed in", "the page was cleared of the cookie its last render set");
+        renderer.ContextsOpened.ShouldBe(1, "the page was kept");
+        var jar = new CookieContainer();
+        jar.Add(new Cookie("session", "grace", "/", server.BaseUrl.Host));
+        (await RenderAsync(renderer, server, "/app/account/", jar)).Response!.Css("h1::text").Get().ShouldBe("Signed in as grace");
+
+        // A render that times out leaves its page to be closed, whatever it was still doing; the next one gets a new page.
+        var hung = await renderer.RenderAsync(
+            new RenderRequest { Request = new Request(new Uri(server.BaseUrl, "/app/hang/")), UserAgent = "test", WaitFor = BrowserSupport.Ready, Timeout = TimeSpan.FromSeconds(2) },
+            CancellationToken.None);
+        hung.Error.ShouldBe(Trawl.Downloader.DownloadError.RenderTimeout, hung.Message);
+        (await RenderAsync(renderer, server, "/app/account/", jar)).Response!.Css("h1::text").Get().ShouldBe("Signed in as grace");
+        renderer.ContextsOpened.ShouldBe(2);
+    }
+
+    private Task<Trawl.Downloader.DownloadResult> RenderAsync(SandboxServer server, string path, CookieContainer jar) => RenderAsync(browser.Renderer, server, path, jar);
+
+    private static async Task<Trawl.Downloader.DownloadResult> RenderAsync(Trawl.Browser.BrowserRenderer renderer, SandboxServer server, string path, CookieContainer jar)
+    {
+        var result = await renderer.RenderAsync(
             new RenderRequest { Request = new Request(new Uri(server.BaseUrl, path)), Cookies = jar, UserAgent = "test", WaitFor = BrowserSupport.Ready, Timeout = TimeSpan.FromMinutes(1) },
             CancellationToken.None);
         result.Error.ShouldBe(Trawl.Downloader.DownloadError.None, result.Message);
