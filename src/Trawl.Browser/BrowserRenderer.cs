@@ -572,8 +572,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
 
     // A browser keeps its pages from render to render, each in its own context, used by one render at a time: opening a
     // context and a page for every render made Chromium start a renderer process for each, which cost more than half the
-    // time of a render (BENCHMARKS.md, "Rendering"). A slot taken again is cleared of cookies first, so a render sees the
-    // crawl's cookies only, as in a fresh context; its storage and cache stay, as in a browser tab.
+    // time of a render (BENCHMARKS.md, section 11, "Kept pages"). A slot taken again is cleared of cookies first, so a
+    // render sees the crawl's cookies only, as in a fresh context; its storage and cache stay, as in a browser tab.
     private async Task<PageSlot> TakeSlotAsync(BrowserInstance instance, string userAgent, bool routed, PageRender render)
     {
         PageSlot? idle = null;
@@ -624,11 +624,12 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
     }
 
     // A slot whose render went well goes back to its browser for the next one; any other (a failure, a timeout, a
-    // cancelled render, a page that opened others) is closed, and with it whatever the page was still doing.
+    // cancelled render, a page that opened others, one that has served BrowserOptions.RendersPerPage renders) is
+    // closed, and with it whatever the page was still doing.
     private async ValueTask GiveBackAsync(BrowserInstance instance, PageSlot slot, bool reusable)
     {
         slot.Current = null;
-        reusable &= !slot.Crashed && slot.Context.Pages.Count == 1;
+        reusable &= !slot.Crashed && slot.Context.Pages.Count == 1 && ++slot.Renders < _options.RendersPerPage;
         lock (_gate)
         {
             if (reusable && !instance.Lost && !instance.Retiring && !instance.Closing)
@@ -894,6 +895,8 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         public bool Routed { get; } = routed;
 
         public Dictionary<string, string> Headers { get; set; } = [];
+
+        public int Renders { get; set; }
 
         public volatile PageRender? Current;
 

@@ -88,6 +88,32 @@ public sealed class BrowserFaultTests
     }
 
     [Fact]
+    public async Task APage_IsKeptForRendersPerPageRenders_ThenReplaced()
+    {
+        var site = BrowserSupport.MixedSite(appPages: 10);
+        await using var server = await SandboxServer.StartAsync(site);
+        var urls = Enumerable.Range(0, 5).Select(i => new Uri(server.BaseUrl, $"/app/item/{i}").AbsoluteUri).ToArray();
+        var renderer = new BrowserRenderer(new BrowserOptions { ExecutablePath = BrowserSupport.ExecutablePath, MaxPages = 1, RendersPerPage = 2 });
+
+        var result = await RenderAllAsync(renderer, urls, concurrency: 1);
+
+        result.Stats.Failed.ShouldBe(0);
+        BrowserSupport.ItemsByPath(result).Count.ShouldBe(5);
+        renderer.ContextsOpened.ShouldBe(3, "5 renders at 2 per page take three pages");
+        await BrowserSupport.DisposeAndCheckNoOrphansAsync(renderer);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void RendersPerPage_BelowOne_IsRefusedByName(int renders)
+    {
+        var bad = new BrowserOptions { ExecutablePath = "/usr/bin/chromium", RendersPerPage = renders };
+
+        Should.Throw<ArgumentException>(bad.Validate).ParamName.ShouldBe(nameof(BrowserOptions.RendersPerPage));
+    }
+
+    [Fact]
     public async Task Dispose_WithPagesInFlight_LeavesNoBrowserProcess()
     {
         var site = BrowserSupport.MixedSite();
