@@ -593,7 +593,16 @@ public sealed class BrowserRenderer : IPageRenderer, IAsyncDisposable
         {
             render.Context = idle.Context;
             idle.Current = render;
-            await idle.Context.ClearCookiesAsync().ConfigureAwait(false);
+            try
+            {
+                await idle.Context.ClearCookiesAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await CloseQuietlyAsync(idle.Context).ConfigureAwait(false);
+                throw;
+            }
+
             return idle;
         }
 
